@@ -1,0 +1,219 @@
+"""Sampling checks S1-S7 and the quota plan (survey.md)."""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import display
+from .profile import GROUPS, LOCATIONS, Profile
+from .scope import compulsory_students, has_section, in_scope
+
+OTHER_GROUPS = tuple(g for g in GROUPS if g != "parent")
+SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")
+COVERAGE_GROUPS = ("student", "parent", "teacher")
+GROUP_NAMES = {"student": "学生", "parent": "家长", "teacher": "教师", "principal": "校长",
+               "npc_deputy": "人大代表", "cppcc_member": "政协委员", "public": "其他群众"}
+LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
+BANDS = {"3-4": (3, 4), "5-6": (5, 6), "7-9": (7, 9)}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    passed: bool
+    reason: str | None = None
+    figures: Mapping[str, Any] = field(default_factory=dict)
+
+
+def required_sample(resident_population: float, profile: Profile) -> int:
+    s = profile.sampling
+    # The epsilon keeps float noise (e.g. 780.0000000001) from adding a respondent.
+    required = math.ceil(resident_population * float(s["sample_per_mille"]) / 1000 - profile.epsilon)
+    if resident_population < s["min_sample_below_population"]:
+        required = max(required, int(s["min_sample"]))
+    return required
+
+
+def normalised_shares(shares: Mapping[str, float]) -> dict[str, float]:
+    total = sum(float(shares[loc]) for loc in LOCATIONS)
+    return {loc: float(shares[loc]) / total for loc in LOCATIONS}
+
+
+def expected_bands(schools: pd.DataFrame, profile: Profile) -> tuple[str, ...]:
+    scope = in_scope(schools, profile)
+    bands = []
+    if (scope & (schools["students_primary"].fillna(0) > 0)).any():
+        bands += ["3-4", "5-6"]
+    if (scope & (schools["students_junior"].fillna(0) > 0)).any():
+        bands.append("7-9")
+    return tuple(bands)
+
+
+def _balanced(counts: Mapping[str, int], tolerance: float, profile: Profile) -> tuple[bool, float]:
+    mean = sum(counts.values()) / len(counts) if counts else 0.0
+    low, high = (1 - tolerance) * mean, (1 + tolerance) * mean
+    ok = mean > 0 and all(c > 0 and profile.at_least(c, low) and profile.at_most(c, high) for c in counts.values())
+    return ok, mean
+
+
+def s1_sample_size(valid: pd.DataFrame, population: float, profile: Profile) -> CheckResult:
+    required = required_sample(population, profile)
+    actual = len(valid)
+    ok = actual >= required
+    reason = None if ok else f"有效样本 {actual} 份，少于应调查的 {required} 份"
+    return CheckResult("S1", ok, reason, {"required": required, "actual": actual})
+
+
+def s2_parent_share(valid: pd.DataFrame, profile: Profile) -> CheckResult:
+    minimum = float(profile.sampling["parent_share_min"])
+    parents = int((valid["group"] == "parent").sum())
+    share = parents / len(valid) if len(valid) else 0.0
+    ok = len(valid) > 0 and profile.at_least(share, minimum)
+    reason = None if ok else f"家长问卷占 {display.percent(share, passed=False)}（{parents} 份），应不低于 {minimum:.0%}"
+    return CheckResult("S2", ok, reason, {"parents": parents, "share": share})
+
+
+def s3_group_balance(valid: pd.DataFrame, profile: Profile) -> CheckResult:
+    tolerance = float(profile.sampling["balance_tolerance"])
+    counts = valid["group"].value_counts()
+    per_group = {g: int(counts.get(g, 0)) for g in OTHER_GROUPS}
+    ok, mean = _balanced(per_group, tolerance, profile)
+    off = [f"{GROUP_NAMES[g]} {c} 份" for g, c in per_group.items()
+           if c == 0 or not (profile.at_least(c, (1 - tolerance) * mean) and profile.at_most(c, (1 + tolerance) * mean))]
+    reason = None if ok else (f"非家长各类群体应大致相当（平均 {mean:.1f} 份，允许 {1 - tolerance:g}–{1 + tolerance:g} 倍）："
+                              + "、".join(off))
+    return CheckResult("S3", ok, reason, {"counts": per_group, "mean": mean})
+
+
+def s4_location_mix(valid: pd.DataFrame, shares: Mapping[str, float], profile: Profile) -> CheckResult:
+    tolerance = float(profile.sampling["location_tolerance"])
+    population = normalised_shares(shares)
+    counts = valid["location"].value_counts()
+    observed = np.array([counts.get(loc, 0) for loc in LOCATIONS], dtype=float)
+    total = observed.sum()
+    sample = observed / total if total else np.zeros(len(LOCATIONS))
+    deviations = {loc: abs(sample[i] - population[loc]) for i, loc in enumerate(LOCATIONS)}
+    max_dev = max(deviations.values())
+    ok = total > 0 and profile.at_most(max_dev, tolerance)
+    nonzero = [i for i, loc in enumerate(LOCATIONS) if population[loc] > 0]
+    chi2_p = None
+    if total > 0 and len(nonzero) > 1:
+        obs = observed[nonzero]
+        pop = np.array([population[LOCATIONS[i]] for i in nonzero])
+        chi2_p = float(stats.chisquare(obs, f_exp=pop / pop.sum() * obs.sum()).pvalue)
+    reason = None if ok else "城乡样本结构偏离人口结构超过 {:.0%}：{}".format(tolerance, "、".join(
+        f"{LOCATION_NAMES[loc]} 样本 {display.percent(sample[i])} / 人口 {display.percent(population[loc])}"
+        for i, loc in enumerate(LOCATIONS) if not profile.at_most(deviations[loc], tolerance)) or "无有效样本")
+    return CheckResult("S4", ok, reason, {
+        "max_deviation": max_dev, "chi2_p": chi2_p,
+        "sample_shares": dict(zip(LOCATIONS, map(float, sample))), "population_shares": population})
+
+
+def s5_valid_rate(collected: int, valid: int, profile: Profile) -> CheckResult:
+    minimum = float(profile.sampling["valid_rate_min"])
+    rate = valid / collected if collected else 0.0
+    ok = collected > 0 and profile.at_least(rate, minimum)
+    reason = None if ok else f"有效率 {display.percent(rate, passed=False)}（{valid}/{collected}），应不低于 {minimum:.0%}"
+    return CheckResult("S5", ok, reason, {"rate": rate, "collected": collected, "valid": valid})
+
+
+def s6_school_coverage(valid: pd.DataFrame, schools: pd.DataFrame, profile: Profile) -> CheckResult:
+    minimum = int(profile.sampling["min_per_school"])
+    covered = valid.loc[valid["group"].isin(COVERAGE_GROUPS), "school_code"].value_counts()
+    codes = schools.loc[in_scope(schools, profile), "school_code"].astype(str)
+    missing = [c for c in codes if covered.get(c, 0) < minimum]
+    ok = not missing
+    reason = None if ok else f"{len(missing)} 所学校学生、家长、教师有效问卷少于 {minimum} 份：" + "、".join(missing)
+    return CheckResult("S6", ok, reason, {"missing": missing})
+
+
+def s7_grade_bands(valid: pd.DataFrame, schools: pd.DataFrame, profile: Profile) -> CheckResult:
+    tolerance = float(profile.sampling["balance_tolerance"])
+    bands = expected_bands(schools, profile)
+    grades = valid.loc[(valid["group"] == "student") & valid["grade"].notna(), "grade"]
+    counts = {b: int(grades.between(*BANDS[b]).sum()) for b in bands}
+    ok, mean = _balanced(counts, tolerance, profile)
+    ok = ok and len(grades) > 0
+    reason = None if ok else (f"学生问卷各学段应大致相当（平均 {mean:.1f} 份）：" +
+                              "、".join(f"{b} 年级 {c} 份" for b, c in counts.items()) if len(grades)
+                              else "没有填写年级的学生有效问卷")
+    return CheckResult("S7", ok, reason, {"bands": counts})
+
+
+def evaluate_checks(valid: pd.DataFrame, collected: int, schools: pd.DataFrame, population: float,
+                    shares: Mapping[str, float], profile: Profile) -> dict[str, CheckResult]:
+    checks = [
+        s1_sample_size(valid, population, profile),
+        s2_parent_share(valid, profile),
+        s3_group_balance(valid, profile),
+        s4_location_mix(valid, shares, profile),
+        s5_valid_rate(collected, len(valid), profile),
+        s6_school_coverage(valid, schools, profile),
+        s7_grade_bands(valid, schools, profile),
+    ]
+    return {c.code: c for c in checks}
+
+
+# ---- the quota plan -------------------------------------------------------------------------
+
+def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
+    """Split ``total`` in proportion to ``weights``; leftovers to the largest fractions, ties in order."""
+    w = np.asarray(weights, dtype=float)
+    if total <= 0 or len(w) == 0 or w.sum() <= 0:
+        return [0] * len(w)
+    exact = total * w / w.sum()
+    base = np.floor(exact + 1e-9)
+    # Rounded fractions so that equal shares tie exactly and keep table order.
+    fraction = np.round(exact - base, 9)
+    leftover = int(total - base.sum())
+    order = sorted(range(len(w)), key=lambda i: (-fraction[i], i))
+    for i in order[:leftover]:
+        base[i] += 1
+    return [int(b) for b in base]
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    total: int
+    by_group: Mapping[str, int]
+    by_school: Mapping[str, Mapping[str, int]]
+    by_location: Mapping[str, Mapping[str, int]]
+
+    def to_dict(self) -> dict:
+        return {"total": self.total, "by_group": dict(self.by_group),
+                "by_school": {k: dict(v) for k, v in self.by_school.items()},
+                "by_location": {k: dict(v) for k, v in self.by_location.items()}}
+
+
+def sampling_plan(schools: pd.DataFrame, resident_population: float, location_shares: Mapping[str, float],
+                  profile: Profile) -> SamplingPlan:
+    total = required_sample(resident_population, profile)
+    parents = math.ceil(float(profile.sampling["parent_share_min"]) * total - profile.epsilon)
+    others = largest_remainder(total - parents, [1.0] * len(OTHER_GROUPS))
+    by_group = {"parent": parents, **dict(zip(OTHER_GROUPS, others))}
+    by_group = {g: by_group[g] for g in GROUPS}
+
+    scoped = schools[in_scope(schools, profile)]
+    codes = list(scoped["school_code"].astype(str))
+    enrolment = compulsory_students(scoped).to_numpy(float)
+    sections = (has_section(scoped, "primary").astype(int) + has_section(scoped, "junior").astype(int)).to_numpy(float)
+    by_school: dict[str, dict[str, int]] = {c: {} for c in codes}
+    for group, weights in (("student", enrolment), ("parent", enrolment),
+                           ("teacher", sections), ("principal", sections)):
+        for code, n in zip(codes, largest_remainder(by_group[group], weights)):
+            by_school[code][group] = n
+
+    shares = normalised_shares(location_shares)
+    by_location = {loc: {g: 0 for g in GROUPS} for loc in LOCATIONS}
+    for code, loc in zip(codes, scoped["location"]):
+        for g, n in by_school[code].items():
+            by_location[loc][g] += n
+    for g in ("npc_deputy", "cppcc_member", "public"):
+        for loc, n in zip(LOCATIONS, largest_remainder(by_group[g], [shares[loc] for loc in LOCATIONS])):
+            by_location[loc][g] = n
+    return SamplingPlan(total, by_group, by_school, by_location)

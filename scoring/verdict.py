@@ -1,0 +1,193 @@
+"""The four-part verdict: parts, veto and precondition assembled (standard.md, verdict.md)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import display
+from .guarantee import evaluate_guarantee
+from .items import PartResult
+from .profile import GROUPS, Profile
+from .quality import evaluate_quality
+from .recognition import RateResult, classify_validity, evaluate_rate
+from .resources import ResourcesResult, evaluate_resources
+from .sampling import CheckResult, evaluate_checks
+
+if TYPE_CHECKING:
+    from .workbook import Workbook
+
+VETO_NAMES = {
+    "V1": "以考试方式招生", "V2": "违规择校", "V3": "设置重点学校或重点班",
+    "V4": "“有编不补”或长期聘用编外教师", "V5": "教育系统重大安全责任事故",
+    "V6": "严重违纪违规事件", "V7": "弄虚作假",
+}
+STATUS_NAMES = {"robust_pass": "稳健达标", "marginal_pass": "勉强达标", "fail": "未达标", "no_data": "无数据"}
+
+
+@dataclass(frozen=True)
+class RecognitionResult:
+    passed: bool
+    rate: RateResult
+    checks: Mapping[str, CheckResult]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Precondition:
+    status: str   # passed | failed | unchecked
+    reason: str | None
+    years: int | None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    county: str
+    profile: str
+    passed: bool
+    precondition: Precondition
+    veto: tuple[str, ...]
+    resources: ResourcesResult
+    guarantee: PartResult
+    quality: PartResult
+    recognition: RecognitionResult
+    warnings: tuple[str, ...]
+
+    @property
+    def failed_parts(self) -> tuple[str, ...]:
+        parts = {"resources": self.resources, "guarantee": self.guarantee, "quality": self.quality,
+                 "recognition": self.recognition}
+        return tuple(name for name, p in parts.items() if not p.passed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return verdict_dict(self)
+
+
+def evaluate_precondition(county: Mapping[str, Any], profile: Profile) -> Precondition:
+    basic, year = county.get("basic_balance_year"), county.get("evaluation_year")
+    if basic is None or year is None:
+        return Precondition("unchecked", None, None)
+    needed = int(profile.precondition["precondition_years"])
+    years = int(year) - int(basic)
+    if years >= needed:
+        return Precondition("passed", None, years)
+    return Precondition("failed", f"通过基本均衡认定 {years} 年（{basic}–{year}），不满 {needed} 年", years)
+
+
+def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile) -> RecognitionResult:
+    if responses is None:
+        rate = evaluate_rate(None, profile)
+        return RecognitionResult(False, rate, {}, "未提供问卷数据，社会认可度无法评估")
+    validity = classify_validity(responses, profile)
+    rate = evaluate_rate(responses, profile, validity)
+    county = workbook.county
+    shares = {loc: county[f"population_share_{loc}"] for loc in ("urban", "town", "rural")}
+    checks = evaluate_checks(responses[validity == "valid"], len(responses), workbook.schools,
+                             float(county["resident_population"]), shares, profile)
+    threshold = float(profile.recognition["recognition_threshold"])
+    rate_ok = rate.rate is not None and profile.at_least(rate.rate, threshold)
+    failed_checks = [c for c in checks.values() if not c.passed]
+    reasons = []
+    if rate.rate is None:
+        reasons.append("没有有效评分问卷")
+    elif not rate_ok:
+        reasons.append(f"加权认可度 {display.percent(rate.rate, passed=False)}，低于 {threshold:.0%}")
+    reasons += [f"{c.code} {c.reason}" for c in failed_checks]
+    return RecognitionResult(rate_ok and not failed_checks, rate, checks, "；".join(reasons) or None)
+
+
+def evaluate(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile) -> Verdict:
+    """Evaluate a county: the verdict of the national method under ``profile``."""
+    schools, county = workbook.schools, workbook.county
+    resources = evaluate_resources(schools, profile)
+    guarantee = evaluate_guarantee(schools, county, profile)
+    quality = evaluate_quality(schools, county, profile)
+    recognition = evaluate_recognition(workbook, responses, profile)
+    precondition = evaluate_precondition(county, profile)
+    veto = tuple(k for k in sorted(VETO_NAMES) if workbook.veto.get(k, False))
+    passed = (resources.passed and guarantee.passed and quality.passed and recognition.passed
+              and not veto and precondition.status != "failed")
+    warnings = tuple(str(w) for w in workbook.warnings) + recognition.rate.warnings
+    return Verdict(str(county["county_name"]), profile.name, passed, precondition, veto, resources,
+                   guarantee, quality, recognition, warnings)
+
+
+# ---- JSON (verdict.md) ----------------------------------------------------------------------
+
+def _items_dict(part: PartResult) -> dict[str, Any]:
+    items = {}
+    for code, item in part.items.items():
+        entry: dict[str, Any] = {"passed": item.passed}
+        if item.reason:
+            entry["reason"] = item.reason
+        if item.schools:
+            entry["schools"] = list(item.schools)
+        items[code] = entry
+    return {"passed": part.passed, "items": items}
+
+
+def _resources_dict(r: ResourcesResult) -> dict[str, Any]:
+    sections = []
+    for s in r.sections:
+        entry = {"school_code": s.school_code, "stage": s.stage, "students": s.students,
+                 "values": dict(s.values), "met": list(s.met), "passed": s.passed}
+        if s.reason:
+            entry["reason"] = s.reason
+        sections.append(entry)
+    out = {"passed": r.passed, "sections": sections,
+           "cv": {k: dict(v) for k, v in r.cv.items()},
+           "cv_passed": {k: dict(v) for k, v in r.cv_passed.items()}}
+    reasons = {k: dict(v) for k, v in r.cv_reasons.items() if v}
+    if reasons:
+        out["cv_reasons"] = reasons
+    return out
+
+
+def _recognition_dict(rec: RecognitionResult) -> dict[str, Any]:
+    rate = rec.rate
+    checks = {}
+    for code, c in rec.checks.items():
+        entry = {"passed": c.passed, **c.figures}
+        if c.reason:
+            entry["reason"] = c.reason
+        checks[code] = entry
+    out = {
+        "passed": rec.passed, "status": rate.status, "rate": rate.rate, "pooled_rate": rate.pooled_rate,
+        "ci95": list(rate.ci95) if rate.ci95 else None, "lower_bound_95": rate.lower_bound_95,
+        "variance": rate.variance,
+        "groups": {g: {"n": rate.groups[g].n, "rated": rate.groups[g].rated, "rate": rate.groups[g].rate}
+                   for g in GROUPS},
+        "weights": dict(rate.weights),
+        "collected": rate.collected, "valid": rate.valid, "invalid": dict(rate.invalid),
+        "checks": checks, "approximate_interval": True, "warnings": list(rate.warnings),
+    }
+    if rec.reason:
+        out["reason"] = rec.reason
+    return out
+
+
+def verdict_dict(v: Verdict) -> dict[str, Any]:
+    precondition: dict[str, Any] = {"status": v.precondition.status}
+    if v.precondition.years is not None:
+        precondition["years"] = v.precondition.years
+    if v.precondition.reason:
+        precondition["reason"] = v.precondition.reason
+    veto: dict[str, Any] = {"triggered": list(v.veto)}
+    if v.veto:
+        veto["reason"] = "；".join(f"{k} {VETO_NAMES[k]}" for k in v.veto)
+    return {
+        "county": v.county,
+        "profile": v.profile,
+        "passed": v.passed,
+        "failed_parts": list(v.failed_parts),
+        "precondition": precondition,
+        "veto": veto,
+        "parts": {
+            "resources": _resources_dict(v.resources),
+            "guarantee": _items_dict(v.guarantee),
+            "quality": _items_dict(v.quality),
+            "recognition": _recognition_dict(v.recognition),
+        },
+        "warnings": list(v.warnings),
+    }
