@@ -1,0 +1,605 @@
+"""The indicator workbook reader (spec/workbook.md).
+
+A workbook is an .xlsx file, a .zip of CSVs or a folder of CSVs. Every cell is
+read as text, typed column by column, and every problem found is collected so
+that the user sees them all in one ``WorkbookError``; nothing is half-imported.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, WorkbookError
+from .profile import STAGES, Profile, load_profile
+
+# A county has a few hundred schools: anything near these limits is not a workbook.
+MAX_BYTES = 50 * 1024 * 1024  # file size and total uncompressed size of a zip
+MAX_MEMBERS = 1000  # zip members (an .xlsx holds a few dozen)
+
+SHEETS = {"schools": "学校", "county": "县域", "veto": "一票否决"}
+
+SCHOOL_COLUMNS = {
+    "school_code": "学校代码",
+    "school_name": "学校名称",
+    "school_type": "学校类型",
+    "location": "城乡类型",
+    "students_primary": "小学在校生数",
+    "students_junior": "初中在校生数",
+    "students_senior": "高中在校生数",
+    "qualified_teachers_primary": "小学高于规定学历教师数",
+    "qualified_teachers_junior": "初中高于规定学历教师数",
+    "backbone_teachers_primary": "小学县级以上骨干教师数",
+    "backbone_teachers_junior": "初中县级以上骨干教师数",
+    "pe_art_teachers_primary": "小学体育艺术专任教师数",
+    "pe_art_teachers_junior": "初中体育艺术专任教师数",
+    "teaching_area_m2": "教学及辅助用房面积",
+    "sports_area_m2": "体育运动场馆面积",
+    "equipment_value_yuan": "教学仪器设备值",
+    "multimedia_rooms": "网络多媒体教室数",
+    "classes": "班级数",
+    "music_rooms": "音乐专用教室数",
+    "art_rooms": "美术专用教室数",
+    "music_room_min_area_m2": "最小音乐专用教室面积",
+    "art_room_min_area_m2": "最小美术专用教室面积",
+    "max_class_size_primary": "小学最大班额",
+    "max_class_size_junior": "初中最大班额",
+    "funded_students": "核定公用经费学生数",
+    "public_funds_yuan": "年度公用经费预算总额",
+    "training_funds_yuan": "教师培训经费",
+}
+NUMBER_COLUMNS = tuple(SCHOOL_COLUMNS)[4:]
+STUDENT_COLUMNS = {"primary": "students_primary", "junior": "students_junior", "senior": "students_senior"}
+
+SCHOOL_TYPES = {
+    "primary": "小学",
+    "junior": "初中",
+    "nine_year": "九年一贯制",
+    "twelve_year": "十二年一贯制",
+    "complete_middle": "完全中学",
+    "teaching_point": "教学点",
+    "special": "特殊教育学校",
+}
+TYPE_STAGES = {
+    "primary": ("primary",),
+    "teaching_point": ("primary",),
+    "junior": ("junior",),
+    "nine_year": ("primary", "junior"),
+    "twelve_year": ("primary", "junior", "senior"),
+    "complete_middle": ("junior", "senior"),
+    "special": ("primary", "junior"),
+}
+LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
+
+# Which blank cells are errors (workbook.md "Blank cells").
+ALWAYS_REQUIRED = ("school_code", "school_name", "school_type", "location",
+                   "public_funds_yuan", "training_funds_yuan")
+STAGE_REQUIRED = {s: (f"qualified_teachers_{s}", f"backbone_teachers_{s}",
+                      f"pe_art_teachers_{s}", f"max_class_size_{s}") for s in STAGES}
+SCOPE_REQUIRED = ("teaching_area_m2", "sports_area_m2", "equipment_value_yuan", "multimedia_rooms",
+                  "classes", "music_rooms", "art_rooms", "music_room_min_area_m2",
+                  "art_room_min_area_m2")
+# Columns that must be present even when blank cells would be allowed: without the
+# enrolment columns no other requirement could be decided.
+MANDATORY_COLUMNS = ALWAYS_REQUIRED + ("students_primary", "students_junior")
+
+SHARE_KEYS = ("population_share_urban", "population_share_town", "population_share_rural")
+RATE_KEYS = ("G9", "G12", "G13_primary", "G13_junior", "G14", "G15_migrant_rate", "Q1", "Q2",
+             *SHARE_KEYS)
+YES_NO_KEYS = ("G1", "G2a", "G2b", "G2c", "G2d", "G8_merit_pay_full", "G10", "G14_rural_tilt",
+               "G15_care_system", "Q3", "Q5", "Q7", "Q8")
+YEAR_KEYS = ("basic_balance_year", "evaluation_year")
+COUNTY_KEYS = (
+    "county_name", "resident_population", *SHARE_KEYS,
+    "G1", "G2a", "G2b", "G2c", "G2d", "G7", "G8_teacher_salary", "G8_civil_servant_salary",
+    "G8_merit_pay_full", "G9", "G10", "G11_eligible", "G11_rotated", "G11_rotated_backbone",
+    "G12", "G13_primary", "G13_junior", "G14", "G14_rural_tilt", "G15_care_system",
+    "G15_migrant_rate", "Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9_min_level",
+    "Q9_school_diff_rate",
+)
+COUNTY_CHINESE = {"resident_population": "常住人口"}
+VETO_KEYS = tuple(f"V{i}" for i in range(1, 8))
+KEY_VALUE_COLUMNS = {"key": "键", "value": "值"}
+
+Q6_RATINGS = ("优秀", "良好", "合格", "不合格")
+Q9_LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4,
+             "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4}
+YES_NO = {**dict.fromkeys(("yes", "y", "true", "1", "是", "√"), True),
+          **dict.fromkeys(("no", "n", "false", "0", "否", "×"), False)}
+YES_NO_HINT = "is not yes/no (yes/no, y/n, true/false, 1/0, 是/否, √/×)"
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value
+class Workbook:
+    county: Mapping[str, Any]
+    schools: pd.DataFrame
+    veto: Mapping[str, bool]
+    warnings: tuple[Problem, ...]
+    source: str
+    county_rows: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass
+class _Findings:
+    """Problems collected while reading: errors reject the workbook, warnings do not."""
+
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def read_workbook(path: str | Path, *, profile: Profile | None = None,
+                  schools_only: bool = False) -> Workbook:
+    """Read an .xlsx file, a .zip of CSVs or a folder of CSVs."""
+    path = Path(path)
+    if path.is_dir():
+        files = {f.name: f for f in path.iterdir()
+                 if f.is_file() and f.suffix.lower() == ".csv" and _sheet_key(f.stem)}
+        if sum(f.stat().st_size for f in files.values()) > MAX_BYTES:
+            raise WorkbookError([_too_large(path.name)])
+        data = {name: f.read_bytes() for name, f in files.items()}
+        return _from_csvs(data, path.name, profile, schools_only)
+    if not path.is_file():
+        raise WorkbookError([Problem(path.name, None, None, None, "does not exist")])
+    if path.stat().st_size > MAX_BYTES:
+        raise WorkbookError([_too_large(path.name)])
+    return read_workbook_bytes(path.name, path.read_bytes(), profile=profile,
+                               schools_only=schools_only)
+
+
+def read_workbook_bytes(filename: str, data: bytes, *, profile: Profile | None = None,
+                        schools_only: bool = False) -> Workbook:
+    """Read an uploaded .xlsx file or .zip of CSVs."""
+    if len(data) > MAX_BYTES:
+        raise WorkbookError([_too_large(filename)])
+    suffix = PurePosixPath(filename).suffix.lower()
+    if suffix == ".xls":
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     "is an old .xls file: save it as .xlsx")])
+    if suffix == ".csv":
+        return read_workbook_csvs({filename: data}, profile=profile, schools_only=schools_only)
+    if suffix not in (".xlsx", ".xlsm", ".zip"):
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     "is not an .xlsx file or a .zip of CSV files")])
+    names = _zip_names(filename, data)
+    if "xl/workbook.xml" in names:  # an .xlsx, whatever its name says
+        sheets = _xlsx_sheets(filename, data)
+        return _build(sheets, [], filename, profile, schools_only, "sheet")
+    members = _zip_csvs(filename, data)
+    return _from_csvs(members, filename, profile, schools_only)
+
+
+def read_workbook_csvs(files: Mapping[str, bytes], *, profile: Profile | None = None,
+                       schools_only: bool = False) -> Workbook:
+    """Read uploaded CSVs by file name (schools.csv, county.csv, veto.csv or 学校.csv, ...)."""
+    if sum(len(d) for d in files.values()) > MAX_BYTES:
+        raise WorkbookError([_too_large("upload")])
+    return _from_csvs(files, ", ".join(files) or "upload", profile, schools_only)
+
+
+# ---------------------------------------------------------------- files to grids
+
+
+def _too_large(source: str) -> Problem:
+    return Problem(source, None, None, None, f"is too large (over {MAX_BYTES // 2**20} MB)")
+
+
+def _unreadable(source: str, what: str, exc: Exception) -> Problem:
+    detail = f"{type(exc).__name__}: {exc}"[:200]
+    return Problem(source, None, None, None, f"is not a readable {what} ({detail})")
+
+
+def _sheet_key(name: str) -> str | None:
+    """Our sheet key for a sheet name or CSV file stem, English or Chinese."""
+    name = name.strip().lower()
+    return next((k for k, zh in SHEETS.items() if name in (k, zh)), None)
+
+
+def _grid(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as stripped text ('' when blank), indexed by the row number the user sees."""
+    cells = frame.fillna("").astype(str)
+    cells = cells.apply(lambda column: column.str.strip()) if cells.shape[1] else cells
+    cells.index = pd.RangeIndex(1, len(cells) + 1)
+    cells.columns = pd.RangeIndex(cells.shape[1])
+    return cells
+
+
+def _zip_names(filename: str, data: bytes) -> set[str]:
+    """Member names of a zip, after checking it is not a bomb."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except Exception as exc:  # zipfile raises several types on garbage
+        raise WorkbookError([_unreadable(filename, ".xlsx or .zip file", exc)]) from exc
+    if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_BYTES:
+        raise WorkbookError([_too_large(filename)])
+    return {i.filename for i in infos}
+
+
+def _xlsx_sheets(filename: str, data: bytes) -> dict[str, pd.DataFrame]:
+    try:
+        book = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=str,
+                             engine="openpyxl")
+    except Exception as exc:  # openpyxl and its XML parser raise anything on garbage
+        raise WorkbookError([_unreadable(filename, ".xlsx file", exc)]) from exc
+    return {name: _grid(frame) for name, frame in book.items()}
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A member's name; zips made on Chinese Windows encode names in GBK, not UTF-8."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except UnicodeError:
+        return info.filename
+
+
+def _zip_csvs(filename: str, data: bytes) -> dict[str, bytes]:
+    """The workbook CSVs of a zip, in whatever sub-folder they sit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {}
+            for info in archive.infolist():
+                path = PurePosixPath(_member_name(info))
+                if info.is_dir() or "__MACOSX" in path.parts or path.name.startswith("._"):
+                    continue
+                if path.suffix.lower() == ".csv" and _sheet_key(path.stem):
+                    with archive.open(info) as member:
+                        members[str(path)] = member.read(MAX_BYTES + 1)
+    except Exception as exc:  # bad CRC, encryption, unsupported compression, ...
+        raise WorkbookError([_unreadable(filename, ".zip file", exc)]) from exc
+    if sum(len(d) for d in members.values()) > MAX_BYTES:
+        raise WorkbookError([_too_large(filename)])
+    return members
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")  # what Chinese Excel saves as "CSV"
+
+
+def _csv_grid(data: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(io.StringIO(_decode(data)), header=None, dtype=str,
+                            keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        frame = pd.DataFrame()
+    return _grid(frame)
+
+
+def _from_csvs(files: Mapping[str, bytes], source: str, profile: Profile | None,
+               schools_only: bool) -> Workbook:
+    grids: dict[str, pd.DataFrame | None] = {}
+    errors = []
+    for name, data in files.items():
+        path = PurePosixPath(name)
+        key = _sheet_key(path.stem) if path.suffix.lower() == ".csv" else None
+        if key is None:
+            continue  # other files (responses.csv, notes) travel with workbooks
+        if key in grids:
+            errors.append(Problem(key, None, None, name, "is a second file for this sheet"))
+            continue
+        try:
+            grids[key] = _csv_grid(data)
+        except Exception as exc:  # undecodable or unparsable text
+            errors.append(_unreadable(key, f"CSV file {path.name}", exc))
+            grids[key] = None  # present but unreadable: not also reported missing or empty
+    return _build(grids, errors, source, profile, schools_only, "file")
+
+
+# ---------------------------------------------------------------- cell parsing
+
+
+def _numbers(cells: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse text cells as numbers: (values, filled-but-not-a-number mask, written-with-% mask).
+
+    Accepts thousands separators in groups of three (6,000) and a trailing % (95% -> 0.95).
+    """
+    percent = cells.str.endswith("%")
+    body = cells.str.removesuffix("%").str.strip()
+    has_comma = body.str.contains(",", regex=False)
+    grouped = body.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
+    body = body.where(~has_comma | grouped, "").str.replace(",", "", regex=False)
+    plain = body.str.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+    values = pd.to_numeric(body.where(plain, ""), errors="coerce").astype("float64")
+    values = values.where(~percent, values / 100)
+    bad = (cells != "") & ~np.isfinite(values)
+    return values.where(~bad), bad, percent
+
+
+def _codes(cells: pd.Series, chinese: Mapping[str, str]) -> pd.Series:
+    """Map codes (any case) or Chinese names to codes; NaN when unknown or blank."""
+    names = {**{c: c for c in chinese}, **{zh: c for c, zh in chinese.items()}}
+    return cells.str.lower().map(names)
+
+
+def _yes_no(text: str) -> tuple[bool | None, str | None]:
+    value = YES_NO.get(text.lower())
+    return (value, None) if value is not None else (None, YES_NO_HINT)
+
+
+def _header_names(chinese: Mapping[str, str]) -> dict[str, str]:
+    """Lower-case English key or Chinese name -> English key."""
+    return {**{k.lower(): k for k in chinese}, **{zh: k for k, zh in chinese.items() if zh}}
+
+
+# ---------------------------------------------------------------- sheets
+
+
+def _first_row(cells: pd.DataFrame) -> int | None:
+    filled = cells.index[(cells != "").any(axis=1)] if cells.shape[1] else []
+    return int(filled[0]) if len(filled) else None
+
+
+def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
+            found: _Findings) -> tuple[int | None, dict[str, int]]:
+    """The header row (the first non-blank row) and the position of each known column."""
+    row = _first_row(cells)
+    if row is None:
+        found.errors.append(Problem(sheet, None, None, None, "sheet is empty: expected a header row"))
+        return None, {}
+    below = cells.loc[row + 1:]
+    positions: dict[str, int] = {}
+    for position, text in cells.loc[row].items():
+        key = names.get(text.lower())
+        if key in positions:
+            found.errors.append(Problem(sheet, row, key, text, "is a second column for this key"))
+        elif key:
+            positions[key] = position
+        elif text:
+            found.warnings.append(Problem(sheet, row, text, None, "unknown column, ignored"))
+        elif (below[position] != "").any():
+            found.warnings.append(Problem(sheet, row, f"column {position + 1}", None,
+                                          "column without a header, ignored"))
+    return row, positions
+
+
+def _flag(found: _Findings, sheet: str, mask: pd.Series, column: str, cells: pd.Series,
+          expected: str) -> None:
+    for row in mask.index[mask.to_numpy()]:
+        found.errors.append(Problem(sheet, int(row), column, cells[row] or None, expected))
+
+
+def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.DataFrame:
+    header_row, positions = _header(cells, "schools", _header_names(SCHOOL_COLUMNS), found)
+    if header_row is None:
+        return pd.DataFrame()
+    body = cells.loc[header_row + 1:]
+    body = body[(body != "").any(axis=1)]
+    if body.empty:
+        found.errors.append(Problem("schools", header_row + 1, None, None,
+                                    "no schools: expected one row per school below the header"))
+    raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
+                        for k in SCHOOL_COLUMNS}, index=body.index)
+
+    typed: dict[str, pd.Series] = {"school_code": raw["school_code"], "school_name": raw["school_name"]}
+    for column, chinese, what in (("school_type", SCHOOL_TYPES, "school type"),
+                                  ("location", LOCATION_NAMES, "location")):
+        typed[column] = _codes(raw[column], chinese)
+        choices = ", ".join(f"{c} {zh}" for c, zh in chinese.items())
+        _flag(found, "schools", typed[column].isna() & (raw[column] != ""), column, raw[column],
+              f"is not a {what} ({choices})")
+    for column in NUMBER_COLUMNS:
+        values, bad, _ = _numbers(raw[column])
+        _flag(found, "schools", bad, column, raw[column], "is not a number")
+        _flag(found, "schools", values < 0, column, raw[column], "is not a number ≥ 0")
+        typed[column] = values.fillna(0.0).where(~bad) if column in STUDENT_COLUMNS.values() else values
+
+    _check_stages(typed, raw, found)
+    _check_required(typed, raw, positions, header_row, profile, found)
+    _check_unique(raw["school_code"], found)
+
+    schools = pd.DataFrame(typed, index=body.index)
+    schools["excel_row"] = body.index.astype("int64")
+    return schools.reset_index(drop=True)
+
+
+def _check_stages(typed: Mapping[str, pd.Series], raw: pd.DataFrame, found: _Findings) -> None:
+    """Enrolment in a stage the school type does not have is an error."""
+    for stage, column in STUDENT_COLUMNS.items():
+        having = [t for t, stages in TYPE_STAGES.items() if stage in stages]
+        lacking = (typed[column] > 0) & typed["school_type"].notna() & ~typed["school_type"].isin(having)
+        for row in lacking.index[lacking.to_numpy()]:
+            found.errors.append(Problem("schools", int(row), column, raw.at[row, column],
+                                        f"students in the {stage} stage, which a "
+                                        f"{typed['school_type'][row]} school does not have"))
+
+
+def _check_required(typed: Mapping[str, pd.Series], raw: pd.DataFrame, positions: Mapping[str, int],
+                    header_row: int, profile: Profile, found: _Findings) -> None:
+    """Blank cells that a rule needs (workbook.md "Blank cells")."""
+    kind = typed["school_type"]
+    compulsory = typed["students_primary"] + typed["students_junior"]
+    small_point = (kind == "teaching_point") & (compulsory < profile.resources["teaching_point_min_students"])
+    in_scope = kind.notna() & (kind != "special") & ~small_point
+    g6 = (kind.isin(["primary", "teaching_point"]) & (typed["location"] == "rural")
+          & (compulsory < profile.guarantee["small_school_students"]))
+    everyone = pd.Series(True, index=raw.index)
+    needs = [(ALWAYS_REQUIRED, everyone, "is blank: required for every school")]
+    needs += [(columns, typed[STUDENT_COLUMNS[stage]] > 0,
+               f"is blank: required for a school with {stage} students")
+              for stage, columns in STAGE_REQUIRED.items()]
+    needs += [(SCOPE_REQUIRED, in_scope, "is blank: required for an in-scope school"),
+              (("funded_students",), g6,
+               "is blank: required where G6 applies (small rural primary school or teaching point)")]
+    for column in ("students_primary", "students_junior"):
+        if column not in positions:
+            found.errors.append(_missing_column(header_row, column))
+    for columns, mask, why in needs:
+        for column in columns:
+            if column not in positions:
+                if mask.any():
+                    found.errors.append(_missing_column(header_row, column))
+                continue
+            _flag(found, "schools", mask & (raw[column] == ""), column, raw[column], why)
+
+
+def _missing_column(header_row: int, column: str) -> Problem:
+    return Problem("schools", header_row, column, None,
+                   f"column is missing (header {column} or {SCHOOL_COLUMNS[column]})")
+
+
+def _check_unique(codes: pd.Series, found: _Findings) -> None:
+    filled = codes != ""
+    first = codes[filled & ~codes.duplicated()]
+    first_row = dict(zip(first.to_numpy(), first.index))
+    repeated = filled & codes.duplicated()
+    for row in repeated.index[repeated.to_numpy()]:
+        found.errors.append(Problem("schools", int(row), "school_code", codes[row],
+                                    f"is already the code of row {first_row[codes[row]]}: "
+                                    "school codes must be unique"))
+
+
+def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
+                found: _Findings) -> dict[str, tuple[int, str]]:
+    """Rows of a key/value sheet: key -> (row number, value text)."""
+    header_row, positions = _header(cells, sheet, _header_names(KEY_VALUE_COLUMNS), found)
+    if header_row is None:
+        return {}
+    missing = [c for c in KEY_VALUE_COLUMNS if c not in positions]
+    for column in missing:
+        found.errors.append(Problem(sheet, header_row, column, None,
+                                    f"column is missing (header {column} or {KEY_VALUE_COLUMNS[column]})"))
+    if missing:
+        return {}
+    entries: dict[str, tuple[int, str]] = {}
+    body = cells.loc[header_row + 1:, [positions["key"], positions["value"]]]
+    for row, (text, value) in zip(body.index, body.itertuples(index=False)):
+        if not text and not value:
+            continue
+        key = names.get(text.lower())
+        if key is None:
+            found.warnings.append(Problem(sheet, int(row), "key", text or None,
+                                          "is not a known key, row ignored"))
+        elif key in entries:
+            found.errors.append(Problem(sheet, int(row), key, value or None,
+                                        f"is a second value for {key} (first in row {entries[key][0]})"))
+        else:
+            entries[key] = (int(row), value)
+    return entries
+
+
+def _county_value(key: str, text: str, number: float, percent: bool) -> tuple[Any, str | None]:
+    """The typed value of one county cell, or why it is not acceptable."""
+    if key == "county_name":
+        return text, None
+    if key in YES_NO_KEYS:
+        return _yes_no(text)
+    if key == "Q6":
+        return (text, None) if text in Q6_RATINGS else (None, "is not one of 优秀/良好/合格/不合格")
+    if key == "Q9_min_level":
+        level = Q9_LEVELS.get(text.upper().removesuffix("级").strip())
+        if level is None and number in (1, 2, 3, 4):  # "3.0" from a numeric Excel cell
+            level = int(number)
+        return (level, None) if level else (None, "is not a level 1–4 (or Ⅰ–Ⅳ, I–IV)")
+    if np.isnan(number):
+        return None, "is not a number"
+    if key in RATE_KEYS:
+        rate = number / 100 if number > 1 and not percent else number
+        return (rate, None) if 0 <= rate <= 1 else (None, "is not a rate between 0 and 1 (0%–100%)")
+    if key in YEAR_KEYS:
+        return (int(number), None) if number.is_integer() and number >= 0 else (None, "is not a year")
+    return (number, None) if number >= 0 else (None, "is not a number ≥ 0")
+
+
+def _county(cells: pd.DataFrame, profile: Profile,
+            found: _Findings) -> tuple[dict[str, Any], dict[str, int]]:
+    keys = (*COUNTY_KEYS, *YEAR_KEYS)
+    entries = _key_values(cells, "county", _header_names({**dict.fromkeys(keys, ""), **COUNTY_CHINESE}),
+                          found)
+    texts = pd.Series({k: v for k, (_, v) in entries.items()}, dtype=str)
+    numbers, _, percent = _numbers(texts)
+    county: dict[str, Any] = {}
+    for key in keys:
+        row, text = entries.get(key, (None, ""))
+        if not text:
+            if key in COUNTY_KEYS:
+                why = "is blank: a value is required" if row else "is missing: add a row for this key"
+                found.errors.append(Problem("county", row, key, None, why))
+            continue
+        value, why = _county_value(key, text, float(numbers[key]), bool(percent[key]))
+        if why:
+            found.errors.append(Problem("county", row, key, text, why))
+        else:
+            county[key] = value
+    for key in YEAR_KEYS:
+        county.setdefault(key, None)  # optional: present as keys either way
+    _renormalise_shares(county, entries, profile, found)
+    return county, {k: row for k, (row, _) in entries.items()}
+
+
+def _renormalise_shares(county: dict[str, Any], entries: Mapping[str, tuple[int, str]],
+                        profile: Profile, found: _Findings) -> None:
+    """Population shares must sum to 1 within 0.01; they are then scaled to sum exactly 1."""
+    if not all(k in county for k in SHARE_KEYS):
+        return  # a share is missing or bad: already reported
+    total = sum(county[k] for k in SHARE_KEYS)
+    if not profile.at_most(abs(total - 1), 0.01):
+        found.errors.append(Problem("county", entries[SHARE_KEYS[0]][0], SHARE_KEYS[0], None,
+                                    f"the three population shares sum to {total:.4g}, "
+                                    "not 1 (within 0.01)"))
+        return
+    for key in SHARE_KEYS:
+        county[key] /= total
+
+
+def _veto(cells: pd.DataFrame | None, found: _Findings) -> dict[str, bool]:
+    """V1–V7; a missing sheet, key or value means no."""
+    veto = dict.fromkeys(VETO_KEYS, False)
+    if cells is None:
+        return veto
+    entries = _key_values(cells, "veto", _header_names(dict.fromkeys(VETO_KEYS, "")), found)
+    for key, (row, text) in entries.items():
+        if text:
+            value, why = _yes_no(text)
+            if why:
+                found.errors.append(Problem("veto", row, key, text, why))
+            else:
+                veto[key] = value
+    return veto
+
+
+def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], source: str,
+           profile: Profile | None, schools_only: bool, kind: str) -> Workbook:
+    """Type every sheet, collecting all problems, then raise them together or return."""
+    profile = profile or load_profile()
+    found = _Findings(errors=list(errors))
+    by_key: dict[str, pd.DataFrame | None] = {}
+    for name, cells in sheets.items():
+        key = _sheet_key(name)
+        if key and key in by_key:
+            found.errors.append(Problem(key, None, None, name, f"is a second {kind} for this sheet"))
+        elif key:
+            by_key[key] = cells
+    for key in ("schools",) if schools_only else ("schools", "county"):
+        if key not in by_key:
+            place = f"a sheet named {key} or {SHEETS[key]}" if kind == "sheet" else \
+                f"a file {key}.csv or {SHEETS[key]}.csv"
+            found.errors.append(Problem(key, None, None, None, f"{kind} is missing: expected {place}"))
+    schools = None
+    if by_key.get("schools") is not None:
+        schools = _schools(by_key["schools"], profile, found)
+    county, rows = {}, {}
+    veto = dict.fromkeys(VETO_KEYS, False)
+    if not schools_only:
+        if by_key.get("county") is not None:
+            county, rows = _county(by_key["county"], profile, found)
+        veto = _veto(by_key.get("veto"), found)
+    if found.errors:
+        raise WorkbookError(found.errors)
+    return Workbook(county=MappingProxyType(county), schools=schools, veto=MappingProxyType(veto),
+                    warnings=tuple(found.warnings), source=source,
+                    county_rows=MappingProxyType(rows))
