@@ -1,0 +1,62 @@
+"""A readable Chinese text report of a verdict."""
+
+from . import display
+from .guarantee import NAMES as G_NAMES
+from .profile import GROUPS, INDICATORS
+from .quality import NAMES as Q_NAMES
+from .resources import STAGE_NAMES
+from .sampling import GROUP_NAMES
+from .verdict import STATUS_NAMES, VETO_NAMES, Verdict
+
+PART_NAMES = {"resources": "资源配置", "guarantee": "政府保障程度", "quality": "教育质量", "recognition": "社会认可度"}
+CHECK_NAMES = {"S1": "样本量", "S2": "家长占比", "S3": "其他群体均衡", "S4": "城乡结构", "S5": "有效率",
+               "S6": "学校覆盖", "S7": "学段均衡"}
+
+
+def _mark(passed: bool) -> str:
+    return "✔ 达标" if passed else "✘ 未达标"
+
+
+def render_text(v: Verdict) -> str:
+    lines = [f"{v.county} 义务教育优质均衡发展评估（{v.profile}）",
+             f"结论：{'达到优质均衡' if v.passed else '未达到优质均衡'}"]
+    if v.failed_parts:
+        lines.append("未达标部分：" + "、".join(PART_NAMES[p] for p in v.failed_parts))
+    pre = {"passed": "满足", "failed": "不满足", "unchecked": "未核验"}[v.precondition.status]
+    lines.append(f"前置条件（基本均衡满 3 年）：{pre}" + (f"（{v.precondition.reason}）" if v.precondition.reason else ""))
+    lines.append("一票否决：" + ("、".join(f"{k} {VETO_NAMES[k]}" for k in v.veto) if v.veto else "无"))
+
+    r = v.resources
+    lines += ["", f"一、资源配置：{_mark(r.passed)}",
+              f"  学校学段 {len(r.sections)} 个，达标 {sum(s.passed for s in r.sections)} 个"]
+    lines += [f"  ✘ {s.school_code} {s.reason}" for s in r.sections if not s.passed]
+    for stage, cvs in r.cv.items():
+        cells = [f"{ind} {display.cv(cvs[ind], passed=r.cv_passed[stage][ind]) if cvs[ind] is not None else '—'}"
+                 + ("" if r.cv_passed[stage][ind] else "✘") for ind in INDICATORS]
+        lines.append(f"  {STAGE_NAMES[stage]}校际差异系数：" + "  ".join(cells))
+    lines += [f"  ✘ {reason}" for stage in r.cv_reasons.values() for reason in stage.values()]
+
+    for title, part, names in (("二、政府保障程度", v.guarantee, G_NAMES), ("三、教育质量", v.quality, Q_NAMES)):
+        passed_count = sum(i.passed for i in part.items.values())
+        lines += ["", f"{title}：{_mark(part.passed)}（{passed_count}/{len(part.items)} 项达标）"]
+        lines += [f"  ✘ {code} {item.reason or names[code]}" for code, item in part.items.items() if not item.passed]
+
+    rec, rate = v.recognition, v.recognition.rate
+    lines += ["", f"四、社会认可度：{_mark(rec.passed)}（{STATUS_NAMES[rate.status]}）"]
+    if rate.rate is not None:
+        ok = rate.status != "fail"
+        lines.append(f"  加权认可度 {display.percent(rate.rate, passed=ok)}，汇总认可度 {display.percent(rate.pooled_rate)}")
+        lines.append(f"  95% 置信区间 {display.percent(rate.ci95[0])}–{display.percent(rate.ci95[1])}，"
+                     f"单侧下限 {display.percent(rate.lower_bound_95, passed=rate.status == 'robust_pass')}（近似）")
+    lines.append(f"  回收 {rate.collected} 份，有效 {rate.valid} 份；无效：未答完 {rate.invalid['incomplete']}、"
+                 f"重复 {rate.invalid['duplicate']}、用时过短 {rate.invalid['speeder']}")
+    groups = [f"{GROUP_NAMES[g]} {rate.groups[g].n} 份"
+              + (f" {display.percent(rate.groups[g].rate)}" if rate.groups[g].rate is not None else "") for g in GROUPS]
+    lines.append("  " + "；".join(groups))
+    for code, check in rec.checks.items():
+        lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}" + (f"  {check.reason}" if check.reason else ""))
+    if rec.reason and not rec.checks:
+        lines.append(f"  ✘ {rec.reason}")
+    if v.warnings:
+        lines += ["", "提示："] + [f"  · {w}" for w in v.warnings]
+    return "\n".join(lines) + "\n"
