@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from . import display
@@ -167,6 +168,17 @@ def _recognition_dict(rec: RecognitionResult) -> dict[str, Any]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars become Python numbers and bools."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def verdict_dict(v: Verdict) -> dict[str, Any]:
     precondition: dict[str, Any] = {"status": v.precondition.status}
     if v.precondition.years is not None:
@@ -176,7 +188,7 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
     veto: dict[str, Any] = {"triggered": list(v.veto)}
     if v.veto:
         veto["reason"] = "；".join(f"{k} {VETO_NAMES[k]}" for k in v.veto)
-    return {
+    return _plain({
         "county": v.county,
         "profile": v.profile,
         "passed": v.passed,
@@ -190,4 +202,4 @@ def verdict_dict(v: Verdict) -> dict[str, Any]:
             "recognition": _recognition_dict(v.recognition),
         },
         "warnings": list(v.warnings),
-    }
+    })

@@ -1,0 +1,86 @@
+"""Command line: ``python -m scoring evaluate|plan`` (verdict.md, survey.md)."""
+
+import argparse
+import json
+import sys
+
+from .errors import InputError
+from .profile import LOCATIONS, load_profile
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m scoring",
+                                     description="Evaluate a county by the national method.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="the four-part verdict of a county")
+    ev.add_argument("workbook", help=".xlsx, .zip or a folder of CSVs")
+    ev.add_argument("--responses", help="the responses CSV of survey.md")
+    ev.add_argument("--profile", default=None, help="profile name or override file (default national-2017)")
+    ev.add_argument("--format", choices=("json", "text"), default="json")
+    plan = sub.add_parser("plan", help="the sampling plan (quotas) of a county")
+    plan.add_argument("workbook")
+    plan.add_argument("--profile", default=None)
+    plan.add_argument("--format", choices=("json", "text"), default="json")
+    return parser
+
+
+def _evaluate(args) -> str:
+    from .report import render_text
+    from .responses import read_responses
+    from .verdict import evaluate
+    from .workbook import read_workbook
+
+    profile = load_profile(args.profile)
+    workbook = read_workbook(args.workbook, profile=profile)
+    responses = None
+    if args.responses:
+        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)))
+    verdict = evaluate(workbook, responses, profile)
+    if args.format == "text":
+        return render_text(verdict)
+    from .ledger import ledger_rows
+
+    out = verdict.to_dict()
+    out["ledger"] = ledger_rows(verdict, workbook, profile)
+    return json.dumps(out, ensure_ascii=False, indent=1)
+
+
+def _plan(args) -> str:
+    from .sampling import GROUP_NAMES, LOCATION_NAMES, sampling_plan
+    from .workbook import read_workbook
+
+    profile = load_profile(args.profile)
+    workbook = read_workbook(args.workbook, profile=profile)
+    county = workbook.county
+    plan = sampling_plan(workbook.schools, float(county["resident_population"]),
+                         {loc: county[f"population_share_{loc}"] for loc in LOCATIONS}, profile)
+    if args.format == "json":
+        return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1)
+    lines = [f"{county['county_name']} 抽样方案：共 {plan.total} 份"]
+    lines.append("  " + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in plan.by_group.items()))
+    lines.append("按城乡：")
+    lines += [f"  {LOCATION_NAMES[loc]}：" + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in groups.items() if n)
+              for loc, groups in plan.by_location.items()]
+    lines.append("按学校：")
+    lines += [f"  {code}：" + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in groups.items())
+              for code, groups in plan.by_school.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        output = _evaluate(args) if args.command == "evaluate" else _plan(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
