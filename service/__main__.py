@@ -1,0 +1,64 @@
+"""python -m service [--host H] [--port P] [--database-url URL] [--demo]
+python -m service create-admin USER [--password PW] [--database-url URL]"""
+
+import argparse
+import getpass
+import os
+import sys
+
+from .settings import Settings
+
+
+def _settings(args) -> Settings:
+    kwargs = {}
+    if args.database_url:
+        kwargs["database_url"] = args.database_url
+    return Settings(**kwargs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "create-admin":
+        p = argparse.ArgumentParser(prog="python -m service create-admin")
+        p.add_argument("username")
+        p.add_argument("--password")
+        p.add_argument("--database-url")
+        args = p.parse_args(argv[1:])
+        password = args.password or getpass.getpass("密码 / password: ")
+        if len(password) < 8:
+            print("password must have at least 8 characters", file=sys.stderr)
+            return 2
+        from .demo import create_account
+        from .db import make_engine, migrate
+        engine = make_engine(_settings(args).database_url)
+        migrate(engine)
+        created = create_account(engine, args.username, password)
+        print(("created" if created else "updated password of") + f" account {args.username}")
+        return 0
+
+    p = argparse.ArgumentParser(prog="python -m service")
+    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--database-url")
+    p.add_argument("--demo", action="store_true", help="seed a demo county, an open campaign and an admin")
+    args = p.parse_args(argv)
+    settings = _settings(args)
+    settings.host, settings.port = args.host, args.port
+
+    import uvicorn
+
+    from .app import create_app
+    app = create_app(settings)
+    if args.demo:
+        from .demo import seed
+        info = seed(app.state.engine, app.state.templates, app.state.profile)
+        base = settings.public_url or f"http://{args.host}:{args.port}"
+        print(f"demo campaign: {base}/bureau/campaigns/{info['campaign_id']}")
+        print(f"demo login:    {base}/login  user: {info['username']}  password: {info['password']}")
+        print(f"phone form:    {base}/s/{info['link_token']}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

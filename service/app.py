@@ -1,0 +1,88 @@
+"""create_app(settings) -> Litestar."""
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from litestar import Litestar, Request, get
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.response import Redirect
+from litestar.template.config import TemplateConfig
+from sqlmodel import Session
+
+from scoring.profile import load_profile
+from survey_templates import load_templates
+
+from .bureau.routes import bureau_router, login_handlers
+from .db import app_secret, make_engine, migrate
+from .respondent.routes import RespondentController
+from .security import FormSigner
+from .settings import Settings
+from .stores import SQLStore
+
+HERE = Path(__file__).parent
+RESPONDENT_PREFIX = "^/s/"
+
+
+def provide_db(state: State) -> Iterator[Session]:
+    with Session(state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+@get("/", include_in_schema=False, sync_to_thread=False)
+def index() -> Redirect:
+    return Redirect(path="/bureau", status_code=303)
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz() -> dict:
+    return {"ok": True}
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings()
+    templates = load_templates()                  # a broken template stops start-up here
+    profile = load_profile(settings.profile)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    if not settings.secret:
+        settings.secret = app_secret(engine)
+
+    def hashed_client(request: Request) -> str:
+        # Rate-limit key without storing the raw IP.
+        ip = request.client.host if request.client else "?"
+        return hashlib.sha256(f"{settings.secret}:{ip}".encode()).hexdigest()[:32]
+
+    def throttle_login(request: Request) -> bool:
+        return request.method == "POST" and request.url.path == "/login"
+
+    stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
+    session_config = ServerSideSessionConfig(store="sessions", max_age=8 * 3600, httponly=True, samesite="lax",
+                                             secure=settings.secure_cookies, exclude=[RESPONDENT_PREFIX, "^/healthz"])
+    csrf_config = CSRFConfig(secret=settings.secret, exclude=[RESPONDENT_PREFIX], cookie_httponly=True,
+                             cookie_secure=settings.secure_cookies, cookie_samesite="lax")
+    rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit",
+                                 identifier_for_request=hashed_client, check_throttle_handler=throttle_login)
+
+    def on_startup(app: Litestar) -> None:
+        stores["sessions"].purge_expired()
+
+    return Litestar(
+        route_handlers=[index, healthz, RespondentController, bureau_router, *login_handlers],
+        dependencies={"db": Provide(provide_db)},
+        template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates"],
+                                       engine=JinjaTemplateEngine),
+        middleware=[session_config.middleware, rate_limit.middleware],
+        csrf_config=csrf_config,
+        stores=stores,
+        state=State({"settings": settings, "engine": engine, "templates": templates, "profile": profile,
+                     "signer": FormSigner(settings.secret)}),
+        on_startup=[on_startup],
+        debug=settings.debug,
+        openapi_config=None,
+    )

@@ -1,0 +1,302 @@
+"""Bureau pages (Chinese, login required, CSRF on every form via Litestar's CSRFConfig)."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, Router, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.handlers import BaseRouteHandler
+from litestar.params import Body
+from litestar.response import Redirect, Response, Template
+from sqlmodel import Session, select
+
+from survey_templates import GROUPS, LOCATION_LABELS
+
+from .. import campaigns as C
+from .. import qr
+from ..models import Account, Campaign, Link, OneTimeCode
+from ..security import verify_password
+
+CHINA = timezone(timedelta(hours=8))
+SESSION_KEY = "account_id"
+
+
+def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if not connection.session.get(SESSION_KEY):
+        raise NotAuthorizedException("login required")
+
+
+def to_login(request: Request, _: Exception) -> Response:
+    return Redirect(path="/login?next=" + quote(request.url.path), status_code=303)
+
+
+def local(dt: datetime | None) -> str:
+    return dt.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def public_base(request: Request) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return base.rstrip("/")
+
+
+def link_url(request: Request, link: Link, code: str | None = None) -> str:
+    url = f"{public_base(request)}/s/{link.token}"
+    return f"{url}?c={code}" if code else url
+
+
+def _campaign(db: Session, cid: int) -> Campaign:
+    campaign = db.get(Campaign, cid)
+    if campaign is None:
+        raise NotFoundException("no such campaign")
+    return campaign
+
+
+# ---- login --------------------------------------------------------------------------------
+
+@get("/login", sync_to_thread=False)
+def login_page(next: str = "/bureau") -> Template:
+    return Template(template_name="bureau/login.html", context={"next": next, "error": None})
+
+
+@post("/login", sync_to_thread=True)
+def login(request: Request, db: Session,
+          data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    account = db.exec(select(Account).where(Account.username == data.get("username", "").strip())).first()
+    nxt = data.get("next") or "/bureau"
+    if not nxt.startswith("/bureau"):
+        nxt = "/bureau"
+    if account is None or not verify_password(data.get("password", ""), account.password_hash):
+        return Template(template_name="bureau/login.html", status_code=401,
+                        context={"next": nxt, "error": "用户名或密码错误"})
+    request.clear_session()
+    request.set_session({SESSION_KEY: account.id, "username": account.username})
+    return Redirect(path=nxt, status_code=303)
+
+
+@post("/logout", sync_to_thread=False, guards=[login_required], exception_handlers={NotAuthorizedException: to_login})
+def logout(request: Request) -> Redirect:
+    request.clear_session()
+    return Redirect(path="/login", status_code=303)
+
+
+# ---- campaigns ----------------------------------------------------------------------------
+
+@get("/", sync_to_thread=True)
+def campaign_list(request: Request, db: Session) -> Template:
+    rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
+    now = datetime.now(timezone.utc)
+    return Template(template_name="bureau/campaigns.html", context={
+        "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
+
+
+def _new_form_context(request: Request, values: dict, errors: dict) -> dict:
+    return {"values": values, "errors": errors, "user": request.session.get("username")}
+
+
+@get("/campaigns/new", sync_to_thread=False)
+def campaign_new(request: Request) -> Template:
+    today = datetime.now(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
+    values = {"opens_at": today.strftime("%Y-%m-%dT%H:%M"),
+              "closes_at": (today + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
+              "share_urban": "", "share_town": "", "share_rural": ""}
+    return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, values, {}))
+
+
+def _parse_local(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+@post("/campaigns", sync_to_thread=True)
+def campaign_create(request: Request, db: Session,
+                    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    errors: dict[str, str] = {}
+
+    def number(key: str, kind=float):
+        try:
+            return kind(data.get(key, "").strip())
+        except ValueError:
+            errors[key] = "请填写数字"
+            return kind(0)
+
+    population = number("resident_population", int)
+    shares = {loc: number(f"share_{loc}") for loc in ("urban", "town", "rural")}
+    if any(v > 1 for v in shares.values()):  # percentages accepted
+        shares = {k: v / 100 for k, v in shares.items()}
+    opens_at, closes_at = _parse_local(data.get("opens_at", "")), _parse_local(data.get("closes_at", ""))
+    if opens_at is None:
+        errors["opens_at"] = "请填写开始时间"
+    if closes_at is None:
+        errors["closes_at"] = "请填写结束时间"
+    if not errors:
+        try:
+            campaign = C.create_campaign(
+                db, name=data.get("name", ""), county_name=data.get("county_name", ""),
+                resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
+                templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY))
+            return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+        except C.CampaignInputError as exc:
+            db.rollback()
+            errors.update(exc.errors)
+    return Template(template_name="bureau/campaign_new.html", status_code=422,
+                    context=_new_form_context(request, data, errors))
+
+
+def _overview_context(request: Request, db: Session, campaign: Campaign, problems: list | None = None) -> dict:
+    profile = request.app.state.profile
+    schools = C.schools_of(db, campaign.id)
+    by_code = {s.school_code: s for s in schools}
+    links = C.links_of(db, campaign.id)
+    prog = C.progress(db, campaign, profile)
+    plan = None
+    plan_error = None
+    if campaign.workbook_data:
+        try:
+            plan = C.plan_for(campaign, profile)
+        except Exception as exc:  # noqa: BLE001 - show, don't crash the page
+            plan_error = str(exc)
+    return {
+        "campaign": campaign, "state": C.state_of(campaign, datetime.now(timezone.utc)), "local": local,
+        "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
+        "plan_error": plan_error, "groups": GROUPS, "group_labels": C.GROUP_LABELS,
+        "locations": LOCATION_LABELS, "problems": problems, "user": request.session.get("username"),
+        "link_label": lambda link: C.link_label(link, by_code), "link_url": lambda link: link_url(request, link),
+        "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
+            OneTimeCode.campaign_id == campaign.id).distinct().order_by(OneTimeCode.batch))),
+    }
+
+
+@get("/campaigns/{cid:int}", sync_to_thread=True)
+def campaign_view(request: Request, db: Session, cid: int) -> Template:
+    campaign = _campaign(db, cid)
+    return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
+
+
+@post("/campaigns/{cid:int}/workbook", sync_to_thread=True)
+def workbook_upload(request: Request, db: Session, cid: int,
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    campaign = _campaign(db, cid)
+    upload = data.get("workbook")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        from scoring.errors import Problem
+        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+    else:
+        problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(), request.app.state.profile)
+    if problems:
+        db.rollback()
+        return Template(template_name="bureau/campaign.html", status_code=422,
+                        context=_overview_context(request, db, campaign, problems))
+    return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
+
+
+# ---- QR codes, sheets, slips --------------------------------------------------------------
+
+def _link(db: Session, campaign: Campaign, token: str) -> Link:
+    link = db.exec(select(Link).where(Link.token == token, Link.campaign_id == campaign.id)).first()
+    if link is None:
+        raise NotFoundException("no such link")
+    return link
+
+
+@get("/campaigns/{cid:int}/qr/{token:str}/png", sync_to_thread=True)
+def qr_png(request: Request, db: Session, cid: int, token: str) -> Response:
+    link = _link(db, _campaign(db, cid), token)
+    return Response(qr.png(link_url(request, link)), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@get("/campaigns/{cid:int}/qr/{token:str}/svg", sync_to_thread=True)
+def qr_svg(request: Request, db: Session, cid: int, token: str) -> Response:
+    link = _link(db, _campaign(db, cid), token)
+    return Response(qr.svg(link_url(request, link)), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@get("/campaigns/{cid:int}/sheets", sync_to_thread=True)
+def sheets(request: Request, db: Session, cid: int, school: str | None = None) -> Template:
+    campaign = _campaign(db, cid)
+    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
+    links = [link for link in C.links_of(db, campaign.id) if school is None or link.school_code == school]
+    pages = [{"school": by_code[link.school_code].school_name if link.school_code in by_code else campaign.county_name,
+              "group": C.GROUP_LABELS[link.group] if link.group else "所有调查对象",
+              "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
+    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
+
+
+@post("/campaigns/{cid:int}/codes", sync_to_thread=True)
+def codes_create(request: Request, db: Session, cid: int,
+                 data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    campaign = _campaign(db, cid)
+    link = _link(db, campaign, data.get("link", ""))
+    try:
+        count = int(data.get("count", "0"))
+        batch = C.create_codes(db, campaign, link, count)
+    except (ValueError, C.CampaignInputError):
+        db.rollback()
+        ctx = _overview_context(request, db, campaign)
+        ctx["codes_error"] = f"份数须为 1–{C.MAX_CODES_PER_BATCH} 的整数"
+        return Template(template_name="bureau/campaign.html", status_code=422, context=ctx)
+    return Redirect(path=f"/bureau/campaigns/{cid}/codes/{batch}", status_code=303)
+
+
+@get("/campaigns/{cid:int}/codes/{batch:int}", sync_to_thread=True)
+def codes_slips(request: Request, db: Session, cid: int, batch: int) -> Template:
+    campaign = _campaign(db, cid)
+    codes = list(db.exec(select(OneTimeCode).where(OneTimeCode.campaign_id == cid, OneTimeCode.batch == batch)
+                         .order_by(OneTimeCode.id)))
+    if not codes:
+        raise NotFoundException("no such batch")
+    link = db.get(Link, codes[0].link_id)
+    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
+    slips = [{"code": c.code, "used": c.used_by is not None, "url": link_url(request, link, c.code),
+              "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
+    return Template(template_name="bureau/slips.html", context={
+        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch})
+
+
+# ---- export, verdict ----------------------------------------------------------------------
+
+@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True)
+def export_csv(db: Session, cid: int) -> Response:
+    campaign = _campaign(db, cid)
+    return Response(C.export_csv(db, campaign.id), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="responses-{campaign.id}.csv"'})
+
+
+@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True)
+def export_xlsx(db: Session, cid: int) -> Response:
+    campaign = _campaign(db, cid)
+    return Response(C.export_xlsx(db, campaign.id),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="responses-{campaign.id}.xlsx"'})
+
+
+@get("/campaigns/{cid:int}/verdict", sync_to_thread=True)
+def verdict_view(request: Request, db: Session, cid: int) -> Template:
+    campaign = _campaign(db, cid)
+    verdict = C.verdict_for(db, campaign, request.app.state.profile)
+    text = None
+    data = None
+    if verdict is not None:
+        from scoring.report import render_text
+        text = render_text(verdict)
+        data = verdict.to_dict()
+    return Template(template_name="bureau/verdict.html", context={
+        "campaign": campaign, "text": text, "verdict": data, "user": request.session.get("username")})
+
+
+bureau_router = Router(
+    path="/bureau",
+    guards=[login_required],
+    exception_handlers={NotAuthorizedException: to_login},
+    route_handlers=[campaign_list, campaign_new, campaign_create, campaign_view, workbook_upload, qr_png, qr_svg,
+                    sheets, codes_create, codes_slips, export_csv, export_xlsx, verdict_view],
+    include_in_schema=False,
+)
+login_handlers = [login_page, login, logout]

@@ -1,0 +1,59 @@
+"""Demo data: the bundled example county (tests/examples/example-pass) and an admin. Idempotent."""
+
+import io
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..campaigns import create_campaign, import_workbook
+from ..models import Account, Campaign, Link
+from ..security import hash_password
+
+HERE = Path(__file__).parent
+DEMO_NAME = "示例县 2026 年义务教育满意度调查（演示）"
+DEMO_USER, DEMO_PASSWORD = "demo", "demo-renke"
+
+
+def demo_workbook_zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in ("schools.csv", "county.csv", "veto.csv"):
+            z.write(HERE / name, name)
+    return buf.getvalue()
+
+
+def create_account(engine: Engine, username: str, password: str) -> bool:
+    with Session(engine) as s:
+        account = s.exec(select(Account).where(Account.username == username)).first()
+        created = account is None
+        if created:
+            account = Account(username=username, password_hash=hash_password(password))
+        else:
+            account.password_hash = hash_password(password)
+        s.add(account)
+        s.commit()
+        return created
+
+
+def seed(engine: Engine, templates: dict, profile) -> dict:
+    with Session(engine, expire_on_commit=False) as s:
+        if s.exec(select(Account).where(Account.username == DEMO_USER)).first() is None:
+            s.add(Account(username=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD)))
+            s.commit()
+        campaign = s.exec(select(Campaign).where(Campaign.name == DEMO_NAME)).first()
+        if campaign is None:
+            now = datetime.now(timezone.utc)
+            campaign = create_campaign(
+                s, name=DEMO_NAME, county_name="示例县", resident_population=380000,
+                shares={"urban": 0.45, "town": 0.30, "rural": 0.25}, opens_at=now - timedelta(days=1),
+                closes_at=now + timedelta(days=60), templates=templates)
+            problems = import_workbook(s, campaign, "example-pass.zip", demo_workbook_zip(), profile)
+            if problems:
+                raise RuntimeError("demo workbook rejected: " + "; ".join(map(str, problems)))
+        link = s.exec(select(Link).where(Link.campaign_id == campaign.id, Link.school_code.is_(None),
+                                         Link.group.is_(None))).first()
+        return {"campaign_id": campaign.id, "username": DEMO_USER, "password": DEMO_PASSWORD,
+                "link_token": link.token}

@@ -1,0 +1,237 @@
+"""Respondent pages: the phone form, its submission, the thank-you and friendly refusals."""
+
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+from sqlmodel import Session, select
+
+from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
+
+from .. import writer
+from ..campaigns import GROUP_LABELS, schools_of, state_of
+from ..models import Campaign, Link, OneTimeCode, Response
+from ..security import device_hash
+
+DEVICE_COOKIE = "rk_dev"
+_SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+QUESTIONNAIRE_LABELS = {"student": "学生问卷", "staff": "校长、教师问卷", "public": "家长及社会各界问卷"}
+REFUSALS = {
+    "unknown_link": (404, "链接无效", "没有找到这份问卷。请确认二维码或网址是否完整，或向发放问卷的学校、部门询问。"),
+    "not_open": (403, "调查尚未开始", "本次调查还没有开始，请在开始时间之后再来填写。"),
+    "closed": (410, "调查已经结束", "本次调查已经结束，感谢您的关注。"),
+    "unknown_code": (404, "填写码无效", "这个填写码不存在，请核对告知书上的二维码或网址。"),
+    "used_code": (409, "填写码已使用", "这个填写码已经用过了，每个填写码只能提交一次。感谢您的参与！"),
+    "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。"),
+}
+
+
+def refusal(kind: str, campaign: Campaign | None = None) -> Template:
+    status, title, message = REFUSALS[kind]
+    return Template(template_name="respondent/message.html", status_code=status,
+                    context={"title": title, "message": message, "campaign": campaign})
+
+
+def allowed_groups(link: Link) -> list[str]:
+    if link.group:
+        return [link.group]
+    if link.school_code:
+        return list(SCHOOL_GROUPS)
+    return list(GROUPS)
+
+
+def _lookup(db: Session, token: str) -> tuple[Link | None, Campaign | None]:
+    link = db.exec(select(Link).where(Link.token == token)).first()
+    if link is None:
+        return None, None
+    return link, db.get(Campaign, link.campaign_id)
+
+
+def _code(db: Session, campaign: Campaign, code: str | None) -> tuple[OneTimeCode | None, str | None]:
+    if not code:
+        return None, None
+    row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code.strip().upper(),
+                                            OneTimeCode.campaign_id == campaign.id)).first()
+    if row is None:
+        return None, "unknown_code"
+    if row.used_by is not None:
+        return row, "used_code"
+    return row, None
+
+
+def _now(request: Request) -> datetime:
+    return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
+
+
+def form_context(request: Request, db: Session, campaign: Campaign, link: Link, questionnaire: str,
+                 token: str, sid: str, values: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None) -> dict[str, Any]:
+    tpl = campaign.templates[questionnaire]
+    groups = [g for g in tpl["groups"] if g in allowed_groups(link)]
+    fixed_group = groups[0] if len(groups) == 1 else None
+    schools = [] if link.school_code else schools_of(db, campaign.id)
+    fixed_school = None
+    if link.school_code:
+        fixed_school = next((s for s in schools_of(db, campaign.id) if s.school_code == link.school_code), None)
+
+    def asks(field: str) -> bool:
+        spec = tpl.get(field)
+        return bool(spec) and any(g in spec["groups"] for g in groups)
+
+    return {
+        "tpl": tpl, "campaign": campaign, "link": link, "token": token, "sid": sid,
+        "groups": [(g, tpl["groups"][g]) for g in groups], "fixed_group": fixed_group,
+        "ask_school": asks("school") and not link.school_code, "schools": schools, "fixed_school": fixed_school,
+        "ask_grade": asks("grade"), "ask_location": asks("location"),
+        "grades": list(range(tpl["grade"]["min"], tpl["grade"]["max"] + 1)) if tpl.get("grade") else [],
+        "locations": list(LOCATION_LABELS.items()), "options": list(OPTIONS.items()),
+        "values": values or {}, "errors": errors or {},
+    }
+
+
+def validate(form: dict[str, str], ctx: dict[str, Any], db: Session, campaign: Campaign,
+             link: Link) -> tuple[dict[str, Any], dict[str, str]]:
+    """The cleaned answer or, per field, what is missing (Chinese)."""
+    tpl = ctx["tpl"]
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    group = ctx["fixed_group"] or form.get("group", "")
+    if group not in dict(ctx["groups"]):
+        errors["group"] = "请选择您的身份"
+        group = None
+    out["group"] = group
+    if group in SCHOOL_GROUPS:
+        code = link.school_code or form.get("school_code", "")
+        school = next((s for s in schools_of(db, campaign.id) if s.school_code == code), None)
+        if school is None:
+            errors["school_code"] = "请选择学校"
+        else:
+            out["school_code"], out["location"] = school.school_code, school.location
+    elif group:
+        out["school_code"] = None
+        loc = form.get("location", "")
+        if loc not in LOCATION_LABELS:
+            errors["location"] = "请选择居住地"
+        out["location"] = loc
+    out["grade"] = None
+    grade_spec = tpl.get("grade")
+    if group and grade_spec and group in grade_spec["groups"]:
+        raw = form.get("grade", "")
+        if raw.isdigit() and grade_spec["min"] <= int(raw) <= grade_spec["max"]:
+            out["grade"] = int(raw)
+        else:
+            errors["grade"] = "请选择年级"
+    for item in ITEMS:
+        value = form.get(item, "")
+        if value not in OPTIONS:
+            errors[item] = "这道题还没有作答"
+        out[item] = value or None
+    comment = (form.get("comment") or "").strip()
+    limit = tpl.get("comment", {}).get("max_length", 1000)
+    if len(comment) > limit:
+        errors["comment"] = f"意见建议最多 {limit} 字"
+    out["comment"] = comment or None
+    return out, errors
+
+
+class RespondentController(Controller):
+    path = "/s"
+    include_in_schema = False
+
+    @get("/{token:str}", sync_to_thread=True)
+    def show(self, request: Request, db: Session, token: str, q: str | None = None,
+             c: str | None = None) -> Template:
+        link, campaign = _lookup(db, token)
+        if link is None:
+            return refusal("unknown_link")
+        state = state_of(campaign, _now(request))
+        if state != "open":
+            return refusal(state, campaign)
+        code, problem = _code(db, campaign, c)
+        if problem:
+            return refusal(problem, campaign)
+        questionnaires = list(dict.fromkeys(QUESTIONNAIRE_OF_GROUP[g] for g in allowed_groups(link)))
+        if q not in questionnaires:
+            if len(questionnaires) > 1:
+                return Template(template_name="respondent/choose.html", context={
+                    "campaign": campaign, "token": token, "code": code.code if code else None,
+                    "choices": [(k, QUESTIONNAIRE_LABELS[k], "、".join(
+                        GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k))
+                        for k in questionnaires]})
+            q = questionnaires[0]
+        signer = request.app.state.signer
+        form_token = signer.sign({"c": campaign.id, "l": link.id, "q": q, "k": code.id if code else None,
+                                  "t": round(request.app.state.settings.clock(), 3)})
+        ctx = form_context(request, db, campaign, link, q, form_token, str(uuid.uuid4()))
+        cookies = []
+        if not request.cookies.get(DEVICE_COOKIE):
+            cookies.append(_device_cookie(request))
+        return Template(template_name="respondent/form.html", context=ctx, cookies=cookies)
+
+    @post("/{token:str}", sync_to_thread=True, status_code=200)
+    def submit(self, request: Request, db: Session, token: str,
+               data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED)) -> Template:
+        settings = request.app.state.settings
+        link, campaign = _lookup(db, token)
+        if link is None:
+            return refusal("unknown_link")
+        signed = request.app.state.signer.load(data.get("_t", ""))
+        sid = data.get("_sid", "")
+        if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):
+            return refusal("stale_form", campaign)
+        if writer.find(db, sid) is not None:  # retry / double tap / back-and-resubmit
+            return thanks(campaign)
+        at = _now(request)
+        state = state_of(campaign, at)
+        if state != "open":
+            return refusal(state, campaign)
+        code_id = signed.get("k")
+        if code_id is not None:
+            code = db.get(OneTimeCode, code_id)
+            if code is None:
+                return refusal("unknown_code", campaign)
+            if code.used_by is not None:
+                return refusal("used_code", campaign)
+        q = signed["q"]
+        ctx = form_context(request, db, campaign, link, q, data["_t"], sid, values=data)
+        answer, errors = validate(data, ctx, db, campaign, link)
+        if errors:
+            ctx["errors"] = errors
+            return Template(template_name="respondent/form.html", context=ctx, status_code=422)
+        weights = request.app.state.profile.recognition["item_weights"]
+        y = sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C"))
+        m = sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C", "D"))
+        device = request.cookies.get(DEVICE_COOKIE)
+        row = Response(
+            submission_id=sid, campaign_id=campaign.id, link_id=link.id, code_id=code_id, questionnaire=q,
+            template_version=int(campaign.templates[q]["version"]), group=answer["group"],
+            school_code=answer["school_code"], location=answer["location"], grade=answer["grade"],
+            duration_s=round(max(settings.clock() - float(signed["t"]), 0.0), 1),
+            device_hash=device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
+            y=y, m=m, comment=answer["comment"], created_at=at, **{i: answer[i] for i in ITEMS})
+        try:
+            writer.submit(db, row, code_id, at)
+        except writer.CodeAlreadyUsed:
+            return refusal("used_code", campaign)
+        response = thanks(campaign)
+        if not device:
+            response.cookies.append(_device_cookie(request))
+        return response
+
+
+def thanks(campaign: Campaign) -> Template:
+    return Template(template_name="respondent/message.html", status_code=200,
+                    context={"title": "提交成功，谢谢您！", "message": "您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！",
+                             "campaign": campaign, "done": True})
+
+
+def _device_cookie(request: Request) -> Cookie:
+    return Cookie(key=DEVICE_COOKIE, value=secrets.token_urlsafe(18), max_age=400 * 24 * 3600,
+                  httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")

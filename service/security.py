@@ -1,0 +1,56 @@
+"""Passwords, signed form tokens, device-key hashes, random tokens."""
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"          # links: lower case, no l/o/0/1
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"           # slips: upper case, no I/O/0/1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        algo, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if algo != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(got.hex(), digest)
+
+
+def random_token(length: int = 10, alphabet: str = TOKEN_ALPHABET) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def device_hash(secret: str, campaign_id: int, campaign_salt: str, device_key: str) -> str:
+    """Keyed hash of the device cookie, salted per campaign: not linkable across campaigns."""
+    msg = f"{campaign_id}:{campaign_salt}:{device_key}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+class FormSigner:
+    """Signs what a form page fixed: campaign, link, questionnaire, code, load time."""
+
+    def __init__(self, secret: str):
+        self._s = URLSafeSerializer(secret, salt="renke-form")
+
+    def sign(self, data: dict[str, Any]) -> str:
+        return self._s.dumps(data)
+
+    def load(self, token: str) -> dict[str, Any] | None:
+        try:
+            data = self._s.loads(token)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None

@@ -1,0 +1,42 @@
+"""Settings from options and the environment (DATABASE_URL, RENKE_SECRET, PORT)."""
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DB_PATH = Path("var") / "renke.db"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Plain postgres URLs use psycopg 3 (the driver installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass
+class Settings:
+    database_url: str = field(default_factory=lambda: os.environ.get("DATABASE_URL") or default_database_url())
+    # The secret signs form tokens and keys device hashes; set RENKE_SECRET in
+    # production (several instances must share it).
+    secret: str = field(default_factory=lambda: os.environ.get("RENKE_SECRET") or "")
+    host: str = "127.0.0.1"
+    port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8000")))
+    # Absolute base for QR links (e.g. https://renke.example.cn); default: the request's.
+    public_url: str | None = field(default_factory=lambda: os.environ.get("RENKE_PUBLIC_URL") or None)
+    profile: str | None = field(default_factory=lambda: os.environ.get("RENKE_PROFILE") or None)
+    debug: bool = False
+    secure_cookies: bool = field(default_factory=lambda: os.environ.get("RENKE_SECURE_COOKIES", "") == "1")
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        self.database_url = normalise_database_url(self.database_url)
+        # An empty secret is replaced at start-up by one generated once and kept
+        # in the database (app_meta), so restarts and instances agree.
