@@ -35,76 +35,92 @@ class RateResult:
     warnings: tuple[str, ...]
 
 
-def classify_validity(responses: pd.DataFrame, profile: Profile) -> pd.Series:
+OPTIONS = ("A", "B", "C", "D", "E")
+
+
+def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Integer codes of ``column`` over ``categories`` (-1 for empty/other); cheap when already categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        known = list(column.cat.categories)
+        table = np.array([categories.index(c) if c in categories else -1 for c in known] + [-1], dtype=np.int8)
+        return table[column.cat.codes.to_numpy()]
+    return pd.Categorical(column, categories=list(categories)).codes.astype(np.int8)
+
+
+def answer_codes(responses: pd.DataFrame) -> np.ndarray:
+    """The nine answers as an n×9 matrix of option indexes (A=0 … E=4, -1 unanswered)."""
+    return np.column_stack([category_codes(responses[item], OPTIONS) for item in ITEMS]) if len(responses) \
+        else np.empty((0, len(ITEMS)), dtype=np.int8)
+
+
+def classify_validity(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None = None) -> pd.Series:
     """'valid' or the first invalidity rule that applies: incomplete, duplicate, speeder."""
-    incomplete = responses[list(ITEMS)].isna().any(axis=1)
-    duplicate = responses["duplicate_of"].notna() & (responses["duplicate_of"].astype(str) != "")
+    if answers is None:
+        answers = answer_codes(responses)
+    incomplete = (answers < 0).any(axis=1)
+    dup = responses["duplicate_of"]
+    duplicate = (dup.notna() & (dup.astype(str) != "")).to_numpy()
     # Durations are compared exactly (standard.md "Comparisons").
-    speeder = responses["duration_s"].fillna(0) < float(profile.recognition["min_duration_s"])
+    speeder = (responses["duration_s"].fillna(0) < float(profile.recognition["min_duration_s"])).to_numpy()
     status = np.select([incomplete, duplicate, speeder], list(INVALID_REASONS), default="valid")
     return pd.Series(status, index=responses.index)
 
 
-def scores(responses: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+def scores(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None = None) -> pd.DataFrame:
     """y_i (recognised weight) and m_i (weight of answers that count) per response."""
     rec = profile.recognition
-    recognised = list(rec["recognised"])
-    counted = recognised + list(rec["not_recognised"])
-    weights = rec["item_weights"]
-    y = np.zeros(len(responses))
-    m = np.zeros(len(responses))
-    for item in ITEMS:
-        answers = responses[item]
-        y += float(weights[item]) * answers.isin(recognised).to_numpy()
-        m += float(weights[item]) * answers.isin(counted).to_numpy()
-    return pd.DataFrame({"y": y, "m": m}, index=responses.index)
+    if answers is None:
+        answers = answer_codes(responses)
+    weights = np.array([float(rec["item_weights"][item]) for item in ITEMS])
+    recognised = np.isin(answers, [OPTIONS.index(o) for o in rec["recognised"]])
+    counted = recognised | np.isin(answers, [OPTIONS.index(o) for o in rec["not_recognised"]])
+    return pd.DataFrame({"y": recognised @ weights, "m": counted @ weights}, index=responses.index)
 
 
-def ratio_variance(y: pd.Series, m: pd.Series, groups: pd.Series) -> pd.DataFrame:
-    """Ratio estimator p_g = Σy/Σm and its linearised variance, per group."""
-    sums = pd.DataFrame({"y": y, "m": m}).groupby(groups, observed=True).agg(
-        y=("y", "sum"), m=("m", "sum"), r=("y", "size"))
-    p = sums["y"] / sums["m"]
-    residual = (y - groups.map(p).astype(float) * m) ** 2
-    ss = residual.groupby(groups, observed=True).sum()
-    r = sums["r"]
-    var = (r / (r - 1)).where(r >= 2, 0.0) * ss / sums["m"] ** 2
-    return pd.DataFrame({"rate": p, "variance": var.where(r >= 2, 0.0), "rated": r})
+def ratio_variance(y: np.ndarray, m: np.ndarray, groups: np.ndarray, n_groups: int) -> pd.DataFrame:
+    """Ratio estimator p_g = Σy/Σm and its linearised variance, per group code 0..n_groups-1."""
+    sum_y = np.bincount(groups, weights=y, minlength=n_groups)
+    sum_m = np.bincount(groups, weights=m, minlength=n_groups)
+    r = np.bincount(groups, minlength=n_groups).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = sum_y / sum_m
+        ss = np.bincount(groups, weights=(y - p[groups] * m) ** 2, minlength=n_groups)
+        var = np.where(r >= 2, r / (r - 1) * ss / sum_m ** 2, 0.0)
+    return pd.DataFrame({"rate": p, "variance": var, "rated": r.astype(int)})
 
 
-def evaluate_rate(responses: pd.DataFrame | None, profile: Profile,
-                  validity: pd.Series | None = None) -> RateResult:
+def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd.Series | None = None,
+                  answers: np.ndarray | None = None) -> RateResult:
     rec = profile.recognition
     empty_groups = {g: GroupRate(0, 0, None, 0.0) for g in GROUPS}
     if responses is None or responses.empty:
         return RateResult("no_data", None, None, None, None, None, empty_groups, {}, 0, 0,
                           {k: 0 for k in INVALID_REASONS}, ())
+    if answers is None:
+        answers = answer_codes(responses)
     if validity is None:
-        validity = classify_validity(responses, profile)
+        validity = classify_validity(responses, profile, answers)
     counts = validity.value_counts()
     invalid = {k: int(counts.get(k, 0)) for k in INVALID_REASONS}
-    valid_mask = validity == "valid"
-    valid = responses[valid_mask]
-    ym = scores(valid, profile)
-    group = valid["group"].astype(str)
-    n_by_group = group.value_counts()
-    rated = ym["m"] > 0
-    per_group = ratio_variance(ym.loc[rated, "y"], ym.loc[rated, "m"], group[rated])
+    valid_mask = (validity == "valid").to_numpy()
+    ym = scores(responses, profile, answers)
+    group = category_codes(responses["group"], GROUPS)
+    n_by_group = np.bincount(group[valid_mask], minlength=len(GROUPS))
+    rated = valid_mask & (ym["m"].to_numpy() > 0)
+    per_group = ratio_variance(ym["y"].to_numpy()[rated], ym["m"].to_numpy()[rated], group[rated], len(GROUPS))
 
     groups = {}
-    for g in GROUPS:
-        if g in per_group.index:
-            row = per_group.loc[g]
-            groups[g] = GroupRate(int(n_by_group.get(g, 0)), int(row["rated"]), float(row["rate"]),
-                                  float(row["variance"]))
-        else:
-            groups[g] = GroupRate(int(n_by_group.get(g, 0)), 0, None, 0.0)
+    for k, g in enumerate(GROUPS):
+        row = per_group.iloc[k]
+        rated_g = int(row["rated"])
+        groups[g] = GroupRate(int(n_by_group[k]), rated_g, float(row["rate"]) if rated_g else None,
+                              float(row["variance"]) if rated_g else 0.0)
 
     common = dict(groups=groups, collected=int(len(responses)), valid=int(valid_mask.sum()), invalid=invalid)
     if not rated.any():
         return RateResult("no_data", None, None, None, None, None, weights={}, warnings=(), **common)
 
-    pooled = ratio_variance(ym.loc[rated, "y"], ym.loc[rated, "m"], pd.Series("all", index=ym.index[rated]))
+    pooled = ratio_variance(ym["y"].to_numpy()[rated], ym["m"].to_numpy()[rated], np.zeros(rated.sum(), int), 1)
     pooled_rate, pooled_var = float(pooled["rate"].iloc[0]), float(pooled["variance"].iloc[0])
     present = [g for g in GROUPS if groups[g].rated > 0]
     if rec["weights"] == "pooled":

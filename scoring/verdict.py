@@ -12,7 +12,7 @@ from .guarantee import evaluate_guarantee
 from .items import PartResult
 from .profile import GROUPS, Profile
 from .quality import evaluate_quality
-from .recognition import RateResult, classify_validity, evaluate_rate
+from .recognition import RateResult, answer_codes, classify_validity, evaluate_rate
 from .resources import ResourcesResult, evaluate_resources
 from .sampling import CheckResult, evaluate_checks
 
@@ -80,8 +80,9 @@ def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, p
     if responses is None:
         rate = evaluate_rate(None, profile)
         return RecognitionResult(False, rate, {}, "未提供问卷数据，社会认可度无法评估")
-    validity = classify_validity(responses, profile)
-    rate = evaluate_rate(responses, profile, validity)
+    answers = answer_codes(responses)
+    validity = classify_validity(responses, profile, answers)
+    rate = evaluate_rate(responses, profile, validity, answers)
     county = workbook.county
     shares = {loc: county[f"population_share_{loc}"] for loc in ("urban", "town", "rural")}
     checks = evaluate_checks(responses[validity == "valid"], len(responses), workbook.schools,
