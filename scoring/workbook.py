@@ -205,13 +205,19 @@ def _sheet_key(name: str) -> str | None:
     return next((k for k, zh in SHEETS.items() if name in (k, zh)), None)
 
 
+def _flat(frame: pd.DataFrame) -> pd.Series:
+    """All cells of a frame as one text Series, so string operations run once, not per column."""
+    return pd.Series(frame.to_numpy(dtype=object).ravel(), dtype=object).fillna("").astype(str)
+
+
+def _unflat(values: pd.Series, like: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(values.to_numpy().reshape(like.shape), index=like.index, columns=like.columns)
+
+
 def _grid(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as stripped text ('' when blank), indexed by the row number the user sees."""
-    cells = frame.fillna("").astype(str)
-    cells = cells.apply(lambda column: column.str.strip()) if cells.shape[1] else cells
-    cells.index = pd.RangeIndex(1, len(cells) + 1)
-    cells.columns = pd.RangeIndex(cells.shape[1])
-    return cells
+    frame = frame.set_axis(pd.RangeIndex(1, len(frame) + 1), axis=0)
+    return _unflat(_flat(frame).str.strip(), frame).set_axis(pd.RangeIndex(frame.shape[1]), axis=1)
 
 
 def _zip_names(filename: str, data: bytes) -> set[str]:
@@ -367,10 +373,13 @@ def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
     return row, positions
 
 
-def _flag(found: _Findings, sheet: str, mask: pd.Series, column: str, cells: pd.Series,
+def _flag(found: _Findings, sheet: str, mask: pd.DataFrame, cells: pd.DataFrame,
           expected: str) -> None:
-    for row in mask.index[mask.to_numpy()]:
-        found.errors.append(Problem(sheet, int(row), column, cells[row] or None, expected))
+    """One problem per True cell of mask, with the text found in that cell."""
+    rows, columns = np.nonzero(mask.to_numpy(dtype=bool))
+    for r, c in zip(rows, columns):
+        found.errors.append(Problem(sheet, int(mask.index[r]), str(mask.columns[c]),
+                                    cells.iat[r, c] or None, expected))
 
 
 def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.DataFrame:
@@ -385,51 +394,52 @@ def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.Data
     raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
                         for k in SCHOOL_COLUMNS}, index=body.index)
 
-    typed: dict[str, pd.Series] = {"school_code": raw["school_code"], "school_name": raw["school_name"]}
+    schools = raw[["school_code", "school_name"]].copy()
     for column, chinese, what in (("school_type", SCHOOL_TYPES, "school type"),
                                   ("location", LOCATION_NAMES, "location")):
-        typed[column] = _codes(raw[column], chinese)
+        schools[column] = _codes(raw[column], chinese)
         choices = ", ".join(f"{c} {zh}" for c, zh in chinese.items())
-        _flag(found, "schools", typed[column].isna() & (raw[column] != ""), column, raw[column],
-              f"is not a {what} ({choices})")
-    for column in NUMBER_COLUMNS:
-        values, bad, _ = _numbers(raw[column])
-        _flag(found, "schools", bad, column, raw[column], "is not a number")
-        _flag(found, "schools", values < 0, column, raw[column], "is not a number ≥ 0")
-        typed[column] = values.fillna(0.0).where(~bad) if column in STUDENT_COLUMNS.values() else values
+        unknown = schools[[column]].isna() & (raw[[column]] != "")
+        _flag(found, "schools", unknown, raw[[column]], f"is not a {what} ({choices})")
+    texts = raw[list(NUMBER_COLUMNS)]
+    values, bad, _ = (_unflat(part, texts) for part in _numbers(_flat(texts)))
+    _flag(found, "schools", bad, texts, "is not a number")
+    _flag(found, "schools", values < 0, texts, "is not a number ≥ 0")
+    students = list(STUDENT_COLUMNS.values())
+    values[students] = values[students].mask(texts[students] == "", 0.0)  # blank enrolment is 0
+    schools = pd.concat([schools, values.astype("float64")], axis=1)
 
-    _check_stages(typed, raw, found)
-    _check_required(typed, raw, positions, header_row, profile, found)
+    _check_stages(schools, raw, found)
+    _check_required(schools, raw, positions, header_row, profile, found)
     _check_unique(raw["school_code"], found)
-
-    schools = pd.DataFrame(typed, index=body.index)
     schools["excel_row"] = body.index.astype("int64")
     return schools.reset_index(drop=True)
 
 
-def _check_stages(typed: Mapping[str, pd.Series], raw: pd.DataFrame, found: _Findings) -> None:
+def _check_stages(schools: pd.DataFrame, raw: pd.DataFrame, found: _Findings) -> None:
     """Enrolment in a stage the school type does not have is an error."""
+    kind = schools["school_type"]
     for stage, column in STUDENT_COLUMNS.items():
         having = [t for t, stages in TYPE_STAGES.items() if stage in stages]
-        lacking = (typed[column] > 0) & typed["school_type"].notna() & ~typed["school_type"].isin(having)
+        lacking = (schools[column] > 0) & kind.notna() & ~kind.isin(having)
         for row in lacking.index[lacking.to_numpy()]:
             found.errors.append(Problem("schools", int(row), column, raw.at[row, column],
                                         f"students in the {stage} stage, which a "
-                                        f"{typed['school_type'][row]} school does not have"))
+                                        f"{kind[row]} school does not have"))
 
 
-def _check_required(typed: Mapping[str, pd.Series], raw: pd.DataFrame, positions: Mapping[str, int],
+def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping[str, int],
                     header_row: int, profile: Profile, found: _Findings) -> None:
     """Blank cells that a rule needs (workbook.md "Blank cells")."""
-    kind = typed["school_type"]
-    compulsory = typed["students_primary"] + typed["students_junior"]
+    kind = schools["school_type"]
+    compulsory = schools["students_primary"] + schools["students_junior"]
     small_point = (kind == "teaching_point") & (compulsory < profile.resources["teaching_point_min_students"])
     in_scope = kind.notna() & (kind != "special") & ~small_point
-    g6 = (kind.isin(["primary", "teaching_point"]) & (typed["location"] == "rural")
+    g6 = (kind.isin(["primary", "teaching_point"]) & (schools["location"] == "rural")
           & (compulsory < profile.guarantee["small_school_students"]))
     everyone = pd.Series(True, index=raw.index)
     needs = [(ALWAYS_REQUIRED, everyone, "is blank: required for every school")]
-    needs += [(columns, typed[STUDENT_COLUMNS[stage]] > 0,
+    needs += [(columns, schools[STUDENT_COLUMNS[stage]] > 0,
                f"is blank: required for a school with {stage} students")
               for stage, columns in STAGE_REQUIRED.items()]
     needs += [(SCOPE_REQUIRED, in_scope, "is blank: required for an in-scope school"),
@@ -439,17 +449,11 @@ def _check_required(typed: Mapping[str, pd.Series], raw: pd.DataFrame, positions
         if column not in positions:
             found.errors.append(_missing_column(header_row, column))
     for columns, mask, why in needs:
-        for column in columns:
-            if column not in positions:
-                if mask.any():
-                    found.errors.append(_missing_column(header_row, column))
-                continue
-            _flag(found, "schools", mask & (raw[column] == ""), column, raw[column], why)
-
-
-def _missing_column(header_row: int, column: str) -> Problem:
-    return Problem("schools", header_row, column, None,
-                   f"column is missing (header {column} or {SCHOOL_COLUMNS[column]})")
+        absent = [c for c in columns if c not in positions]
+        if mask.any():
+            found.errors.extend(_missing_column(header_row, c) for c in absent)
+        present = raw[[c for c in columns if c in positions]]
+        _flag(found, "schools", (present == "").mul(mask, axis=0), present, why)
 
 
 def _check_unique(codes: pd.Series, found: _Findings) -> None:
@@ -461,6 +465,11 @@ def _check_unique(codes: pd.Series, found: _Findings) -> None:
         found.errors.append(Problem("schools", int(row), "school_code", codes[row],
                                     f"is already the code of row {first_row[codes[row]]}: "
                                     "school codes must be unique"))
+
+
+def _missing_column(header_row: int, column: str) -> Problem:
+    return Problem("schools", header_row, column, None,
+                   f"column is missing (header {column} or {SCHOOL_COLUMNS[column]})")
 
 
 def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
@@ -572,6 +581,13 @@ def _veto(cells: pd.DataFrame | None, found: _Findings) -> dict[str, bool]:
     return veto
 
 
+def _reading_order(problem: Problem) -> tuple[int, int]:
+    """Files first, then the sheets in their order, each row by row (a stable sort
+    keeps the columns of one row in the order they were checked)."""
+    sheets = list(SHEETS)
+    return (sheets.index(problem.sheet) + 1 if problem.sheet in sheets else 0, problem.row or 0)
+
+
 def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], source: str,
            profile: Profile | None, schools_only: bool, kind: str) -> Workbook:
     """Type every sheet, collecting all problems, then raise them together or return."""
@@ -599,7 +615,7 @@ def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], sou
             county, rows = _county(by_key["county"], profile, found)
         veto = _veto(by_key.get("veto"), found)
     if found.errors:
-        raise WorkbookError(found.errors)
+        raise WorkbookError(sorted(found.errors, key=_reading_order))
     return Workbook(county=MappingProxyType(county), schools=schools, veto=MappingProxyType(veto),
                     warnings=tuple(found.warnings), source=source,
                     county_rows=MappingProxyType(rows))
