@@ -309,7 +309,8 @@ def g3_rows(schools: pd.DataFrame, profile: Profile, item) -> list[LedgerRow]:
                 out.append(LedgerRow("G3", school_code=code, column=f"{kind}_room_min_area_m2", increase=float(a_add),
                                      reason=f"{code} 最小{name}教室应不小于 {area_min:g} m²："
                                             f"{name}教室最小面积还需 {_amount(a_add, 'm²')}"))
-    return sorted(out, key=lambda r: _order(schools)[r.school_code])
+    order = _order(schools)
+    return sorted(out, key=lambda r: order[r.school_code])
 
 
 def _order(schools: pd.DataFrame) -> dict[str, int]:
@@ -351,7 +352,8 @@ def g5_rows(schools: pd.DataFrame, profile: Profile, item) -> list[LedgerRow]:
                                  increase=float(cap - s),
                                  reason=f"{code} {STAGE_NAMES[stage]}最大班额 {s:g} 人，超过 {cap:g} 人："
                                         f"需减少 {s - cap:g} 人"))
-    return sorted(out, key=lambda r: _order(schools)[r.school_code])
+    order = _order(schools)
+    return sorted(out, key=lambda r: order[r.school_code])
 
 
 def g6_rows(schools: pd.DataFrame, profile: Profile, item) -> list[LedgerRow]:
@@ -506,7 +508,7 @@ def min_additions(counts: Sequence[float], low: Sequence[float], high: Sequence[
     c = np.asarray(counts, dtype=float)
     lo_f, hi_f = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     start = int(c.sum())
-    limit = limit if limit is not None else 100 * (start + len(c)) + 10_000
+    limit = limit if limit is not None else 10 * (start + len(c)) + 10_000
     for first in range(start, start + limit, chunk):
         totals = np.arange(first, first + chunk, dtype=float)[:, None]
         floor = np.maximum(c, np.ceil(lo_f * totals - eps))
@@ -681,8 +683,9 @@ def failure_of(row: LedgerRow | Mapping[str, Any]) -> tuple:
     return (rule,)
 
 
-def failures(verdict: Verdict, profile: Profile | None = None) -> list[tuple]:
-    """Every failure of a verdict, identified as ``failure_of`` identifies a row's."""
+def failures(verdict: Verdict, profile: Profile) -> list[tuple]:
+    """Every failure of a verdict, identified as ``failure_of`` identifies a row's: precondition,
+    veto items, sections, CVs, G/Q items (per school where the item is), the rate and S1-S7."""
     out: list[tuple] = []
     if verdict.precondition.status == "failed":
         out.append(("precondition",))
@@ -695,11 +698,11 @@ def failures(verdict: Verdict, profile: Profile | None = None) -> list[tuple]:
             if not item.passed:
                 out += [(code, school) for school in item.schools] if code in SCHOOL_ITEMS else [(code,)]
     rec = verdict.recognition
-    threshold = float(profile.recognition["recognition_threshold"]) if profile else 0.85
-    if rec.checks and (rec.rate.rate is None or rec.rate.rate < threshold - (profile.epsilon if profile else 1e-9)):
+    if not rec.checks:   # no survey at all: the sample is what is missing (S1's row)
+        return out + [("S1",)]
+    threshold = float(profile.recognition["recognition_threshold"])
+    if rec.rate.rate is None or not profile.at_least(rec.rate.rate, threshold):
         out.append(("rate",))
-    if not rec.checks:
-        out.append(("S1",))
     out += [(code,) for code, check in rec.checks.items() if not check.passed]
     return out
 

@@ -1,5 +1,6 @@
 """The shortfall ledger (spec/ledger.md): applying a failure's rows makes that failure pass."""
 
+import json
 import math
 from pathlib import Path
 
@@ -99,6 +100,7 @@ def assert_ledger_fixes(workbook, responses, expect: set[tuple] | None = None, *
         assert expect <= set(found), found
     rows = ledger(verdict, workbook, PROFILE, responses)
     assert [r.to_dict() for r in rows] == ledger_rows(verdict, workbook, PROFILE, responses)
+    json.dumps(ledger_rows(verdict, workbook, PROFILE, responses), ensure_ascii=False)   # plain JSON values
     checked = []
     for failure in found:
         mine = [r for r in rows if failure_of(r) == failure]
@@ -245,6 +247,19 @@ def test_property_random_worsening_of_one_school_is_fixed(code, factors, teacher
         if school[f"students_{stage}"] > 0:
             cells[f"backbone_teachers_{stage}"] = float(math.floor(school[f"backbone_teachers_{stage}"] * teachers))
     assert_ledger_fixes(with_schools(PASS_WB, {code: cells}), None, strict=False)
+
+
+JUNIOR_SECTIONS = ["S15", "S16", "S17", "S18", "S19", "S20", "S21"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(factors=st.lists(st.sampled_from([0.02, 0.1, 0.3, 0.6, 1.0, 1.5, 4.0, 12.0]),
+                        min_size=len(JUNIOR_SECTIONS), max_size=len(JUNIOR_SECTIONS)))
+def test_property_random_junior_sports_areas_cv_and_sections_fixed(factors):
+    wb = PASS_WB
+    for code, f in zip(JUNIOR_SECTIONS, factors):
+        wb = scale(wb, code, sports_area_m2=f)
+    assert_ledger_fixes(wb, None, strict=False)
 
 
 def test_cv_level_returns_the_feasible_end_of_the_bracket():
