@@ -24,6 +24,7 @@ RESPONSE_COLUMNS = ("response_id", "questionnaire", "group", "school_code", "loc
 SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # they answer for a school
 OPTIONS = ("A", "B", "C", "D", "E")
 LOCATION_NAMES = {**{c: c for c in LOCATIONS}, "城区": "urban", "镇区": "town", "乡村": "rural"}
+CATEGORY_COLUMNS = ("questionnaire", "group", "location", "grade", "duration_s", *ITEMS)
 MAX_PROBLEMS = 1000  # listed one by one; the rest are counted
 
 
@@ -32,10 +33,10 @@ def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str
     """Read and check a responses CSV (UTF-8, BOM accepted); see ``normalise_responses``."""
     if isinstance(source, bytes):
         source = io.BytesIO(source)
-    # Categorical columns: the parser factorises them in C, which halves the reading
-    # time and hands _by_distinct its distinct values for free.
-    # Every other column stays text, whatever it looks like ("001" is a school code).
-    dtypes = defaultdict(lambda: str, {c: "category" for c in RESPONSE_COLUMNS if c != "response_id"})
+    # Columns of a few distinct values are read as categories: the parser factorises
+    # them in C, which halves the reading time and hands _by_distinct its distinct
+    # values. Codes and ids stay text: categories are type-inferred ("001" -> 1).
+    dtypes = defaultdict(lambda: str, dict.fromkeys(CATEGORY_COLUMNS, "category"))
     try:
         raw = pd.read_csv(source, dtype=dtypes, keep_default_na=False,
                           skip_blank_lines=False, encoding="utf-8-sig")

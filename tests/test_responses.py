@@ -1,0 +1,174 @@
+"""The responses file reader (spec/survey.md "Responses file")."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scoring.errors import ResponsesError
+from scoring.profile import GROUPS, ITEMS
+from scoring.responses import MAX_PROBLEMS, RESPONSE_COLUMNS, normalise_responses, read_responses
+
+EXAMPLES = Path(__file__).parent / "examples"
+CODES = {f"S{i:02d}" for i in range(1, 26)}
+HEADER = ",".join(RESPONSE_COLUMNS)
+GOOD = {
+    "parent": "r1,public,parent,S01,town,4,120,,A,B,C,D,E,A,B,C,A",
+    "public": "r2,public,public,,urban,,300,,A,A,A,A,A,A,A,A,A",
+    "student": "r3,student,student,S15,urban,8,90,,B,B,B,B,B,B,B,B,B",
+}
+
+
+def csv(*rows: str, header: str = HEADER) -> bytes:
+    return "\n".join([header, *rows]).encode()
+
+
+def problems_of(data: bytes) -> list:
+    with pytest.raises(ResponsesError) as caught:
+        read_responses(data, CODES)
+    return list(caught.value.problems)
+
+
+def only_problem(data: bytes):
+    problems = problems_of(data)
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+@pytest.mark.parametrize(("example", "rows"), [("example-pass", 787), ("example-fail", 900)])
+def test_examples_read(example, rows):
+    frame = read_responses(EXAMPLES / example / "responses.csv", CODES)
+    assert list(frame.columns) == [*RESPONSE_COLUMNS, "line"]
+    assert len(frame) == rows
+    assert frame["line"].tolist() == list(range(2, rows + 2))
+    assert set(frame["group"]) <= set(GROUPS)
+    assert set(frame["location"]) <= {"urban", "town", "rural"}
+    assert frame["grade"].dtype == "float64" and frame["duration_s"].dtype == "float64"
+    assert frame["line"].dtype == "int64"
+    for item in ITEMS:
+        assert set(frame[item].dropna()) <= set("ABCDE")
+    public = frame[frame["group"].isin(["npc_deputy", "cppcc_member", "public"])]
+    assert public["school_code"].isna().all()
+
+
+def test_typed_values():
+    frame = read_responses(csv(*GOOD.values()), CODES)
+    first = frame.iloc[0]
+    assert (first["response_id"], first["questionnaire"], first["group"]) == ("r1", "public", "parent")
+    assert (first["school_code"], first["location"], first["grade"]) == ("S01", "town", 4.0)
+    assert first["duration_s"] == 120.0 and pd.isna(first["duplicate_of"])
+    assert [first[i] for i in ITEMS] == list("ABCDEABCA")
+    assert pd.isna(frame.loc[1, "school_code"]) and pd.isna(frame.loc[1, "grade"])
+
+
+def test_empty_cells_mean_incomplete_zero_duration_and_no_duplicate():
+    frame = read_responses(csv("r1,public,parent,S01,town,,,r0,A,,C,D,E,A,B,C,"), CODES)
+    assert frame.loc[0, "duration_s"] == 0.0
+    assert frame.loc[0, "duplicate_of"] == "r0"
+    assert pd.isna(frame.loc[0, "equity"]) and pd.isna(frame.loc[0, "overall"])
+
+
+def test_lower_case_answers_spaces_and_chinese_locations_accepted():
+    frame = read_responses(csv("r1,public, parent ,S01,镇区,4,120,,a,b,c,d,e,a,b,c, a "), CODES)
+    assert frame.loc[0, "group"] == "parent" and frame.loc[0, "location"] == "town"
+    assert [frame.loc[0, i] for i in ITEMS] == list("ABCDEABCA")
+
+
+def test_bom_accepted_in_bytes_and_text():
+    data = b"\xef\xbb\xbf" + csv(GOOD["parent"])
+    assert read_responses(data, CODES).loc[0, "response_id"] == "r1"
+    text = io.StringIO(data.decode("utf-8"))
+    assert read_responses(text, CODES).loc[0, "response_id"] == "r1"
+
+
+def test_extra_columns_are_ignored_and_codes_stay_text():
+    header = HEADER + ",comment,submitted_at"
+    frame = read_responses(csv(GOOD["parent"] + ',"很好, 谢谢",2024-05-01', header=header), CODES)
+    assert list(frame.columns) == [*RESPONSE_COLUMNS, "line"]
+    numeric_code = read_responses(csv(GOOD["parent"].replace("S01", "001")), {"001"})
+    assert numeric_code.loc[0, "school_code"] == "001"
+
+
+def test_blank_lines_skipped_lines_keep_their_numbers():
+    frame = read_responses(csv(GOOD["parent"], "", GOOD["public"]), CODES)
+    assert frame["line"].tolist() == [2, 4]
+
+
+def test_missing_column():
+    header = HEADER.replace(",duration_s", "")
+    row = GOOD["parent"].replace(",120,", ",")
+    problem = only_problem(csv(row, header=header))
+    assert (problem.row, problem.column) == (1, "duration_s")
+
+
+@pytest.mark.parametrize(("row", "column", "value"), [
+    ("r1,public,parents,S01,town,4,120,,A,B,C,D,E,A,B,C,A", "group", "parents"),
+    ("r1,public,parent,S01,town,4,120,,A,B,F,D,E,A,B,C,A", "sharing", "F"),
+    ("r1,public,parent,S01,town,4,120,,A,B,C,D,E,A,B,C,AB", "overall", "AB"),
+    ("r1,public,parent,S01,,4,120,,A,B,C,D,E,A,B,C,A", "location", None),
+    ("r1,public,parent,S01,suburb,4,120,,A,B,C,D,E,A,B,C,A", "location", "suburb"),
+    ("r1,public,parent,S99,town,4,120,,A,B,C,D,E,A,B,C,A", "school_code", "S99"),
+    ("r1,public,parent,,town,4,120,,A,B,C,D,E,A,B,C,A", "school_code", None),
+    ("r1,staff,teacher,,town,,120,,A,B,C,D,E,A,B,C,A", "school_code", None),
+    ("r1,public,parent,S01,town,10,120,,A,B,C,D,E,A,B,C,A", "grade", "10"),
+    ("r1,public,parent,S01,town,0,120,,A,B,C,D,E,A,B,C,A", "grade", "0"),
+    ("r1,public,parent,S01,town,4.5,120,,A,B,C,D,E,A,B,C,A", "grade", "4.5"),
+    ("r1,public,parent,S01,town,four,120,,A,B,C,D,E,A,B,C,A", "grade", "four"),
+    ("r1,public,parent,S01,town,4,fast,,A,B,C,D,E,A,B,C,A", "duration_s", "fast"),
+])
+def test_each_rejection_is_located(row, column, value):
+    problem = only_problem(csv(GOOD["public"], row))
+    assert (problem.sheet, problem.row, problem.column, problem.value) == \
+        ("responses.csv", 3, column, value)
+
+
+def test_located_message():
+    problem = only_problem(csv("r1,public,parent,S01,town,4,120,,A,B,F,D,E,A,B,C,A"))
+    assert str(problem) == 'responses.csv row 2, sharing: "F" is not an answer A–E'
+
+
+def test_every_problem_listed_in_line_order():
+    rows = ["r1,public,parent,S99,town,4,120,,A,B,F,D,E,A,B,C,A",
+            GOOD["public"],
+            "r3,public,nobody,,mars,4,x,,A,B,C,D,E,A,B,C,A"]
+    problems = problems_of(csv(*rows))
+    assert [(p.row, p.column) for p in problems] == [
+        (2, "school_code"), (2, "sharing"), (4, "group"), (4, "location"), (4, "duration_s")]
+
+
+def test_too_many_problems_are_counted_not_listed():
+    rows = [f"r{i},public,parent,S01,town,4,120,,Z,B,C,D,E,A,B,C,A" for i in range(MAX_PROBLEMS + 5)]
+    problems = problems_of(csv(*rows))
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[0].row == 2 and problems[MAX_PROBLEMS - 1].row == MAX_PROBLEMS + 1
+    assert "5 more" in problems[-1].expected
+
+
+def test_unreadable_files_are_problems(tmp_path):
+    for data in (b"", b"\xff\xfe\x00garbage\x81", csv(GOOD["parent"] + ",extra,fields")):
+        assert problems_of(data)
+    with pytest.raises(ResponsesError):
+        read_responses(tmp_path / "missing.csv", CODES)
+
+
+def test_normalise_a_frame_built_by_the_service():
+    raw = pd.DataFrame([dict(zip(RESPONSE_COLUMNS, row.split(","))) for row in GOOD.values()],
+                       dtype=object)
+    raw.loc[1, "school_code"] = None  # a database NULL
+    raw.loc[0, "grade"] = 4           # not text
+    frame = normalise_responses(raw, CODES)
+    assert frame["line"].tolist() == [2, 3, 4]
+    assert frame.loc[0, "grade"] == 4.0 and pd.isna(frame.loc[1, "school_code"])
+    pd.testing.assert_frame_equal(frame, read_responses(csv(*GOOD.values()), CODES))
+
+
+def test_many_rows_normalise_by_distinct_value():
+    raw = pd.read_csv(EXAMPLES / "example-pass" / "responses.csv", dtype=str, keep_default_na=False)
+    big = pd.concat([raw] * 60, ignore_index=True)
+    frame = normalise_responses(big, CODES)
+    assert len(frame) == len(big)
+    expected = big["moral"].replace("", np.nan)
+    assert frame["moral"].fillna("-").tolist() == expected.fillna("-").tolist()
+    assert frame["line"].iloc[-1] == len(big) + 1
