@@ -19,7 +19,7 @@ from service import qr
 from service.campaigns import RESPONSE_COLUMNS
 from service.models import Campaign, School
 
-from conftest import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, link_token, login,
+from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, link_token, login,
                       upload_workbook)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from service.models import Response
 
-from conftest import ALL_A, answer, create_campaign, hidden, link_token, login
+from svc_helpers import ALL_A, answer, create_campaign, hidden, link_token, login
 
 
 def stored(app) -> list[Response]:
@@ -145,7 +145,7 @@ def test_unknown_link_is_a_friendly_404(anon):
 
 def test_one_time_code_single_use(app, campaign, client, anon, clock):
     page = client.get(f"/bureau/campaigns/{campaign}")
-    from conftest import csrf_token
+    from svc_helpers import csrf_token
     token = link_token(app, campaign, "S05", "parent")
     r = client.post(f"/bureau/campaigns/{campaign}/codes",
                     data={"_csrf_token": csrf_token(page.text), "link": token, "count": "3"})

@@ -1,0 +1,103 @@
+"""Helpers for the service tests (kept out of conftest.py so that importing them is unambiguous)."""
+
+import io
+import os
+import re
+import time
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from litestar.testing import TestClient
+from sqlmodel import Session, select
+
+from service.models import Link
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
+ADMIN, PASSWORD = "admin", "correct horse battery"
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+TABLES = ("response", "one_time_code", "link", "school", "campaign", "account", "kv_store", "app_meta")
+
+
+class FakeClock:
+    """The app's clock (form load and submit times); tests move it forward."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def csrf_token(html: str) -> str:
+    m = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert m, "page has no CSRF field"
+    return m.group(1)
+
+
+def login(client: TestClient) -> None:
+    page = client.get("/login")
+    r = client.post("/login", data={"username": ADMIN, "password": PASSWORD, "_csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200 and r.url.path == "/bureau", r.text
+
+
+def example_zip(overrides: dict[str, bytes] | None = None) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name in ("schools.csv", "county.csv", "veto.csv"):
+            z.writestr(name, (overrides or {}).get(name) or (EXAMPLE / name).read_bytes())
+    return buf.getvalue()
+
+
+def create_campaign(client: TestClient, *, opens_in_h: float = -1, closes_in_h: float = 24 * 30,
+                    name: str = "示例县满意度调查") -> int:
+    page = client.get("/bureau/campaigns/new")
+    china = timezone(timedelta(hours=8))
+    now = datetime.now(china).replace(second=0, microsecond=0)
+    r = client.post("/bureau/campaigns", data={
+        "_csrf_token": csrf_token(page.text), "name": name, "county_name": "示例县",
+        "resident_population": "380000", "share_urban": "0.45", "share_town": "0.30", "share_rural": "0.25",
+        "opens_at": (now + timedelta(hours=opens_in_h)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + timedelta(hours=closes_in_h)).strftime("%Y-%m-%dT%H:%M")})
+    assert r.status_code == 200, r.text
+    m = re.search(r"/bureau/campaigns/(\d+)$", r.url.path)
+    assert m, r.url
+    return int(m.group(1))
+
+
+def upload_workbook(client: TestClient, cid: int, data: bytes, filename: str = "county.zip"):
+    page = client.get(f"/bureau/campaigns/{cid}")
+    return client.post(f"/bureau/campaigns/{cid}/workbook", data={"_csrf_token": csrf_token(page.text)},
+                       files={"workbook": (filename, data, "application/zip")})
+
+
+def link_token(app, cid: int, school_code: str | None = None, group: str | None = None) -> str:
+    with Session(app.state.engine) as s:
+        stmt = select(Link).where(Link.campaign_id == cid)
+        stmt = stmt.where(Link.school_code == school_code if school_code else Link.school_code.is_(None))
+        stmt = stmt.where(Link.group == group if group else Link.group.is_(None))
+        return s.exec(stmt).one().token
+
+
+def hidden(html: str, name: str) -> str:
+    m = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert m, f"no hidden field {name}"
+    return m.group(1)
+
+
+ALL_A = {item: "A" for item in ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment",
+                                "quality", "burden", "overall")}
+
+
+def answer(browser: TestClient, clock: FakeClock, path: str, fields: dict, wait: float = 60):
+    """Load the form at ``path``, wait ``wait`` seconds (fake clock), submit ``fields``."""
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    token, sid = hidden(page.text, "_t"), hidden(page.text, "_sid")
+    clock.advance(wait)
+    url = path.split("?")[0]
+    r = browser.post(url, data={"_t": token, "_sid": sid, **fields})
+    return r, token, sid
