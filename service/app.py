@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from litestar import Litestar, Request, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        engine=JinjaTemplateEngine),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": profile,
                      "signer": FormSigner(settings.secret)}),

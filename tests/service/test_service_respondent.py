@@ -166,7 +166,9 @@ def test_form_page_weight_and_no_external_hosts(app, campaign, anon):
     page = anon.get("/s/" + link_token(app, campaign) + "?q=public")
     raw = page.content
     size = len(gzip.compress(raw, 6))
-    print(f"\nform page (public, school list of 25): {len(raw)} bytes raw, {size} bytes gzip")
-    assert size < 30 * 1024
+    assert page.headers.get("content-encoding") == "gzip"       # served compressed
+    print(f"\nform page (public, school list of 25): {len(raw)} bytes raw, {size} bytes gzip, "
+          f"{page.num_bytes_downloaded} bytes on the wire")
+    assert size < 30 * 1024 and page.num_bytes_downloaded < 30 * 1024
     assert not re.search(r'(src|href)="(https?:)?//', page.text)
     assert "<script src" not in page.text and "<link" not in page.text

@@ -1,0 +1,109 @@
+"""Schema, start-up, demo data, CLI, concurrency and pinning."""
+
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, select
+
+from service import writer
+from service.__main__ import main as service_main
+from service.demo import DEMO_PASSWORD, DEMO_USER, seed
+from service.models import Account, Campaign, Response
+
+from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, login
+
+
+def test_migrations_match_the_models(app):
+    with app.state.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_mode(app, database_url):
+    if not database_url.startswith("sqlite"):
+        return
+    with app.state.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1          # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_demo_seed_is_idempotent_and_usable(app, anon, clock):
+    first = seed(app.state.engine, app.state.templates, app.state.profile)
+    second = seed(app.state.engine, app.state.templates, app.state.profile)
+    assert first == second
+    with Session(app.state.engine) as s:
+        assert len(s.exec(select(Campaign)).all()) == 1
+        assert len(s.exec(select(Account).where(Account.username == DEMO_USER)).all()) == 1
+    assert DEMO_PASSWORD
+    r, _, _ = answer(anon, clock, f"/s/{first['link_token']}?q=public", {**ALL_A, "group": "public",
+                                                                         "location": "urban"})
+    assert r.status_code == 200
+
+
+def test_create_admin_cli(app, client, database_url):
+    assert service_main(["create-admin", "bureau1", "--password", "s3cret-pass", "--database-url", database_url]) == 0
+    page = client.get("/login")
+    r = client.post("/login", data={"username": "bureau1", "password": "s3cret-pass",
+                                    "_csrf_token": csrf_token(page.text)})
+    assert r.url.path == "/bureau"
+    with Session(app.state.engine) as s:
+        stored = s.exec(select(Account).where(Account.username == "bureau1")).one().password_hash
+    assert stored.startswith("scrypt$") and "s3cret-pass" not in stored
+
+
+def test_concurrent_double_submit_is_stored_once(app, campaign):
+    """Eight threads commit the same submission id at once: one row, all acknowledged."""
+    sid = str(uuid.uuid4())
+    results, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def tap():
+        try:
+            with Session(app.state.engine, expire_on_commit=False) as s:
+                row = Response(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
+                               group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
+                barrier.wait()
+                stored, created = writer.submit(s, row, None, datetime.now(timezone.utc))
+                results.append((stored.submission_id, created))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 8 and sum(created for _, created in results) == 1
+    with Session(app.state.engine) as s:
+        assert len(s.exec(select(Response).where(Response.submission_id == sid)).all()) == 1
+
+
+def test_open_campaign_keeps_its_pinned_questionnaire(app, client, campaign, anon):
+    path = "/s/" + link_token(app, campaign, "S01", "student")
+    original = app.state.templates["student"]["items"][0]["text"]
+    assert original in anon.get(path).text
+    changed = {k: dict(v) for k, v in app.state.templates.items()}
+    changed["student"]["items"] = [dict(i) for i in changed["student"]["items"]]
+    changed["student"]["items"][0]["text"] = "改过的题目"
+    changed["student"]["version"] = 2
+    app.state.templates = changed
+    assert original in anon.get(path).text and "改过的题目" not in anon.get(path).text
+    newer = create_campaign(client, name="新调查")
+    with Session(app.state.engine) as s:
+        assert s.get(Campaign, newer).templates["student"]["version"] == 2
+        assert s.get(Campaign, campaign).templates["student"]["version"] == 1
+
+
+def test_login_is_rate_limited(client):
+    page = client.get("/login")
+    token = csrf_token(page.text)
+    codes = [client.post("/login", data={"username": "x", "password": "y", "_csrf_token": token}).status_code
+             for _ in range(22)]
+    assert codes[:20] == [401] * 20 and codes[-1] == 429
+    login_ok = client.get("/login")
+    assert login_ok.status_code == 200         # pages are not throttled
