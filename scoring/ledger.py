@@ -101,11 +101,12 @@ def _required(frame: pd.DataFrame, schools: pd.DataFrame, eps: float) -> pd.Data
     its current value, the value it must reach and the increase (teachers and rooms whole)."""
     if frame.empty:
         return frame.assign(column=[], current=[], needed=[], increase=[])
-    by_code = schools.set_index(schools["school_code"].astype(str))
     ind, stage = frame["indicator"], frame["stage"]
     column = pd.Series([indicator_column(i, s) for i, s in zip(ind, stage)], index=frame.index)
-    current = pd.Series([float(by_code.at[c, col]) if pd.notna(by_code.at[c, col]) else 0.0
-                         for c, col in zip(frame["school_code"], column)], index=frame.index)
+    cells = schools.set_index(schools["school_code"].astype(str))
+    rows = cells.index.get_indexer(frame["school_code"].astype(str))
+    cols = cells.columns.get_indexer(column)
+    current = pd.Series(cells.to_numpy(dtype=object)[rows, cols], index=frame.index).astype(float).fillna(0.0)
     teacher = ind.isin(list(TEACHER_COLUMNS))
     per_hundred = ind.isin(list(PER_HUNDRED))
     raw = frame["target"] * frame["students"] / np.where(per_hundred, 100.0, 1.0)
@@ -132,17 +133,16 @@ def _section_plan(sections: pd.DataFrame, profile: Profile) -> pd.DataFrame:
         # u*: the unmet indicator with the highest value/standard ratio (first in order on ties).
         u_star = ratio.where(unmet).idxmax(axis=1)
         is_star = pd.DataFrame({ind: u_star == ind for ind in INDICATORS})
-        target = pd.DataFrame(np.nan, index=rows.index, columns=list(INDICATORS))
-        target = target.mask(unmet & ~is_star, pd.DataFrame([std.values] * len(rows), index=rows.index,
-                                                             columns=list(INDICATORS)))
-        target = target.mask(is_star & below_floor, pd.DataFrame([floor * std.values] * len(rows),
-                                                                 index=rows.index, columns=list(INDICATORS)))
-        target.columns.name = "indicator"
-        long = target.stack().dropna().rename("target").reset_index(level="indicator")
+        std_row = std.to_numpy()[None, :]
+        target = np.where(unmet & ~is_star, std_row, np.where(is_star & below_floor, floor * std_row, np.nan))
+        columns = pd.Index(INDICATORS, name="indicator")
+        long = pd.DataFrame({
+            "target": pd.DataFrame(target, index=rows.index, columns=columns).stack(),
+            "value": values.set_axis(columns, axis=1).stack(),
+            "is_floor": is_star.set_axis(columns, axis=1).stack(),
+        }).dropna(subset=["target"]).reset_index(level="indicator")
         long = long.join(rows[["school_code", "stage", "students", "facility_share"]])
-        long["value"] = [values.at[i, ind] for i, ind in zip(long.index, long["indicator"])]
         long["standard"] = long["indicator"].map(std)
-        long["is_floor"] = [bool(is_star.at[i, ind]) for i, ind in zip(long.index, long["indicator"])]
         plans.append(long)
     if not plans:
         return pd.DataFrame(columns=["indicator", "target", "school_code", "stage", "students",
