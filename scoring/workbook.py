@@ -453,7 +453,7 @@ def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping
         if mask.any():
             found.errors.extend(_missing_column(header_row, c) for c in absent)
         present = raw[[c for c in columns if c in positions]]
-        _flag(found, "schools", (present == "").mul(mask, axis=0), present, why)
+        _flag(found, "schools", (present == "") & mask.to_numpy()[:, None], present, why)
 
 
 def _check_unique(codes: pd.Series, found: _Findings) -> None:
