@@ -154,8 +154,16 @@ def links_of(session: Session, campaign_id: int) -> list[Link]:
 
 def link_label(link: Link, schools: dict[str, School]) -> str:
     where = schools[link.school_code].school_name if link.school_code in schools else "全县"
-    who = GROUP_LABELS[link.group] if link.group else "所有对象"
-    return f"{where} · {who}"
+    return f"{where} · {link_audience(link)}"
+
+
+def link_audience(link: Link) -> str:
+    """Who a link is for, in Chinese."""
+    if link.group:
+        return GROUP_LABELS[link.group]
+    if link.school_code:
+        return "学生、家长、教师、校长"
+    return "所有调查对象"
 
 
 # ---- one-time codes ------------------------------------------------------------------------

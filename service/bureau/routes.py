@@ -224,7 +224,7 @@ def sheets(request: Request, db: Session, cid: int, school: str | None = None) -
     by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
     links = [link for link in C.links_of(db, campaign.id) if school is None or link.school_code == school]
     pages = [{"school": by_code[link.school_code].school_name if link.school_code in by_code else campaign.county_name,
-              "group": C.GROUP_LABELS[link.group] if link.group else "所有调查对象",
+              "group": C.link_audience(link),
               "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
     return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
 
