@@ -41,7 +41,7 @@ def _evaluate(args) -> str:
     from .ledger import ledger_rows
 
     out = verdict.to_dict()
-    out["ledger"] = ledger_rows(verdict, workbook, profile)
+    out["ledger"] = ledger_rows(verdict, workbook, profile, responses)
     return json.dumps(out, ensure_ascii=False, indent=1)
 
 
