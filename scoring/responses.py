@@ -57,7 +57,8 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
                         name: str = "responses") -> pd.DataFrame:
     """Type and check raw text columns; raise ``ResponsesError`` listing every problem.
 
-    Returns one row per response with ``RESPONSE_COLUMNS`` and ``line`` (header = 1):
+    Returns one row per response with ``RESPONSE_COLUMNS`` and ``line``, the row's
+    number with the header as 1 (the CSV line unless a quoted cell spans lines):
     ``group``, ``location`` codes; ``school_code``, ``duplicate_of`` str or NaN;
     ``grade`` float64 (NaN when empty); ``duration_s`` float64 (empty = 0); items
     'A'..'E' or NaN. Rows blank in every column are skipped; extra columns are ignored.
@@ -138,6 +139,11 @@ def _duration(cells: pd.Series) -> pd.Series:
     return numbers.where(np.isfinite(numbers))
 
 
+def _cell_text(value: object) -> str | None:
+    """A cell as the user wrote it, None when empty (or NULL in the service's frame)."""
+    return None if pd.isna(value) else str(value).strip() or None
+
+
 def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
               checks: list[tuple[str, np.ndarray, str]], name: str) -> list[Problem]:
     """Located problems, first MAX_PROBLEMS by line then column, and a count of the rest."""
@@ -149,7 +155,7 @@ def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
         total += len(rows)
         found += [(int(lines[r]), order[column], column, r, expected) for r in rows[:MAX_PROBLEMS]]
     found.sort()
-    problems = [Problem(name, line, column, str(raw[column].iat[r]).strip() or None, expected)
+    problems = [Problem(name, line, column, _cell_text(raw[column].iat[r]), expected)
                 for line, _, column, r, expected in found[:MAX_PROBLEMS]]
     if total > MAX_PROBLEMS:
         problems.append(Problem(name, None, None, None,

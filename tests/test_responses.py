@@ -172,3 +172,11 @@ def test_many_rows_normalise_by_distinct_value():
     expected = big["moral"].replace("", np.nan)
     assert frame["moral"].fillna("-").tolist() == expected.fillna("-").tolist()
     assert frame["line"].iloc[-1] == len(big) + 1
+
+
+def test_problems_in_a_service_frame_show_null_as_empty():
+    raw = pd.DataFrame([dict(zip(RESPONSE_COLUMNS, GOOD["parent"].split(",")))], dtype=object)
+    raw.loc[0, "location"] = None
+    with pytest.raises(ResponsesError) as caught:
+        normalise_responses(raw, CODES)
+    assert str(caught.value) == "responses row 2, location: is empty: expected urban/town/rural"
