@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring.errors import ResponsesError
 from scoring.profile import GROUPS, ITEMS
@@ -180,3 +182,27 @@ def test_problems_in_a_service_frame_show_null_as_empty():
     with pytest.raises(ResponsesError) as caught:
         normalise_responses(raw, CODES)
     assert str(caught.value) == "responses row 2, location: is empty: expected urban/town/rural"
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=1000))
+def test_arbitrary_bytes_give_only_responses_errors(data):
+    try:
+        read_responses(data, CODES)
+    except ResponsesError as error:
+        assert error.problems
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(RESPONSE_COLUMNS), st.text(max_size=6)), max_size=6))
+def test_arbitrary_cells_give_a_frame_or_located_problems(edits):
+    raw = pd.DataFrame([dict(zip(RESPONSE_COLUMNS, row.split(","))) for row in GOOD.values()],
+                       dtype=object)
+    for row, (column, text) in enumerate(edits):
+        raw.loc[row % len(raw), column] = text
+    try:
+        frame = normalise_responses(raw, CODES)
+    except ResponsesError as error:
+        assert all(p.row and p.column for p in error.problems)
+    else:
+        assert set(frame["location"]) <= {"urban", "town", "rural"}
