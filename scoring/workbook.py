@@ -345,15 +345,20 @@ def _header_names(chinese: Mapping[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- sheets
 
 
-def _first_row(cells: pd.DataFrame) -> int | None:
-    filled = cells.index[(cells != "").any(axis=1)] if cells.shape[1] else []
-    return int(filled[0]) if len(filled) else None
+def _header_row(cells: pd.DataFrame, names: Mapping[str, str]) -> int | None:
+    """The first row naming a known column (rows above it are titles), else the first filled row."""
+    if not cells.size:
+        return None
+    known = _unflat(_flat(cells).str.lower().isin(list(names)), cells).any(axis=1)
+    filled = (cells != "").any(axis=1)
+    rows = cells.index[known] if known.any() else cells.index[filled]
+    return int(rows[0]) if len(rows) else None
 
 
 def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
             found: _Findings) -> tuple[int | None, dict[str, int]]:
-    """The header row (the first non-blank row) and the position of each known column."""
-    row = _first_row(cells)
+    """The header row and the position of each known column in it."""
+    row = _header_row(cells, names)
     if row is None:
         found.errors.append(Problem(sheet, None, None, None, "sheet is empty: expected a header row"))
         return None, {}

@@ -5,6 +5,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -604,3 +605,33 @@ def _example_xlsx_bytes() -> bytes:
         for key, frame in example_frames().items():
             frame.to_excel(writer, sheet_name=key, index=False)
     return buffer.getvalue()
+
+
+def test_xlsx_rows_are_the_rows_excel_shows(tmp_path):
+    """A title above the header and a blank row between schools keep Excel's numbering."""
+    frames = example_frames()
+    set_cell(frames, "schools", 3, "classes", "many")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "学校"
+    sheet.append(["示例县学校名单"])
+    schools = frames["schools"]
+    sheet.append(list(schools.columns))
+    for i, row in enumerate(schools.itertuples(index=False)):
+        if i == 1:
+            sheet.append([])
+        sheet.append(list(row))
+    for key in ("county", "veto"):
+        extra = book.create_sheet(key)
+        extra.append(["key", "value"])
+        for row in frames[key].itertuples(index=False):
+            extra.append(list(row))
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook(path)
+    assert [(p.sheet, p.row, p.column) for p in caught.value.problems] == [("schools", 5, "classes")]
+    set_cell(frames, "schools", 3, "classes", "23")
+    book["学校"]["R5"] = "23"
+    book.save(path)
+    assert read_workbook(path).schools["excel_row"].tolist()[:3] == [3, 5, 6]
