@@ -573,7 +573,7 @@ def _renormalise_shares(county: dict[str, Any], entries: Mapping[str, tuple[int,
 def _veto(cells: pd.DataFrame | None, found: _Findings) -> dict[str, bool]:
     """V1–V7; a missing sheet, key or value means no."""
     veto = dict.fromkeys(VETO_KEYS, False)
-    if cells is None:
+    if cells is None or not (cells != "").to_numpy().any():  # an empty sheet is a missing one
         return veto
     entries = _key_values(cells, "veto", _header_names(dict.fromkeys(VETO_KEYS, "")), found)
     for key, (row, text) in entries.items():

@@ -303,6 +303,9 @@ def test_missing_veto_sheet_and_blank_veto_values_mean_no():
     assert read_frames(frames).veto["V3"] is True
     del frames["veto"]
     assert not any(read_frames(frames).veto.values())
+    files = csv_bytes(frames)
+    files["veto.csv"] = b""
+    assert not any(read_workbook_csvs(files).veto.values())
 
 
 # ---------------------------------------------------------------- blank cells
