@@ -243,10 +243,15 @@ def export_rows(session: Session, campaign_id: int) -> list[dict[str, str]]:
             "response_id": r.submission_id, "questionnaire": r.questionnaire, "group": r.group,
             "school_code": r.school_code or "", "location": r.location,
             "grade": "" if r.grade is None else str(r.grade),
-            "duration_s": f"{r.duration_s:g}", "duplicate_of": r.duplicate_of or "",
+            "duration_s": _seconds(r.duration_s), "duplicate_of": r.duplicate_of or "",
             **{i: getattr(r, i) or "" for i in ITEMS},
         })
     return rows
+
+
+def _seconds(value: float) -> str:
+    """Plain decimal seconds, one decimal at most (never exponent notation)."""
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def export_csv(session: Session, campaign_id: int) -> bytes:

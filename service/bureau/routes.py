@@ -288,7 +288,8 @@ def verdict_view(request: Request, db: Session, cid: int) -> Template:
         text = render_text(verdict)
         data = verdict.to_dict()
     return Template(template_name="bureau/verdict.html", context={
-        "campaign": campaign, "text": text, "verdict": data, "user": request.session.get("username")})
+        "campaign": campaign, "text": text, "verdict": data, "group_labels": C.GROUP_LABELS,
+        "user": request.session.get("username")})
 
 
 bureau_router = Router(

@@ -1,5 +1,7 @@
-"""Demo data: the bundled example county (tests/examples/example-pass) and an admin. Idempotent."""
+"""Demo data: the bundled example county (tests/examples/example-pass) with its 787
+answers, and an admin account. Idempotent."""
 
+import csv
 import io
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -9,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..campaigns import create_campaign, import_workbook
-from ..models import Account, Campaign, Link
+from ..models import ITEM_FIELDS, Account, Campaign, Link, Response
 from ..security import hash_password
 
 HERE = Path(__file__).parent
@@ -53,7 +55,29 @@ def seed(engine: Engine, templates: dict, profile) -> dict:
             problems = import_workbook(s, campaign, "example-pass.zip", demo_workbook_zip(), profile)
             if problems:
                 raise RuntimeError("demo workbook rejected: " + "; ".join(map(str, problems)))
+            seed_responses(s, campaign, templates, profile)
         link = s.exec(select(Link).where(Link.campaign_id == campaign.id, Link.school_code.is_(None),
                                          Link.group.is_(None))).first()
         return {"campaign_id": campaign.id, "username": DEMO_USER, "password": DEMO_PASSWORD,
                 "link_token": link.token}
+
+
+def seed_responses(session: Session, campaign: Campaign, templates: dict, profile) -> int:
+    """The example's answers as if collected (response ids and duplicate links kept)."""
+    weights = profile.recognition["item_weights"]
+    when = campaign.opens_at
+    count = 0
+    with open(HERE / "responses.csv", encoding="utf-8-sig", newline="") as f:
+        for rec in csv.DictReader(f):
+            items = {i: (rec[i].strip().upper() or None) for i in ITEM_FIELDS}
+            session.add(Response(
+                submission_id=rec["response_id"], campaign_id=campaign.id, questionnaire=rec["questionnaire"],
+                template_version=int(templates[rec["questionnaire"]]["version"]), group=rec["group"],
+                school_code=rec["school_code"] or None, location=rec["location"],
+                grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
+                duplicate_of=rec["duplicate_of"] or None, created_at=when,
+                y=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C")),
+                m=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C", "D")), **items))
+            count += 1
+    session.commit()
+    return count

@@ -223,6 +223,8 @@ def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign,
     assert rec["collected"] == 12 and rec["valid"] == 10
     assert rec["invalid"] == {"incomplete": 0, "duplicate": 1, "speeder": 1}
     assert f'{rec["rate"] * 100:.2f}%' in page.text
+    for code, check in rec["checks"].items():
+        assert f"<td>{code}</td><td>{'通过' if check['passed'] else '未通过'}</td>" in page.text
 
 
 # ---- login and CSRF on every bureau route -------------------------------------------------

@@ -1,6 +1,8 @@
 """Schema, start-up, demo data, CLI, concurrency and pinning."""
 
 import threading
+
+import pytest
 import uuid
 from datetime import datetime, timezone
 
@@ -107,3 +109,22 @@ def test_login_is_rate_limited(client):
     assert codes[:20] == [401] * 20 and codes[-1] == 429
     login_ok = client.get("/login")
     assert login_ok.status_code == 200         # pages are not throttled
+
+
+def test_demo_campaign_verdict_matches_the_bundled_example(app):
+    """The demo carries example-pass's answers: its verdict is the example's expected one."""
+    import json
+    from pathlib import Path
+
+    from service.campaigns import export_csv, verdict_for
+    info = seed(app.state.engine, app.state.templates, app.state.profile)
+    example = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
+    expected = json.loads((example / "expected.json").read_text(encoding="utf-8"))
+    with Session(app.state.engine) as s:
+        c = s.get(Campaign, info["campaign_id"])
+        got = verdict_for(s, c, app.state.profile).to_dict()
+        exported = export_csv(s, c.id).decode().splitlines()
+    original = (example / "responses.csv").read_text(encoding="utf-8").splitlines()
+    assert exported == original
+    assert got["passed"] == expected["passed"]
+    assert got["parts"]["recognition"]["rate"] == pytest.approx(expected["parts"]["recognition"]["rate"])
