@@ -87,9 +87,9 @@ STAGE_REQUIRED = {s: (f"qualified_teachers_{s}", f"backbone_teachers_{s}",
 SCOPE_REQUIRED = ("teaching_area_m2", "sports_area_m2", "equipment_value_yuan", "multimedia_rooms",
                   "classes", "music_rooms", "art_rooms", "music_room_min_area_m2",
                   "art_room_min_area_m2")
-# Columns that must be present even when blank cells would be allowed: without the
-# enrolment columns no other requirement could be decided.
-MANDATORY_COLUMNS = ALWAYS_REQUIRED + ("students_primary", "students_junior")
+# Columns that must be present although blank cells are allowed: without them no other
+# requirement could be decided (students_senior may be left out: no senior students).
+ENROLMENT_COLUMNS = ("students_primary", "students_junior")
 
 SHARE_KEYS = ("population_share_urban", "population_share_town", "population_share_rural")
 RATE_KEYS = ("G9", "G12", "G13_primary", "G13_junior", "G14", "G15_migrant_rate", "Q1", "Q2",
@@ -450,7 +450,7 @@ def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping
     needs += [(SCOPE_REQUIRED, in_scope, "is blank: required for an in-scope school"),
               (("funded_students",), g6,
                "is blank: required where G6 applies (small rural primary school or teaching point)")]
-    for column in ("students_primary", "students_junior"):
+    for column in ENROLMENT_COLUMNS:
         if column not in positions:
             found.errors.append(_missing_column(header_row, column))
     for columns, mask, why in needs:

@@ -344,6 +344,23 @@ def test_missing_required_column_is_one_problem():
     assert {(p.row, p.column) for p in problems} == {(1, "classes"), (1, "training_funds_yuan")}
 
 
+def test_enrolment_columns_are_required_even_though_blanks_are_zero():
+    frames = example_frames()
+    frames["schools"] = frames["schools"].drop(columns=["students_junior"])
+    problem = located(errors_of(frames), "schools", 1, "students_junior")
+    assert "初中在校生数" in problem.expected
+
+
+def test_columns_no_school_needs_may_be_left_out():
+    frames = example_frames()
+    schools = frames["schools"]
+    frames["schools"] = schools[schools["school_type"] == "primary"].drop(
+        columns=["qualified_teachers_junior", "backbone_teachers_junior", "pe_art_teachers_junior",
+                 "max_class_size_junior"])
+    book = read_frames(frames)
+    assert book.schools["max_class_size_junior"].isna().all()
+
+
 # ---------------------------------------------------------------- bad workbooks
 
 
