@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--database-url")
     p.add_argument("--demo", action="store_true", help="seed a demo county, an open campaign and an admin")
+    p.add_argument("--access-log", action="store_true",
+                   help="log every request (off by default: access logs carry client IP addresses)")
     args = p.parse_args(argv)
     settings = _settings(args)
     settings.host, settings.port = args.host, args.port
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo campaign: {base}/bureau/campaigns/{info['campaign_id']}")
         print(f"demo login:    {base}/login  user: {info['username']}  password: {info['password']}")
         print(f"phone form:    {base}/s/{info['link_token']}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
+                proxy_headers=True)
     return 0
 
 

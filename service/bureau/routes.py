@@ -34,6 +34,11 @@ def to_login(request: Request, _: Exception) -> Response:
     return Redirect(path="/login?next=" + quote(request.url.path), status_code=303)
 
 
+def app_now(request: Request) -> datetime:
+    """The app's clock (settings.clock), shared with the respondent pages."""
+    return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
+
+
 def local(dt: datetime | None) -> str:
     return dt.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if dt else ""
 
@@ -88,7 +93,7 @@ def logout(request: Request) -> Redirect:
 @get("/", sync_to_thread=True)
 def campaign_list(request: Request, db: Session) -> Template:
     rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
-    now = datetime.now(timezone.utc)
+    now = app_now(request)
     return Template(template_name="bureau/campaigns.html", context={
         "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
 
@@ -162,7 +167,7 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
         except Exception as exc:  # noqa: BLE001 - show, don't crash the page
             plan_error = str(exc)
     return {
-        "campaign": campaign, "state": C.state_of(campaign, datetime.now(timezone.utc)), "local": local,
+        "campaign": campaign, "state": C.state_of(campaign, app_now(request)), "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
         "plan_error": plan_error, "groups": GROUPS, "group_labels": C.GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "user": request.session.get("username"),
@@ -192,6 +197,18 @@ def workbook_upload(request: Request, db: Session, cid: int,
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
                         context=_overview_context(request, db, campaign, problems))
+    return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
+
+
+@post("/campaigns/{cid:int}/close", sync_to_thread=True)
+def campaign_close(request: Request, db: Session, cid: int) -> Redirect:
+    """End the campaign now (answers stop being accepted)."""
+    campaign = _campaign(db, cid)
+    now = app_now(request)
+    if campaign.closes_at > now:
+        campaign.closes_at = max(now, campaign.opens_at)
+        db.add(campaign)
+        db.commit()
     return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
 
 
@@ -296,7 +313,8 @@ bureau_router = Router(
     path="/bureau",
     guards=[login_required],
     exception_handlers={NotAuthorizedException: to_login},
-    route_handlers=[campaign_list, campaign_new, campaign_create, campaign_view, workbook_upload, qr_png, qr_svg,
+    route_handlers=[campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, workbook_upload,
+                    qr_png, qr_svg,
                     sheets, codes_create, codes_slips, export_csv, export_xlsx, verdict_view],
     include_in_schema=False,
 )

@@ -281,3 +281,13 @@ def test_wrong_password_and_logout(client):
     r = client.post("/logout", data={"_csrf_token": csrf_token(page.text)})
     assert r.url.path == "/login"
     assert client.get("/bureau", follow_redirects=False).status_code == 303
+
+
+def test_closing_a_campaign_stops_answers(app, client, campaign, anon):
+    path = "/s/" + link_token(app, campaign, "S01", "teacher")
+    assert anon.get(path).status_code == 200
+    page = client.get(f"/bureau/campaigns/{campaign}")
+    assert "立即结束调查" in page.text
+    r = client.post(f"/bureau/campaigns/{campaign}/close", data={"_csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200 and "已结束" in r.text and "立即结束调查" not in r.text
+    assert anon.get(path).status_code == 410
