@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func
 from sqlmodel import Session, select
 
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, SCHOOL_GROUPS
@@ -191,6 +191,7 @@ def create_codes(session: Session, campaign: Campaign, link: Link, count: int) -
 class Progress:
     collected: int = 0
     valid: int = 0
+    incomplete: int = 0
     duplicates: int = 0
     speeders: int = 0
     by_group: Counter = field(default_factory=Counter)
@@ -199,17 +200,21 @@ class Progress:
 
 
 def progress(session: Session, campaign: Campaign, profile) -> Progress:
-    """Counts of valid responses (not duplicate, not speeder; stored answers are complete)."""
+    """Counts of valid responses: complete, not a duplicate, not a speeder (survey.md's order)."""
     min_s = float(profile.recognition["min_duration_s"])
     p = Progress()
+    complete = and_(*[getattr(Response, i).is_not(None) for i in ITEMS])
     first = Response.duplicate_of.is_(None)
     slow = Response.duration_s >= min_s
     rows = session.exec(
-        select(Response.group, Response.school_code, Response.location, first, slow, func.count())
+        select(Response.group, Response.school_code, Response.location, complete, first, slow, func.count())
         .where(Response.campaign_id == campaign.id)
-        .group_by(Response.group, Response.school_code, Response.location, first, slow))
-    for group, school, loc, first, slow, n in rows:
+        .group_by(Response.group, Response.school_code, Response.location, complete, first, slow))
+    for group, school, loc, whole, first, slow, n in rows:
         p.collected += n
+        if not whole:
+            p.incomplete += n
+            continue
         if not first:
             p.duplicates += n
             continue

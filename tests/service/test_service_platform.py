@@ -128,3 +128,16 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
     assert exported == original
     assert got["passed"] == expected["passed"]
     assert got["parts"]["recognition"]["rate"] == pytest.approx(expected["parts"]["recognition"]["rate"])
+
+
+def test_progress_counts_agree_with_the_verdict(app):
+    from service.campaigns import progress, verdict_for
+    info = seed(app.state.engine, app.state.templates, app.state.profile)
+    with Session(app.state.engine) as s:
+        c = s.get(Campaign, info["campaign_id"])
+        p = progress(s, c, app.state.profile)
+        rec = verdict_for(s, c, app.state.profile).to_dict()["parts"]["recognition"]
+    assert (p.collected, p.valid) == (rec["collected"], rec["valid"])
+    assert (p.incomplete, p.duplicates, p.speeders) == tuple(rec["invalid"][k] for k in
+                                                             ("incomplete", "duplicate", "speeder"))
+    assert {g: p.by_group[g] for g in rec["groups"]} == {g: v["n"] for g, v in rec["groups"].items()}
