@@ -1,6 +1,7 @@
 """create_app(settings) -> Litestar."""
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.response import Redirect
+from litestar.exceptions import HTTPException
+from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 from sqlmodel import Session
 
@@ -43,6 +45,29 @@ def index() -> Redirect:
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
 def healthz() -> dict:
     return {"ok": True}
+
+
+ERROR_PAGES = {
+    400: ("请求有误", "请返回上一页重新操作。"),
+    403: ("页面已过期", "页面已过期或无权访问，请刷新页面后重试。"),
+    404: ("页面不存在", "没有找到您要访问的页面，请检查网址。"),
+    405: ("操作不支持", "请返回上一页重新操作。"),
+    429: ("操作太频繁", "请稍等一分钟后再试。"),
+}
+
+
+def error_page(request: Request, exc: Exception) -> Template:
+    """Every error as a short Chinese page (never a stack trace); 5xx are logged."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if status >= 500:
+        logging.getLogger("service").exception("unhandled error on %s %s", request.method, request.url.path,
+                                               exc_info=exc)
+        title, message = "服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。"
+    else:
+        title, message = ERROR_PAGES.get(status, ("出错了", "请返回上一页重新操作。"))
+    headers = getattr(exc, "headers", None) or {}
+    return Template(template_name="respondent/message.html", status_code=status, headers=headers,
+                    context={"title": title, "message": message, "campaign": None})
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -85,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": profile,
                      "signer": FormSigner(settings.secret)}),
         on_startup=[on_startup],
+        exception_handlers={HTTPException: error_page, Exception: error_page},
         debug=settings.debug,
         openapi_config=None,
     )

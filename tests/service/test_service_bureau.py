@@ -291,3 +291,17 @@ def test_closing_a_campaign_stops_answers(app, client, campaign, anon):
     r = client.post(f"/bureau/campaigns/{campaign}/close", data={"_csrf_token": csrf_token(page.text)})
     assert r.status_code == 200 and "已结束" in r.text and "立即结束调查" not in r.text
     assert anon.get(path).status_code == 410
+
+
+def test_errors_are_friendly_chinese_pages(app, client, campaign, monkeypatch):
+    r = client.get("/bureau/campaigns/9999")
+    assert r.status_code == 404 and "页面不存在" in r.text
+    assert client.get("/no/such/page").status_code == 404
+    import service.campaigns as C
+
+    def boom(*_a, **_k):
+        raise RuntimeError("database on fire")
+    monkeypatch.setattr(C, "progress", boom)
+    r = client.get(f"/bureau/campaigns/{campaign}")
+    assert r.status_code == 500 and "服务器暂时出错" in r.text
+    assert "database on fire" not in r.text and "Traceback" not in r.text
