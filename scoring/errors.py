@@ -17,11 +17,12 @@ class Problem:
     column: str | None
     value: str | None
     expected: str
+    unit: str = "row"   # "row" in a workbook sheet, "line" in a responses CSV
 
     def __str__(self) -> str:
         where = self.sheet
         if self.row is not None:
-            where += f" row {self.row}"
+            where += f" {self.unit} {self.row}"
         if self.column:
             where += f", {self.column}"
         if self.value is None:

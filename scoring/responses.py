@@ -43,7 +43,7 @@ def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str
     except FileNotFoundError as exc:
         raise ResponsesError([Problem(name, None, None, None, "does not exist")]) from exc
     except pd.errors.EmptyDataError as exc:
-        raise ResponsesError([Problem(name, 1, None, None, "is empty: expected a header line")]) from exc
+        raise ResponsesError([Problem(name, 1, None, None, "is empty: expected a header line", "line")]) from exc
     except Exception as exc:  # undecodable bytes, ragged rows: pandas raises several types
         detail = f"{type(exc).__name__}: {exc}"[:200]
         raise ResponsesError([Problem(name, None, None, None,
@@ -65,7 +65,7 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
     """
     missing = [c for c in RESPONSE_COLUMNS if c not in raw.columns]
     if missing:
-        raise ResponsesError([Problem(name, 1, c, None, "column is missing") for c in missing])
+        raise ResponsesError([Problem(name, 1, c, None, "column is missing", "line") for c in missing])
     lines = np.arange(2, len(raw) + 2)
     codes = frozenset(str(c) for c in school_codes)
     # response_id is unique per row: taken as it is, not per distinct value.
@@ -74,23 +74,24 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
     blank: dict[str, np.ndarray] = {"response_id": (response_id == "").to_numpy()}
     checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows mask, expectation)
 
-    def convert(column: str, table: Callable[[pd.Series], pd.Series], expected: str | None) -> None:
-        columns[column], invalid, blank[column] = _by_distinct(raw[column], table)
+    def convert(column: str, table: Callable[[pd.Series], pd.Series], expected: str | None,
+                categories: tuple[str, ...] | None = None) -> None:
+        columns[column], invalid, blank[column] = _by_distinct(raw[column], table, categories)
         if expected:
             checks.append((column, invalid, expected))
 
     convert("questionnaire", _text, None)
     convert("group", lambda u: u.str.lower().where(u.str.lower().isin(GROUPS)),
-            f"is not a respondent group ({', '.join(GROUPS)})")
+            f"is not a respondent group ({', '.join(GROUPS)})", GROUPS)
     convert("school_code", lambda u: u.where(u.isin(codes)), "is not a school code of the workbook")
     convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
-            "is not urban/town/rural (城区/镇区/乡村)")
+            "is not urban/town/rural (城区/镇区/乡村)", LOCATIONS)
     convert("grade", _grade, "is not a grade 1–9")
     convert("duration_s", _duration, "is not a number of seconds")
     convert("duplicate_of", _text, None)
     for item in ITEMS:
         convert(item, lambda u: u.str.upper().where(u.str.upper().isin(OPTIONS)),
-                "is not an answer A–E")
+                "is not an answer A–E", OPTIONS)
 
     keep = ~np.logical_and.reduce(list(blank.values()))  # blank lines in the file
     school_group = pd.Series(columns["group"]).isin(SCHOOL_GROUPS).to_numpy()
@@ -107,11 +108,14 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
     return frame if keep.all() else frame[keep].reset_index(drop=True)
 
 
-def _by_distinct(column: pd.Series, table: Callable[[pd.Series], pd.Series]
+def _by_distinct(column: pd.Series, table: Callable[[pd.Series], pd.Series],
+                 categories: tuple[str, ...] | None = None
                  ) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray, np.ndarray]:
     """Convert each distinct (stripped) cell once: per row (values, invalid mask, blank mask).
 
     ``table`` maps a Series of distinct cells to values, NaN where a cell is not valid.
+    With ``categories`` the values come back categorical over exactly those, so that
+    counting and scoring a million answers works on small integer codes.
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes, uniques = column.cat.codes.to_numpy(), column.cat.categories
@@ -122,6 +126,9 @@ def _by_distinct(column: pd.Series, table: Callable[[pd.Series], pd.Series]
     blank = (cells == "").to_numpy()
     values = table(cells).where(~blank)
     invalid = values.isna().to_numpy() & ~blank
+    if categories is not None:
+        value_codes = pd.Categorical(values, categories=list(categories)).codes
+        return pd.Categorical.from_codes(value_codes[codes], categories=list(categories)), invalid[codes], blank[codes]
     return values.array.take(codes), invalid[codes], blank[codes]
 
 
@@ -155,7 +162,7 @@ def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
         total += len(rows)
         found += [(int(lines[r]), order[column], column, r, expected) for r in rows[:MAX_PROBLEMS]]
     found.sort()
-    problems = [Problem(name, line, column, _cell_text(raw[column].iat[r]), expected)
+    problems = [Problem(name, line, column, _cell_text(raw[column].iat[r]), expected, "line")
                 for line, _, column, r, expected in found[:MAX_PROBLEMS]]
     if total > MAX_PROBLEMS:
         problems.append(Problem(name, None, None, None,

@@ -128,7 +128,7 @@ def test_each_rejection_is_located(row, column, value):
 
 def test_located_message():
     problem = only_problem(csv("r1,public,parent,S01,town,4,120,,A,B,F,D,E,A,B,C,A"))
-    assert str(problem) == 'responses.csv row 2, sharing: "F" is not an answer A–E'
+    assert str(problem) == 'responses.csv line 2, sharing: "F" is not an answer A–E'
 
 
 def test_every_problem_listed_in_line_order():
@@ -181,7 +181,7 @@ def test_problems_in_a_service_frame_show_null_as_empty():
     raw.loc[0, "location"] = None
     with pytest.raises(ResponsesError) as caught:
         normalise_responses(raw, CODES)
-    assert str(caught.value) == "responses row 2, location: is empty: expected urban/town/rural"
+    assert str(caught.value) == "responses line 2, location: is empty: expected urban/town/rural"
 
 
 @settings(max_examples=50, deadline=None)
