@@ -2,7 +2,7 @@
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar, Request, get
@@ -32,9 +32,15 @@ HERE = Path(__file__).parent
 RESPONDENT_PREFIX = "^/s/"
 
 
-def provide_db(state: State) -> Iterator[Session]:
-    with Session(state.engine, expire_on_commit=False) as session:
+async def provide_db(state: State) -> AsyncIterator[Session]:
+    """One ORM session per request. An *async* generator on purpose: Litestar runs the
+    clean-up of a sync generator in a worker thread, and when every worker waits for a
+    pooled connection the clean-ups that would return them can never run (deadlock)."""
+    session = Session(state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        session.close()
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
