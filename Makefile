@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m scoring evaluate tests/examples/example-pass --responses tests/examples/example-pass/responses.csv --format text
+	$(PY) -m service --demo
 
 test: install
 	$(PY) -m pytest -q
