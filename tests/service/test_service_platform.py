@@ -141,3 +141,43 @@ def test_progress_counts_agree_with_the_verdict(app):
     assert (p.incomplete, p.duplicates, p.speeders) == tuple(rec["invalid"][k] for k in
                                                              ("incomplete", "duplicate", "speeder"))
     assert {g: p.by_group[g] for g in rec["groups"]} == {g: v["n"] for g, v in rec["groups"].items()}
+
+
+def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
+    """100 phones at once against a real server: every form loads and every answer is stored once
+    (regression: sessions released by a sync generator's clean-up deadlocked the pool)."""
+    import concurrent.futures
+    import re
+    import socket
+    import time
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}/s/{link_token(app, campaign, None, 'public')}"
+
+    def phone(_):
+        with httpx.Client(timeout=20) as c:
+            page = c.get(url)
+            token = re.search(r'name="_t" value="([^"]+)"', page.text).group(1)
+            sid = re.search(r'name="_sid" value="([^"]+)"', page.text).group(1)
+            data = {"_t": token, "_sid": sid, "location": "rural", **ALL_A}
+            return c.post(url, data=data).status_code, c.post(url, data=data).status_code
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(100) as pool:
+            codes = list(pool.map(phone, range(200)))
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert codes == [(200, 200)] * 200
+    with Session(app.state.engine) as s:
+        assert len(s.exec(select(Response)).all()) == 200
