@@ -10,7 +10,7 @@ import io
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
@@ -241,7 +241,11 @@ def plan_for(campaign: Campaign, profile):
 
 # ---- export and verdict --------------------------------------------------------------------
 
+XLSX_EXTRA_COLUMNS = ("comment", "submitted_at")
+
+
 def export_rows(session: Session, campaign_id: int) -> list[dict[str, str]]:
+    """One dict per answer: the survey.md columns, plus the extra ``comment``/``submitted_at``."""
     rows = []
     for r in session.exec(select(Response).where(Response.campaign_id == campaign_id).order_by(Response.id)):
         rows.append({
@@ -250,6 +254,8 @@ def export_rows(session: Session, campaign_id: int) -> list[dict[str, str]]:
             "grade": "" if r.grade is None else str(r.grade),
             "duration_s": _seconds(r.duration_s), "duplicate_of": r.duplicate_of or "",
             **{i: getattr(r, i) or "" for i in ITEMS},
+            "comment": r.comment or "",
+            "submitted_at": r.created_at.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S"),
         })
     return rows
 
@@ -262,7 +268,7 @@ def _seconds(value: float) -> str:
 def export_csv(session: Session, campaign_id: int) -> bytes:
     """The responses file of survey.md, exactly its columns, UTF-8 (no BOM)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RESPONSE_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=RESPONSE_COLUMNS, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(export_rows(session, campaign_id))
     return buf.getvalue().encode("utf-8")
@@ -274,9 +280,10 @@ def export_xlsx(session: Session, campaign_id: int) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "responses"
-    ws.append(list(RESPONSE_COLUMNS))
+    columns = (*RESPONSE_COLUMNS, *XLSX_EXTRA_COLUMNS)     # survey.md allows extra columns
+    ws.append(list(columns))
     for row in export_rows(session, campaign_id):
-        ws.append([row[c] for c in RESPONSE_COLUMNS])
+        ws.append([row[c] for c in columns])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -127,3 +127,36 @@ class Response(SQLModel, table=True):
     m: float = 0
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# ---- inspector workspace (issue 4): roles, county assignments, workbook versions ------------
+
+class AccountRole(SQLModel, table=True):
+    """An account's role (service/roles.py). An account without a row is a province admin
+    (the operators' accounts made by ``create-admin``)."""
+    __tablename__ = "account_role"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    role: str = Field(max_length=32)                 # province_admin | bureau_admin | inspector
+
+
+class AccountCounty(SQLModel, table=True):
+    """Counties of an account: the one county of a bureau admin, those assigned to an inspector."""
+    __tablename__ = "account_county"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    county_name: str = Field(max_length=100, primary_key=True)
+
+
+class WorkbookVersion(SQLModel, table=True):
+    """An uploaded indicator workbook of a county: kept, never overwritten (service/workbooks.py)."""
+    __tablename__ = "workbook_version"
+    __table_args__ = (UniqueConstraint("county_name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    county_name: str = Field(max_length=100, index=True)
+    version: int
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    schools: int = 0
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)

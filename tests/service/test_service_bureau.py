@@ -197,8 +197,8 @@ def test_export_csv_and_xlsx(app, client, campaign, anon, clock):
     x = client.get(f"/bureau/campaigns/{campaign}/export.xlsx")
     sheet = load_workbook(io.BytesIO(x.content)).active
     xrows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    assert xrows[0] == list(RESPONSE_COLUMNS) and len(xrows) == 13
-    assert [r[0] for r in xrows[1:]] == [b["response_id"] for b in body]
+    assert xrows[0] == [*RESPONSE_COLUMNS, "comment", "submitted_at"] and len(xrows) == 13
+    assert [r[:17] for r in xrows[1:]] == [[b[c] for c in RESPONSE_COLUMNS] for b in body]
 
 
 def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign, anon, clock, tmp_path):

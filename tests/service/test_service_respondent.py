@@ -59,11 +59,11 @@ def test_missing_answers_are_pointed_out_and_the_others_kept(app, campaign, anon
     answers = dict(ALL_A)
     del answers["equity"], answers["burden"]
     answers["moral"] = "C"
-    r, token, sid = answer(anon, clock, path, {**answers, "comment": "好"})
+    r, token, sid = answer(anon, clock, path, {**answers, "comment": "好<script>x</script>"})
     assert r.status_code == 422
     assert re.search(r'id="q-equity" class="err"><legend>[^<]*</legend><p class="msg"', r.text)
     assert 'id="e-burden"' in r.text and 'id="e-grade"' in r.text and 'id="e-moral"' not in r.text
-    assert 'name="moral" value="C" checked' in r.text and ">好</textarea>" in r.text
+    assert 'name="moral" value="C" checked' in r.text and ">好&lt;script&gt;x&lt;/script&gt;</textarea>" in r.text
     assert hidden(r.text, "_sid") == sid and hidden(r.text, "_t") == token   # same load time and id
     assert stored(app) == []
     r = anon.post(path, data={"_t": token, "_sid": sid, **ALL_A, "grade": "5"})
