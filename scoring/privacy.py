@@ -1,0 +1,153 @@
+"""Respondent anonymity (issue 6): free-text masking, minimum cell size, device hashes.
+
+Pure functions: nothing here stores or logs anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .profile import DEFAULT_PROFILE, PROFILE_DIR, Profile, _merge, _read_mapping
+
+PHONE_MASK = "[手机号已隐去]"
+ID_MASK = "[身份证号已隐去]"
+EMAIL_MASK = "[邮箱已隐去]"
+DEFAULT_MIN_CELL_SIZE = 5
+
+# Matched on the NFKC form of the text (full-width digits, ＠ and － become ASCII).
+# E-mail first (a local part may be a phone number), then ID numbers (18 characters,
+# also grouped 6-8-4), then mobile numbers (1[3-9] + 9 digits, also grouped 3-4-4,
+# with an optional +86 / 0086 / 86 prefix). Digit runs longer than the pattern are
+# not cut into a match: years, counts and amounts are never 11 or 18 digits long.
+_EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+_ID = r"(?<![0-9])[0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9Xx](?![0-9])"
+_PHONE = (r"(?<![0-9])(?:(?:\+|00)?86[ \-]?|\(\+?86\)[ \-]?)?"
+          r"1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}(?![0-9])")
+PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("email", re.compile(_EMAIL), EMAIL_MASK),
+    ("id_number", re.compile(_ID), ID_MASK),
+    ("mobile", re.compile(_PHONE), PHONE_MASK),
+)
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """NFKC form of ``text`` and, per normalised character, the index of its source character."""
+    parts, origin = [], []
+    for i, char in enumerate(text):
+        norm = unicodedata.normalize("NFKC", char) if not char.isascii() else char
+        parts.append(norm)
+        origin.extend([i] * len(norm))
+    return "".join(parts), origin
+
+
+def find_personal_data(text: str) -> list[tuple[str, int, int]]:
+    """(kind, start, end) of each phone/ID/e-mail found in ``text``, spans in ``text``'s own indexes."""
+    norm, origin = _normalised(text)
+    found: list[tuple[str, int, int]] = []
+    taken = [False] * len(norm)
+    for kind, pattern, _ in PATTERNS:
+        for match in pattern.finditer(norm):
+            if any(taken[match.start():match.end()]):
+                continue
+            taken[match.start():match.end()] = [True] * (match.end() - match.start())
+            found.append((kind, origin[match.start()], origin[match.end() - 1] + 1))
+    return sorted(found, key=lambda f: f[1])
+
+
+def mask_free_text(text: str) -> str:
+    """``text`` with Chinese mobile numbers, 18-digit ID numbers and e-mail addresses masked.
+
+    Masking repeats until nothing is found, so the result never contains any of them
+    (a mask is bracketed text, so it cannot join digits into a new number).
+    """
+    if not text:
+        return text
+    masks = {kind: mask for kind, _, mask in PATTERNS}
+    for _ in range(10):
+        found = find_personal_data(text)
+        if not found:
+            return text
+        pieces, last = [], 0
+        for kind, start, end in found:
+            pieces += [text[last:start], masks[kind]]
+            last = end
+        text = "".join(pieces) + text[last:]
+    return text
+
+
+def small_cell(count: int, k: int) -> bool:
+    """True when a breakdown cell of ``count`` valid responses must not be shown (count < k)."""
+    return count < k
+
+
+def suppress_small_cells(frame: pd.DataFrame, count_column: str, k: int,
+                         value_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """A copy of a breakdown where cells below ``k`` show "<k" as count and None as values.
+
+    Only for breakdowns (per school, school × group, grade band, link); county-level
+    figures and the verdict are never passed through here. The input is not changed.
+    """
+    out = frame.copy()
+    counts = pd.to_numeric(frame[count_column], errors="coerce")
+    small = (counts < k).to_numpy()
+    if not small.any():
+        return out
+    out[count_column] = out[count_column].astype(object)
+    out.loc[small, count_column] = f"<{k}"
+    for column in value_columns:
+        out[column] = out[column].astype(object)
+        out.loc[small, column] = None
+    return out
+
+
+def device_hash(device_key: str, campaign_salt: bytes, secret: bytes) -> str:
+    """Keyed hash of a device key, salted per campaign (hex HMAC-SHA256).
+
+    The campaign key is HMAC(secret, campaign_salt); the stored value is
+    HMAC(campaign key, device_key). Without the server secret a stored hash cannot
+    be checked against guessed keys, and the same device in two campaigns gives
+    unrelated hashes.
+    """
+    if not secret:
+        raise ValueError("device_hash needs a non-empty server secret")
+    if not campaign_salt:
+        raise ValueError("device_hash needs a non-empty campaign salt")
+    campaign_key = hmac.new(secret, b"renke-device-v1\x00" + campaign_salt, hashlib.sha256).digest()
+    return hmac.new(campaign_key, device_key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def profile_table(table: str, profile: Profile | str | Path | None = None) -> Mapping[str, Any]:
+    """A table of the profile data file that ``Profile`` does not carry (``integrity``, ``privacy``).
+
+    ``profile`` is a bundled name or an override file (merged as ``load_profile`` does),
+    or a loaded ``Profile``: its own attribute when it has one, else the bundled file
+    of its name, else national-2017's table.
+    """
+    if isinstance(profile, Profile):
+        own = getattr(profile, table, None)
+        if own is not None:
+            return dict(own)
+        bundled = PROFILE_DIR / f"{profile.name}.toml"
+        profile = profile.name if bundled.exists() else None
+    data = _read_mapping(PROFILE_DIR / f"{DEFAULT_PROFILE}.toml")
+    if profile and str(profile) != DEFAULT_PROFILE:
+        bundled = PROFILE_DIR / f"{profile}.toml"
+        path = bundled if bundled.exists() else Path(profile)
+        override = dict(_read_mapping(path))
+        override.setdefault("name", path.stem)
+        _merge(data, override, path.name)
+    return copy.deepcopy(data.get(table, {}))
+
+
+def min_cell_size(profile: Profile | str | Path | None = None) -> int:
+    """Profile ``[privacy] min_cell_size`` (default 5)."""
+    return int(profile_table("privacy", profile).get("min_cell_size", DEFAULT_MIN_CELL_SIZE))
