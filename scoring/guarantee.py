@@ -10,7 +10,7 @@ import pandas as pd
 from . import display
 from .items import ItemResult, PartResult, part, yes_no
 from .profile import Profile
-from .scope import compulsory_students, in_scope
+from .scope import compulsory_students, in_scope, small_rural_school
 
 NAMES = {
     "G1": "县域内义务教育学校规划布局合理",
@@ -88,8 +88,7 @@ def g5_class_size(schools: pd.DataFrame, profile: Profile) -> ItemResult:
 
 def g6_small_school_funding(schools: pd.DataFrame, profile: Profile) -> ItemResult:
     g = profile.guarantee
-    applies = (schools["school_type"].isin(["primary", "teaching_point"]) & (schools["location"] == "rural")
-               & (compulsory_students(schools) < g["small_school_students"]))
+    applies = small_rural_school(schools, profile)
     floor = float(g["small_school_funded_floor"])
     failing = applies & ~profile.at_least(schools["funded_students"].fillna(0), floor)
     why = "核定公用经费学生数 " + schools["funded_students"].fillna(0).astype(int).astype(str) + f"，应不少于 {floor:g}"

@@ -30,6 +30,12 @@ def in_scope(schools: pd.DataFrame, profile: Profile) -> pd.Series:
     return (schools["school_type"] != "special") & ~small_point
 
 
+def small_rural_school(schools: pd.DataFrame, profile: Profile) -> pd.Series:
+    """Schools G6 applies to: rural primary schools and teaching points under 100 pupils."""
+    return (schools["school_type"].isin(["primary", "teaching_point"]) & (schools["location"] == "rural")
+            & (compulsory_students(schools) < profile.guarantee["small_school_students"]))
+
+
 def has_section(schools: pd.DataFrame, stage: str) -> pd.Series:
     """A school has a section of ``stage`` when its type has it and it enrols students in it."""
     typed = schools["school_type"].map(lambda t: stage in SECTION_TYPES.get(t, ())).astype(bool)

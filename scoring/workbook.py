@@ -20,6 +20,7 @@ import pandas as pd
 
 from .errors import Problem, WorkbookError
 from .profile import STAGES, Profile, load_profile
+from .scope import TYPE_STAGES, in_scope, small_rural_school
 
 # A county has a few hundred schools: anything near these limits is not a workbook.
 MAX_BYTES = 50 * 1024 * 1024  # file size and total uncompressed size of a zip
@@ -67,15 +68,6 @@ SCHOOL_TYPES = {
     "complete_middle": "完全中学",
     "teaching_point": "教学点",
     "special": "特殊教育学校",
-}
-TYPE_STAGES = {
-    "primary": ("primary",),
-    "teaching_point": ("primary",),
-    "junior": ("junior",),
-    "nine_year": ("primary", "junior"),
-    "twelve_year": ("primary", "junior", "senior"),
-    "complete_middle": ("junior", "senior"),
-    "special": ("primary", "junior"),
 }
 LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 
@@ -436,18 +428,15 @@ def _check_stages(schools: pd.DataFrame, raw: pd.DataFrame, found: _Findings) ->
 def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping[str, int],
                     header_row: int, profile: Profile, found: _Findings) -> None:
     """Blank cells that a rule needs (workbook.md "Blank cells")."""
-    kind = schools["school_type"]
-    compulsory = schools["students_primary"] + schools["students_junior"]
-    small_point = (kind == "teaching_point") & (compulsory < profile.resources["teaching_point_min_students"])
-    in_scope = kind.notna() & (kind != "special") & ~small_point
-    g6 = (kind.isin(["primary", "teaching_point"]) & (schools["location"] == "rural")
-          & (compulsory < profile.guarantee["small_school_students"]))
+    # An unknown type is already an error; it makes no blank cell an error too.
+    scoped = schools["school_type"].notna() & in_scope(schools, profile)
+    g6 = small_rural_school(schools, profile)
     everyone = pd.Series(True, index=raw.index)
     needs = [(ALWAYS_REQUIRED, everyone, "is blank: required for every school")]
     needs += [(columns, schools[STUDENT_COLUMNS[stage]] > 0,
                f"is blank: required for a school with {stage} students")
               for stage, columns in STAGE_REQUIRED.items()]
-    needs += [(SCOPE_REQUIRED, in_scope, "is blank: required for an in-scope school"),
+    needs += [(SCOPE_REQUIRED, scoped, "is blank: required for an in-scope school"),
               (("funded_students",), g6,
                "is blank: required where G6 applies (small rural primary school or teaching point)")]
     for column in ENROLMENT_COLUMNS:
