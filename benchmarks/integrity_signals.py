@@ -185,7 +185,7 @@ def generate_campaign(seed: int, n_schools: int = 30, n_coached: int = 0, *, day
     return Campaign(responses, tuple(codes), coached)
 
 
-def run(seeds: int, n_schools: int = 30, n_coached: int = 2) -> dict:
+def run(seeds: int, n_schools: int = 30, n_coached: int = 2, **options) -> dict:
     profile = load_profile()
     settings = integrity_settings()
     injected = injected_hit = clean = clean_hit = 0
@@ -195,8 +195,8 @@ def run(seeds: int, n_schools: int = 30, n_coached: int = 2) -> dict:
     started = time.perf_counter()
     signal_time = 0.0
     for seed in range(seeds):
-        for campaign in (generate_campaign(seed, n_schools, n_coached),
-                         generate_campaign(10_000 + seed, n_schools, 0)):
+        for campaign in (generate_campaign(seed, n_schools, n_coached, **options),
+                         generate_campaign(10_000 + seed, n_schools, 0, **options)):
             validity = classify_validity(campaign.responses, profile)
             t0 = time.perf_counter()
             flags = integrity_flags(campaign.responses, validity, settings)
@@ -225,10 +225,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--schools", type=int, default=30)
     parser.add_argument("--coached", type=int, default=2, help="coached schools per injected campaign")
+    parser.add_argument("--burst", type=int, nargs=2, default=(15, 40), metavar=("MIN", "MAX"),
+                        help="coached parents per burst (default 15 40)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply school sizes (default 1)")
     args = parser.parse_args()
-    r = run(args.seeds, args.schools, args.coached)
+    r = run(args.seeds, args.schools, args.coached, burst_size=tuple(args.burst), size_scale=args.scale)
     print(f"seeds: {r['seeds']} (each: one campaign with {args.coached} coached schools, one clean campaign; "
-          f"{args.schools} schools each)")
+          f"{args.schools} schools each, sizes ×{args.scale:g}, bursts of {args.burst[0]}–{args.burst[1]} parents)")
     print(f"injected schools flagged: {r['injected_flagged']}/{r['injected']} "
           f"= {100 * r['injected_flagged'] / r['injected']:.1f} %   (goal ≥ 95 %)")
     print(f"clean schools flagged:    {r['clean_flagged']}/{r['clean']} "
