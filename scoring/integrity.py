@@ -120,7 +120,8 @@ def adjust_p_values(p: np.ndarray, method: str = "holm") -> np.ndarray:
     return out
 
 
-def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Other units' share (half a case added) and their intra-class correlation ρ (moments).
 
     ``totals`` holds, over all units, T = Σx, A = Σx², B = Σx·n, N = Σn, C = Σn²,
@@ -128,6 +129,7 @@ def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray]) 
     Σx/Σn, E[Σ_t (x_t − n_t·q)²] = q(1−q)·[N − C/N + ρ·((C − N) − 2(E − C)/N + C(C − N)/N²)]
     (sums over the other units; beta-binomial variance n·q(1−q)(1 + (n − 1)ρ)),
     which is solved for ρ (clipped to [0, 0.5]; 0 with fewer than four other units).
+    Returns (p, ρ, number of other units).
     """
     n_o = totals["N"] - n
     x_o = totals["T"] - x
@@ -139,18 +141,34 @@ def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray]) 
         ss = (totals["A"] - x * x) - 2 * q * (totals["B"] - x * n) + q * q * c_o
         rho = (ss / (q * (1 - q)) - (n_o - c_o / n_o)) \
             / ((c_o - n_o) - 2 * (e_o - c_o) / n_o + c_o * (c_o - n_o) / n_o ** 2)
-    rho = np.where((totals["K"] - 1 >= 4) & np.isfinite(rho), rho, 0.0)
-    return p, np.clip(rho, 0.0, 0.5)
+    others = totals["K"] - (n > 0)
+    rho = np.where((others >= 4) & np.isfinite(rho), rho, 0.0)
+    return p, np.clip(rho, 0.0, 0.5), np.broadcast_to(others, np.shape(x))
 
 
-def _upper_tail(x: np.ndarray, n: np.ndarray, p: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """P(X ≥ x) for X binomial(n, p), or beta-binomial with mean p and correlation ρ when ρ > 0."""
+def _upper_tail(x: np.ndarray, n: np.ndarray, p: np.ndarray, rho: np.ndarray,
+                others: np.ndarray | None = None) -> np.ndarray:
+    """One-sided p-value of x successes in n against mean p and between-unit correlation ρ.
+
+    The exact tail P(X ≥ x): binomial(n, p) when ρ = 0 (what ``scipy.stats.binomtest``
+    gives with ``alternative="greater"``), else beta-binomial. ρ is itself estimated
+    from a few dozen units and its error would make the tail too thin, so with
+    ``others`` (the number of units ρ and p come from) the p-value is at least the
+    quasi-binomial one: z = (x − np)/√(np(1−p)(1 + (n−1)ρ)) on Student's t with
+    others − 1 degrees of freedom.
+    """
     x, n, p, rho = (np.asarray(a, dtype=float) for a in (x, n, p, rho))
     binomial = stats.binom.sf(x - 1, n, p)
     safe = np.where(rho > 0, rho, 0.5)
     scale = 1.0 / safe - 1.0
     beta = stats.betabinom.sf(x - 1, n, p * scale, (1 - p) * scale)
-    return np.where(rho > 0, beta, binomial)
+    exact = np.where(rho > 0, beta, binomial)
+    if others is None:
+        return exact
+    df = np.asarray(others, dtype=float) - 1.0
+    z = (x - n * p) / np.sqrt(n * p * (1 - p) * (1 + (n - 1) * rho))
+    quasi = stats.t.sf(z, np.where(df >= 2, df, 2.0))
+    return np.where(df >= 2, np.maximum(exact, quasi), exact)
 
 
 def _totals(x: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
@@ -312,8 +330,8 @@ def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings 
     totals = {"T": per_pattern["x"].to_numpy(), "A": per_pattern["A"].to_numpy(), "B": per_pattern["B"].to_numpy(),
               "N": per_composition[:, 0], "C": per_composition[:, 1], "E": per_composition[:, 2],
               "K": per_composition[:, 3]}
-    p, rho = _leave_one_out(x[tested], m[tested], {k: v[tested] for k, v in totals.items()})
-    raw = _upper_tail(x[tested], m[tested], p, rho)
+    p, rho, others = _leave_one_out(x[tested], m[tested], {k: v[tested] for k, v in totals.items()})
+    raw = _upper_tail(x[tested], m[tested], p, rho, others)
     adjusted = adjust_p_values(raw, settings.correction)
     found = pairs[tested].assign(p=p, rho=rho, raw=raw, adjusted=adjusted)
     found = found[found["adjusted"] <= settings.alpha].sort_values(["adjusted", "x"], ascending=[True, False])
@@ -349,8 +367,8 @@ def _share_test(kind: str, school: pd.Series, hit: np.ndarray, considered: np.nd
     tested = n >= settings.min_responses
     if not tested.any():
         return ()
-    p, rho = _leave_one_out(x, n, _totals(x, n))
-    raw = _upper_tail(x, n, p, rho)
+    p, rho, others = _leave_one_out(x, n, _totals(x, n))
+    raw = _upper_tail(x, n, p, rho, others)
     raw = np.where(x / n > p, raw, 1.0)  # one-sided: only shares above the county's
     adjusted = np.ones_like(raw)
     adjusted[tested] = adjust_p_values(raw[tested], settings.correction)
