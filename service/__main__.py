@@ -1,4 +1,4 @@
-"""python -m service [--host H] [--port P] [--database-url URL] [--demo]
+"""python -m service [--host H] [--port P] [--database-url URL] [--workers N] [--demo]
 python -m service create-admin USER [--password PW] [--database-url URL]"""
 
 import argparse
@@ -43,11 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--demo", action="store_true", help="seed a demo county, an open campaign and an admin")
     p.add_argument("--access-log", action="store_true",
                    help="log every request (off by default: access logs carry client IP addresses)")
+    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+                   help="worker processes (env WEB_CONCURRENCY); migrations run once here, before they start")
     args = p.parse_args(argv)
     settings = _settings(args)
     settings.host, settings.port = args.host, args.port
 
     import uvicorn
+
+    if args.workers > 1:
+        return _run_workers(args, settings)
 
     from .app import create_app
     app = create_app(settings)
@@ -60,6 +65,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"phone form:    {base}/s/{info['link_token']}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
                 proxy_headers=True)
+    return 0
+
+
+def _run_workers(args, settings: Settings) -> int:
+    """Several uvicorn worker processes, each building the app from the environment.
+    The schema is migrated and the shared secret created here, once, before any worker
+    starts (a worker's own migrate then finds the schema at head and does nothing)."""
+    import uvicorn
+
+    from scoring.profile import load_profile
+    from survey_templates import load_templates
+
+    from .db import app_secret, make_engine, migrate
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    if not settings.secret:
+        app_secret(engine)
+    if args.demo:
+        from .demo import seed
+        info = seed(engine, load_templates(), load_profile(settings.profile))
+        base = settings.public_url or f"http://{args.host}:{args.port}"
+        print(f"phone form:    {base}/s/{info['link_token']}")
+    engine.dispose()
+    os.environ["DATABASE_URL"] = settings.database_url
+    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level="info", access_log=args.access_log, proxy_headers=True)
     return 0
 
 

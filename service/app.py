@@ -15,6 +15,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
+from litestar.response import Response as ASGIResponse
 from litestar.template.config import TemplateConfig
 from sqlmodel import Session
 
@@ -23,7 +24,9 @@ from survey_templates import load_templates
 
 from .bureau.routes import bureau_router, login_handlers
 from .db import app_secret, make_engine, migrate
+from .inspector.routes import inspector_router
 from .respondent.routes import RespondentController
+from .roles import GoTo, bureau_scope, go_to
 from .security import FormSigner
 from .settings import Settings
 from .stores import SQLStore
@@ -60,6 +63,23 @@ ERROR_PAGES = {
     405: ("操作不支持", "请返回上一页重新操作。"),
     429: ("操作太频繁", "请稍等一分钟后再试。"),
 }
+
+
+SECURITY_HEADERS = {
+    # Everything is served by this host: no other host is ever contacted (WeChat's browser too).
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def security_headers(response: ASGIResponse) -> ASGIResponse:
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response
 
 
 def error_page(request: Request, exc: Exception) -> Template:
@@ -105,9 +125,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores["sessions"].purge_expired()
 
     return Litestar(
-        route_handlers=[index, healthz, RespondentController, bureau_router, *login_handlers],
+        route_handlers=[index, healthz, RespondentController, bureau_router, inspector_router, *login_handlers],
+        guards=[bureau_scope],               # roles on the bureau pages (service/roles.py)
         dependencies={"db": Provide(provide_db)},
-        template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates"],
+        template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates",
+                                                  HERE / "inspector" / "templates"],
                                        engine=JinjaTemplateEngine),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,
@@ -116,7 +138,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": profile,
                      "signer": FormSigner(settings.secret)}),
         on_startup=[on_startup],
-        exception_handlers={HTTPException: error_page, Exception: error_page},
+        exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
+        after_request=security_headers,
         debug=settings.debug,
         openapi_config=None,
     )

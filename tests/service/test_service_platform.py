@@ -15,7 +15,7 @@ from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
 from service.models import Account, Campaign, Response
 
-from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, login
+from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token
 
 
 def test_migrations_match_the_models(app):

@@ -172,3 +172,5 @@ def test_form_page_weight_and_no_external_hosts(app, campaign, anon):
     assert size < 30 * 1024 and page.num_bytes_downloaded < 30 * 1024
     assert not re.search(r'(src|href)="(https?:)?//', page.text)
     assert "<script src" not in page.text and "<link" not in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer"
