@@ -187,10 +187,17 @@ def _p(value: float) -> str:
 # ----------------------------------------------------------------- bursts
 
 def _seconds(column: pd.Series) -> np.ndarray:
-    """Epoch seconds (NaN when missing); tz-aware times are taken in UTC."""
+    """Wall-clock seconds since 1970 (NaN when missing).
+
+    Times with a zone are taken on their own wall clock; text mixing offsets is
+    read in UTC and shown on Beijing time. Hours (for a link's rhythm) and the
+    evidence's times are then the respondents' clock times.
+    """
     times = pd.to_datetime(column, errors="coerce")
+    if not pd.api.types.is_datetime64_any_dtype(times):
+        times = pd.to_datetime(column, errors="coerce", utc=True).dt.tz_convert("Asia/Shanghai")
     if isinstance(times.dtype, pd.DatetimeTZDtype):
-        times = times.dt.tz_convert(None)
+        times = times.dt.tz_localize(None)
     return (times - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
 
 
@@ -261,20 +268,15 @@ def burst_flags(responses: pd.DataFrame, settings: IntegritySettings | None = No
 
 # ----------------------------------------------------------------- identical answers
 
-def answer_patterns(responses: pd.DataFrame) -> pd.Series:
-    """Each row's answer vector as text: nine options and the free text (NFKC, trimmed); NaN if incomplete."""
-    items = responses[list(ITEMS)].astype("string")
-    complete = items.notna().all(axis=1)
-    filled = items.fillna("")
-    vector = filled[ITEMS[0]].str.cat([filled[item] for item in ITEMS[1:]])
-    if "free_text" in responses:
-        # Normalised once per distinct text.
-        codes, uniques = pd.factorize(responses["free_text"].astype("string").fillna(""))
-        cleaned = pd.Series(uniques, dtype="string").str.normalize("NFKC").str.strip()
-        text = pd.Series(cleaned.to_numpy()[codes] if len(uniques) else [], index=responses.index, dtype="string")
-    else:
-        text = pd.Series("", index=responses.index, dtype="string")
-    return (vector + "|" + text).where(complete)
+def free_text_codes(responses: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Per row a code of its free text (NFKC, trimmed; missing = ""), and the texts coded."""
+    if "free_text" not in responses:
+        return np.zeros(len(responses), dtype=np.int64), pd.Index([""])
+    # Normalised once per distinct text.
+    codes, uniques = pd.factorize(responses["free_text"].astype("string").fillna(""))
+    cleaned = pd.Series(uniques, dtype="string").str.normalize("NFKC").str.strip()
+    recoded, texts = pd.factorize(cleaned)
+    return (recoded[codes] if len(uniques) else codes), pd.Index(texts)
 
 
 def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
@@ -302,9 +304,7 @@ def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings 
     if not keep.any():
         return ()
     powers = len(OPTIONS) ** np.arange(len(ITEMS), dtype=np.int64)
-    text = answer_patterns(responses).str.partition("|")[2] if "free_text" in responses else \
-        pd.Series("", index=responses.index)
-    text_code, texts = pd.factorize(text.fillna(""))
+    text_code, texts = free_text_codes(responses)
     rows = pd.DataFrame({
         "school": responses["school_code"].to_numpy(dtype=object),
         "composition": np.sort(answers, axis=1) @ powers,

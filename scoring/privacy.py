@@ -24,14 +24,16 @@ EMAIL_MASK = "[邮箱已隐去]"
 DEFAULT_MIN_CELL_SIZE = 5
 
 # Matched on the NFKC form of the text (full-width digits, ＠ and － become ASCII).
-# E-mail first (a local part may be a phone number), then ID numbers (18 characters,
-# also grouped 6-8-4), then mobile numbers (1[3-9] + 9 digits, also grouped 3-4-4,
-# with an optional +86 / 0086 / 86 prefix). Digit runs longer than the pattern are
-# not cut into a match: years, counts and amounts are never 11 or 18 digits long.
+# E-mail first (a local part may be a phone number), then ID numbers (17 digits and
+# a digit or X), then mobile numbers (1[3-9] + 9 digits, optional +86 / 0086 / 86
+# prefix). Digits may be grouped by single spaces or hyphens ("138 1234 5678",
+# "110101 19900307 123X"). A match never starts or ends inside a run of digits, so
+# years, counts and amounts (never 11 or 18 digits) stay as they are.
+_BEFORE = r"(?<![0-9])"
+_AFTER = r"(?![0-9])"
 _EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
-_ID = r"(?<![0-9])[0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9Xx](?![0-9])"
-_PHONE = (r"(?<![0-9])(?:(?:\+|00)?86[ \-]?|\(\+?86\)[ \-]?)?"
-          r"1[3-9][0-9][ \-]?[0-9]{4}[ \-]?[0-9]{4}(?![0-9])")
+_ID = _BEFORE + r"[0-9](?:[ \-]?[0-9]){16}[ \-]?[0-9Xx]" + _AFTER
+_PHONE = _BEFORE + r"(?:(?:\+|00)?86[ \-]?|\(\+?86\)[ \-]?)?1[3-9](?:[ \-]?[0-9]){9}" + _AFTER
 PATTERNS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("email", re.compile(_EMAIL), EMAIL_MASK),
     ("id_number", re.compile(_ID), ID_MASK),

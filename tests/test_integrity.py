@@ -172,7 +172,8 @@ def test_timestamps_as_text_or_with_a_time_zone(coached):
     text = frame.assign(submitted_at=frame["submitted_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))
     for other in (aware, text):
         got = burst_flags(other, SETTINGS)
-        assert [(f.scope_id, f.figure) for f in got] == [(f.scope_id, f.figure) for f in expected]
+        assert [(f.scope_id, f.figure, f.evidence) for f in got] == \
+            [(f.scope_id, f.figure, f.evidence) for f in expected]     # wall-clock times in the evidence
 
 
 def test_empty_and_partial_inputs(clean):

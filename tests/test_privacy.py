@@ -45,6 +45,9 @@ def _full_width(text: str) -> str:
     ("13812345678@163.com", EMAIL_MASK),
     ("邮箱ｚｓ＠ｑｑ．ｃｏｍ", f"邮箱{EMAIL_MASK}"),
     ("电话13812345678和13987654321", f"电话{PHONE_MASK}和{PHONE_MASK}"),
+    ("电话1381 234 5678", f"电话{PHONE_MASK}"),
+    ("电话 13812345678 3 次没人接", f"电话 {PHONE_MASK} 3 次没人接"),
+    ("110101199003071234 5 个孩子", f"{ID_MASK} 5 个孩子"),
 ])
 def test_masks_each_kind(text, expected):
     assert mask_free_text(text) == expected
@@ -58,6 +61,8 @@ def test_masks_each_kind(text, expected):
     "1234567890123456789 是 19 位数",           # 19 digits
     "2024-05-11 19:30 提交，用时 95 秒",
     "第3、4、5、6题我不了解",
+    "第 13 14 15 16 17 18 19 题",
+    "2023 1380 5678",
     "",
     "没有意见",
 ])
