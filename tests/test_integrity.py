@@ -197,3 +197,16 @@ def test_binomial_tail_is_binomtest():
     # Between-school correlation widens the tail.
     assert _upper_tail(np.array([40]), np.array([100]), np.array([0.3]), np.array([0.05]))[0] > \
         _upper_tail(np.array([40]), np.array([100]), np.array([0.3]), np.array([0.0]))[0]
+
+
+def test_benjamini_hochberg_on_request(coached, tmp_path):
+    override = tmp_path / "province.toml"
+    override.write_text('[integrity]\ncorrection = "bh"\n', encoding="utf-8")
+    bh = integrity_settings(override)
+    assert bh.correction == "bh"
+    frame = coached.responses
+    flags = integrity_flags(frame, classify_validity(frame, PROFILE), bh)
+    assert flagged_schools(flags) == set(coached.coached)
+    override.write_text('[integrity]\ncorrection = "bonferroni"\n', encoding="utf-8")
+    with pytest.raises(ValueError):
+        integrity_settings(override)
