@@ -50,8 +50,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .privacy import profile_table
-from .profile import ITEMS, Profile
+from .profile import ITEMS, Profile, load_profile
 from .recognition import OPTIONS, answer_codes
 
 KINDS = ("burst", "identical_answers", "all_a", "speeder", "duplicate")
@@ -86,7 +85,7 @@ class IntegritySettings:
 
 def integrity_settings(profile: Profile | str | Path | None = None) -> IntegritySettings:
     """The profile's ``[integrity]`` table (national-2017 when none is given)."""
-    table = profile_table("integrity", profile)
+    table = load_profile(profile).integrity
     defaults = IntegritySettings()
     values = {name: type(getattr(defaults, name))(table[name])
               for name in IntegritySettings.__dataclass_fields__ if name in table}

@@ -33,11 +33,10 @@ from .guarantee import NAMES as G_NAMES
 from .profile import GROUPS, INDICATORS, ITEMS, LOCATIONS, STAGES, Profile
 from .quality import NAMES as Q_NAMES
 from .recognition import classify_validity
-from .resources import (FACILITY_COLUMNS, INDICATOR_NAMES, PER_HUNDRED, STAGE_NAMES, TEACHER_COLUMNS,
+from .resources import (INDICATOR_NAMES, PER_HUNDRED, STAGE_NAMES, TEACHER_COLUMNS,
                         indicator_column, section_frame, standards, weighted_cv)
-from .sampling import (BANDS, COVERAGE_GROUPS, GROUP_NAMES, LOCATION_NAMES, OTHER_GROUPS, expected_bands,
+from .sampling import (COVERAGE_GROUPS, GROUP_NAMES, LOCATION_NAMES, OTHER_GROUPS, expected_bands,
                        normalised_shares, required_sample)
-from .scope import compulsory_students
 from .verdict import VETO_NAMES, Verdict
 
 if TYPE_CHECKING:
@@ -393,7 +392,7 @@ def _at_least(rule: str, key: str, name: str, found: float, target: float, *, ra
 
 def county_rows(code: str, c: Mapping[str, Any], profile: Profile) -> list[LedgerRow]:
     """The key(s) a failing county item must change, and the value each must reach."""
-    g, q, eps = profile.guarantee, profile.quality, profile.epsilon
+    g, q = profile.guarantee, profile.quality
     ok = profile.at_least
     name = G_NAMES.get(code) or Q_NAMES.get(code, code)
     rows: list[LedgerRow] = []

@@ -5,18 +5,16 @@ Pure functions: nothing here stores or logs anything.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from .profile import DEFAULT_PROFILE, PROFILE_DIR, Profile, _merge, _read_mapping
+from .profile import Profile, load_profile
 
 PHONE_MASK = "[手机号已隐去]"
 ID_MASK = "[身份证号已隐去]"
@@ -127,29 +125,6 @@ def device_hash(device_key: str, campaign_salt: bytes, secret: bytes) -> str:
     return hmac.new(campaign_key, device_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def profile_table(table: str, profile: Profile | str | Path | None = None) -> Mapping[str, Any]:
-    """A table of the profile data file that ``Profile`` does not carry (``integrity``, ``privacy``).
-
-    ``profile`` is a bundled name or an override file (merged as ``load_profile`` does),
-    or a loaded ``Profile``: its own attribute when it has one, else the bundled file
-    of its name, else national-2017's table.
-    """
-    if isinstance(profile, Profile):
-        own = getattr(profile, table, None)
-        if own is not None:
-            return dict(own)
-        bundled = PROFILE_DIR / f"{profile.name}.toml"
-        profile = profile.name if bundled.exists() else None
-    data = _read_mapping(PROFILE_DIR / f"{DEFAULT_PROFILE}.toml")
-    if profile and str(profile) != DEFAULT_PROFILE:
-        bundled = PROFILE_DIR / f"{profile}.toml"
-        path = bundled if bundled.exists() else Path(profile)
-        override = dict(_read_mapping(path))
-        override.setdefault("name", path.stem)
-        _merge(data, override, path.name)
-    return copy.deepcopy(data.get(table, {}))
-
-
 def min_cell_size(profile: Profile | str | Path | None = None) -> int:
     """Profile ``[privacy] min_cell_size`` (default 5)."""
-    return int(profile_table("privacy", profile).get("min_cell_size", DEFAULT_MIN_CELL_SIZE))
+    return int(load_profile(profile).privacy.get("min_cell_size", DEFAULT_MIN_CELL_SIZE))

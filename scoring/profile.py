@@ -46,6 +46,8 @@ class Profile:
     precondition: Mapping[str, Any]
     recognition: Mapping[str, Any]
     sampling: Mapping[str, Any]
+    integrity: Mapping[str, Any]
+    privacy: Mapping[str, Any]
     epsilon: float = 1e-9
 
     # Comparisons of standard.md: ">= X" is v >= X - eps, "<= X" is v <= X + eps,
@@ -119,8 +121,10 @@ def _deep_merge(base: dict, override: Mapping) -> None:
             base[key] = value
 
 
-def load_profile(name_or_file: str | Path | None = None) -> Profile:
+def load_profile(name_or_file: "str | Path | Profile | None" = None) -> Profile:
     """Load a bundled profile by name, or a file of overrides on national-2017."""
+    if isinstance(name_or_file, Profile):
+        return name_or_file
     data = _read_mapping(PROFILE_DIR / f"{DEFAULT_PROFILE}.toml")
     if name_or_file and str(name_or_file) != DEFAULT_PROFILE:
         bundled = PROFILE_DIR / f"{name_or_file}.toml"
@@ -141,5 +145,6 @@ def load_profile(name_or_file: str | Path | None = None) -> Profile:
         name=str(data["name"]),
         epsilon=float(data.get("epsilon", 1e-9)),
         **{k: _freeze(copy.deepcopy(data[k])) for k in
-           ("resources", "guarantee", "quality", "precondition", "recognition", "sampling")},
+           ("resources", "guarantee", "quality", "precondition", "recognition", "sampling", "integrity",
+            "privacy")},
     )

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scoring.ledger import (LedgerRow, apply_rows, cv_level, failure_of, failures, ledger, ledger_rows,
                             min_additions)
 from scoring.profile import ITEMS, load_profile
-from scoring.resources import section_frame, weighted_cv
+from scoring.resources import weighted_cv
 from scoring.responses import read_responses
 from scoring.scope import in_scope
 from scoring.verdict import evaluate
