@@ -251,7 +251,7 @@ def verdict_view(cv: W.CountyVerdict, profile, sort: str | None = None) -> dict:
         "chart": charts.group_rates([(GROUP_NAMES.get(g, g), gr.rate, gr.variance, gr.n)
                                      for g, gr in rate.groups.items()], threshold),
     }
-    ledger = X.sort_ledger(cv.ledger_dicts, sort)
+    ledger = [dict.fromkeys(X.LEDGER_COLUMNS) | row for row in X.sort_ledger(cv.ledger_dicts, sort)]
     return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
             "sort": sort, "indicators": INDICATOR_NAMES, "names": names, "failed_parts":
             [PART_NAMES[p] for p in v.failed_parts] + (["一票否决"] if v.veto else [])
