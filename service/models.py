@@ -160,3 +160,21 @@ class WorkbookVersion(SQLModel, table=True):
     schools: int = 0
     uploaded_by: int | None = Field(default=None, foreign_key="account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- trust (issue 6): the audit trail -------------------------------------------------------
+
+class AuditEntry(SQLModel, table=True):
+    """One action of a signed-in user (service/audit.py). Append-only: no route changes or
+    deletes a row, and database triggers refuse UPDATE and DELETE. ``checksum`` chains each
+    entry to the previous one (sha256), ``file_sha256`` is the sha256 of a file involved."""
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    account_id: int | None = None
+    username: str = Field(default="", max_length=64, index=True)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=255)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    file_sha256: str | None = Field(default=None, max_length=64)
+    checksum: str = Field(max_length=64)

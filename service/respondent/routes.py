@@ -19,6 +19,7 @@ from .. import writer
 from ..campaigns import GROUP_LABELS, schools_of, state_of
 from ..models import Campaign, Link, OneTimeCode, Response
 from ..security import device_hash
+from scoring.privacy import mask_free_text  # phones, ID numbers, e-mails never stored
 
 DEVICE_COOKIE = "rk_dev"
 _SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -215,7 +216,7 @@ class RespondentController(Controller):
             school_code=answer["school_code"], location=answer["location"], grade=answer["grade"],
             duration_s=round(max(settings.clock() - float(signed["t"]), 0.0), 1),
             device_hash=device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
-            y=y, m=m, comment=answer["comment"], created_at=at, **{i: answer[i] for i in ITEMS})
+            y=y, m=m, comment=mask_free_text(answer["comment"]), created_at=at, **{i: answer[i] for i in ITEMS})
         try:
             writer.submit(db, row, code_id, at)
         except writer.CodeAlreadyUsed:
