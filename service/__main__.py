@@ -63,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"demo campaign: {base}/bureau/campaigns/{info['campaign_id']}")
         print(f"demo login:    {base}/login  user: {info['username']}  password: {info['password']}")
         print(f"phone form:    {base}/s/{info['link_token']}")
+        from .demo import demo_workbook_zip
+        from .roles import seed_demo_roles   # demo = bureau admin of 示例县; a province admin; an inspector
+        logins = seed_demo_roles(app.state.engine, "示例县", "example-pass.zip", demo_workbook_zip(), app.state.profile)
+        print(f"inspector:     {base}/inspector  user: inspector  password: {logins['inspector']}")
+        print(f"province:      {base}/inspector/overview  user: province  password: {logins['province']}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
                 proxy_headers=True)
     return 0

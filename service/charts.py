@@ -32,10 +32,10 @@ def cv_bars(rows: list[tuple[str, float | None, float]], width: int = 420) -> st
 
 
 def group_rates(rows: list[tuple[str, float | None, float | None, int]], threshold: float = 0.85,
-                width: int = 560) -> str:
+                width: int = 680) -> str:
     """Group rates p_g as dots with 95 % whiskers p_g ± 1.96·sqrt(var_g), against the threshold.
     rows: (label, rate or None, variance or None, n)."""
-    left, right, top, row_h = 90, 70, 22, 24
+    left, right, top, row_h = 90, 120, 22, 24
     lo_axis = 0.5
     rates = [r for _, r, _, _ in rows if r is not None]
     if rates:
