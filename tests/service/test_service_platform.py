@@ -144,8 +144,15 @@ def test_progress_counts_agree_with_the_verdict(app):
 
 
 def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
-    """100 phones at once against a real server: every form loads and every answer is stored once
-    (regression: sessions released by a sync generator's clean-up deadlocked the pool)."""
+    """50 phones at once against a real server: every form loads and every answer is stored once.
+    (Regression: request sessions released by a sync generator's clean-up, which Litestar runs
+    in a worker thread, deadlocked the pool once every worker waited for a connection.)"""
+    import inspect
+
+    from service.app import provide_db
+    assert inspect.isasyncgenfunction(provide_db)
+    pool = app.state.engine.pool
+    assert pool.size() + pool._max_overflow >= 40      # >= anyio's worker threads: no thread waits
     import concurrent.futures
     import re
     import socket
@@ -165,7 +172,7 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
     url = f"http://127.0.0.1:{port}/s/{link_token(app, campaign, None, 'public')}"
 
     def phone(_):
-        with httpx.Client(timeout=20) as c:
+        with httpx.Client(timeout=120) as c:
             page = c.get(url)
             token = re.search(r'name="_t" value="([^"]+)"', page.text).group(1)
             sid = re.search(r'name="_sid" value="([^"]+)"', page.text).group(1)
@@ -173,11 +180,11 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
             return c.post(url, data=data).status_code, c.post(url, data=data).status_code
 
     try:
-        with concurrent.futures.ThreadPoolExecutor(100) as pool:
-            codes = list(pool.map(phone, range(200)))
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            codes = list(pool.map(phone, range(100)))
     finally:
-        server.should_exit = True
+        server.should_exit = server.force_exit = True
         thread.join(10)
-    assert codes == [(200, 200)] * 200
+    assert codes == [(200, 200)] * 100
     with Session(app.state.engine) as s:
-        assert len(s.exec(select(Response)).all()) == 200
+        assert len(s.exec(select(Response)).all()) == 100
