@@ -30,6 +30,7 @@ from .roles import GoTo, bureau_scope, go_to
 from .security import FormSigner
 from .settings import Settings
 from .stores import SQLStore
+from .trust.routes import trust_router
 
 HERE = Path(__file__).parent
 RESPONDENT_PREFIX = "^/s/"
@@ -125,11 +126,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores["sessions"].purge_expired()
 
     return Litestar(
-        route_handlers=[index, healthz, RespondentController, bureau_router, inspector_router, *login_handlers],
+        route_handlers=[index, healthz, RespondentController, bureau_router, inspector_router, trust_router, *login_handlers],
         guards=[bureau_scope],               # roles on the bureau pages (service/roles.py)
         dependencies={"db": Provide(provide_db)},
         template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates",
-                                                  HERE / "inspector" / "templates"],
+                                                  HERE / "inspector" / "templates", HERE / "trust" / "templates"],
                                        engine=JinjaTemplateEngine),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
 
-from .. import writer
+from .. import group_writer, writer
 from ..campaigns import GROUP_LABELS, schools_of, state_of
 from ..models import Campaign, Link, OneTimeCode, Response
 from ..security import device_hash
@@ -218,7 +218,7 @@ class RespondentController(Controller):
             device_hash=device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
             y=y, m=m, comment=mask_free_text(answer["comment"]), created_at=at, **{i: answer[i] for i in ITEMS})
         try:
-            writer.submit(db, row, code_id, at)
+            group_writer.submit(db.get_bind(), row, code_id, at)   # acknowledged once its batch committed
         except writer.CodeAlreadyUsed:
             return refusal("used_code", campaign)
         response = thanks(campaign)

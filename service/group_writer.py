@@ -1,0 +1,195 @@
+"""Group commit: one writer thread per process stores answers in batches and acknowledges
+each request only after the transaction holding its answer has committed.
+
+``submit(engine, row, code_id, at)`` keeps the contract of ``writer.submit`` (returns only
+once the row is durable; ``(stored submission id, created?)``; raises ``CodeAlreadyUsed``)
+but the calling request thread just waits for its batch. Per batch, in ONE transaction:
+
+- the write lock is taken first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-level
+  advisory lock per campaign + device hash, taken in sorted order), so that deciding
+  ``duplicate_of`` ("the first answer of this device in this campaign", ``spec/survey.md``)
+  cannot race with another batch, thread, process or instance;
+- submission ids already stored are answered "stored" (retry, double tap);
+- one-time codes are burnt (``used_by IS NULL`` guarded update);
+- the rows are inserted with ``ON CONFLICT (submission_id) DO NOTHING ... RETURNING``: the
+  same id sent to two instances at once is stored once, the loser answers "stored".
+
+When a batch fails as a whole (e.g. a PostgreSQL deadlock between two instances' batches),
+it is rolled back and its answers are written one per transaction, so one bad answer
+never fails the others. SQLite ``synchronous=NORMAL`` in WAL survives a process crash: a
+commit that returned is on disk for every later reader, which is what "acknowledged" means
+here (a power cut may lose the last commits; use PostgreSQL or ``synchronous=FULL`` if that
+matters).
+"""
+
+import hashlib
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from .models import OneTimeCode, Response
+from .writer import CodeAlreadyUsed
+
+log = logging.getLogger("service.group_writer")
+MAX_BATCH = 128
+_TABLE = Response.__table__
+
+
+class _Item:
+    __slots__ = ("row", "code_id", "at", "future")
+
+    def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime):
+        self.row, self.code_id, self.at = row, code_id, at
+        self.future: Future = Future()
+
+
+def _lock_key(campaign_id: int, device: str) -> int:
+    digest = hashlib.blake2b(f"{campaign_id}:{device}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class GroupWriter:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sqlite = engine.dialect.name == "sqlite"
+        self.queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="group-writer", daemon=True)
+        self.thread.start()
+        self.batches = 0
+        self.rows = 0
+
+    # -- called by request threads --
+    def submit(self, row: dict[str, Any], code_id: int | None, at: datetime, timeout: float = 60) -> tuple[str, bool]:
+        item = _Item(row, code_id, at)
+        self.queue.put(item)
+        return item.future.result(timeout)
+
+    # -- the writer thread --
+    def _run(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                results = self._write(batch)
+            except Exception:  # noqa: BLE001 - retried one by one below
+                log.warning("batch of %d failed; writing its answers one by one", len(batch), exc_info=True)
+                results = None
+            if results is not None:
+                self.batches += 1
+                self.rows += len(batch)
+                for item, result in zip(batch, results):
+                    _resolve(item, result)
+                continue
+            for item in batch:
+                try:
+                    _resolve(item, self._write([item])[0])
+                except Exception as exc:  # noqa: BLE001 - the request answers 5xx, nothing acknowledged
+                    item.future.set_exception(exc)
+
+    def _write(self, batch: list[_Item]) -> list[Any]:
+        with self.engine.connect() as conn:
+            if self.sqlite:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                try:
+                    results = _write_batch(conn, batch, sqlite=True)
+                except BaseException:
+                    conn.exec_driver_sql("ROLLBACK")
+                    raise
+                conn.exec_driver_sql("COMMIT")
+                return results
+            with conn.begin():
+                return _write_batch(conn, batch, sqlite=False)
+
+
+def _resolve(item: _Item, result: Any) -> None:
+    if isinstance(result, Exception):
+        item.future.set_exception(result)
+    else:
+        item.future.set_result(result)
+
+
+def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any]:
+    """Everything inside the caller's transaction; returns per item (sid, created) or an exception."""
+    if not sqlite:
+        keys = sorted({_lock_key(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]})
+        for key in keys:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    sids = [i.row["submission_id"] for i in batch]
+    stored = set(conn.execute(select(_TABLE.c.submission_id).where(_TABLE.c.submission_id.in_(sids))).scalars())
+    devices: dict[tuple[int, str], str] = {}
+    wanted = {(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]}
+    for campaign_id in {c for c, _ in wanted}:
+        hashes = [d for c, d in wanted if c == campaign_id]
+        for device, sid in conn.execute(
+                select(_TABLE.c.device_hash, _TABLE.c.submission_id)
+                .where(_TABLE.c.campaign_id == campaign_id, _TABLE.c.device_hash.in_(hashes))
+                .order_by(_TABLE.c.id)):
+            devices.setdefault((campaign_id, device), sid)
+
+    results: list[Any] = [None] * len(batch)
+    to_insert: list[tuple[int, dict[str, Any]]] = []
+    seen: set[str] = set()
+    for n, item in enumerate(batch):
+        row = dict(item.row)
+        sid = row["submission_id"]
+        if sid in stored or sid in seen:
+            results[n] = (sid, False)
+            continue
+        if item.code_id is not None:
+            burnt = conn.execute(update(OneTimeCode.__table__)
+                                 .where(OneTimeCode.__table__.c.id == item.code_id,
+                                        OneTimeCode.__table__.c.used_by.is_(None))
+                                 .values(used_by=sid, used_at=item.at))
+            if burnt.rowcount != 1:
+                used_by = conn.execute(select(OneTimeCode.__table__.c.used_by)
+                                       .where(OneTimeCode.__table__.c.id == item.code_id)).scalar()
+                # the same submission stored by another instance meanwhile: "stored", not refused
+                results[n] = (sid, False) if used_by == sid else CodeAlreadyUsed()
+                continue
+        if row["device_hash"]:
+            key = (row["campaign_id"], row["device_hash"])
+            row["duplicate_of"] = devices.get(key)
+            devices.setdefault(key, sid)
+        seen.add(sid)
+        to_insert.append((n, row))
+    if to_insert:
+        ins = (sqlite_insert if sqlite else pg_insert)(_TABLE)
+        stmt = ins.on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)
+        created = set(conn.execute(stmt, [r for _, r in to_insert]).scalars())
+        for n, row in to_insert:
+            results[n] = (row["submission_id"], row["submission_id"] in created)
+    return results
+
+
+_writers: dict[int, GroupWriter] = {}
+_lock = threading.Lock()
+
+
+def writer_for(engine: Engine) -> GroupWriter:
+    w = _writers.get(id(engine))
+    if w is None or w.engine is not engine:
+        with _lock:
+            w = _writers.get(id(engine))
+            if w is None or w.engine is not engine:
+                w = _writers[id(engine)] = GroupWriter(engine)
+    return w
+
+
+def submit(engine: Engine, row: Response, code_id: int | None, at: datetime) -> tuple[str, bool]:
+    """Store ``row`` durably in the next batch; returns (submission id, created?).
+    Raises CodeAlreadyUsed when the one-time code was burnt by another submission."""
+    data = {c.name: getattr(row, c.name) for c in _TABLE.columns if c.name != "id"}
+    return writer_for(engine).submit(data, code_id, at)
