@@ -385,3 +385,22 @@ def test_xlsx_export_has_a_sheet_per_part_the_ledger_and_the_responses(app, worl
         assert groups[g][2] == v["n"]
     workbook, responses, verdict, profile = _scoring_verdict(county)
     assert wb["短板台账"].max_row == len(ledger_rows(verdict, workbook, profile, responses)) + 2
+
+
+def test_demo_seeds_roles_and_a_workbook_version_idempotently(app):
+    from service.demo import demo_workbook_zip, seed
+    from service.roles import seed_demo_roles
+    seed(app.state.engine, app.state.templates, app.state.profile)
+    for _ in range(2):
+        logins = seed_demo_roles(app.state.engine, COUNTY_A, "example-pass.zip", demo_workbook_zip(),
+                                 app.state.profile)
+    assert len(versions(app, COUNTY_A)) == 1
+    from inspector_helpers import log_in
+    with browser(app) as c:
+        r = log_in(c, "inspector", logins["inspector"])
+        assert r.url.path == "/inspector" and COUNTY_A in r.text
+        page = c.get(county_url(COUNTY_A, "/verdict"))
+        assert page.status_code == 200 and "通过优质均衡评估" in page.text
+    with browser(app) as c:
+        r = log_in(c, "demo", logins["demo"])                 # the bureau lands on its county
+        assert r.url.path == county_url(COUNTY_A) or r.url.path == f"/inspector/counties/{COUNTY_A}"
