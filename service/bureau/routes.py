@@ -16,8 +16,11 @@ from sqlmodel import Session, select
 
 from survey_templates import GROUPS, LOCATION_LABELS
 
+from .. import audit
 from .. import campaigns as C
 from .. import qr
+from ..trust import exports as T
+from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from ..models import Account, Campaign, Link, OneTimeCode
 from ..security import verify_password
 
@@ -79,6 +82,7 @@ def login(request: Request, db: Session,
                         context={"next": nxt, "error": "用户名或密码错误"})
     request.clear_session()
     request.set_session({SESSION_KEY: account.id, "username": account.username})
+    audit.record(db, account, "login")
     return Redirect(path=nxt, status_code=303)
 
 
@@ -145,6 +149,8 @@ def campaign_create(request: Request, db: Session,
                 db, name=data.get("name", ""), county_name=data.get("county_name", ""),
                 resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
                 templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY))
+            audit.record(db, request, "campaign_create", f"campaign/{campaign.id}",
+                         {"name": campaign.name, "county": campaign.county_name})
             return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
         except C.CampaignInputError as exc:
             db.rollback()
@@ -169,7 +175,7 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
     return {
         "campaign": campaign, "state": C.state_of(campaign, app_now(request)), "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
-        "plan_error": plan_error, "groups": GROUPS, "group_labels": C.GROUP_LABELS,
+        "plan_error": plan_error, "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "user": request.session.get("username"),
         "link_label": lambda link: C.link_label(link, by_code), "link_url": lambda link: link_url(request, link),
         "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
@@ -197,6 +203,8 @@ def workbook_upload(request: Request, db: Session, cid: int,
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
                         context=_overview_context(request, db, campaign, problems))
+    audit.record(db, request, "school_import", f"campaign/{cid}", {"file": campaign.workbook_filename,
+                 "schools": len(C.schools_of(db, cid))}, audit.sha256(bytes(campaign.workbook_data)))
     return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
 
 
@@ -209,6 +217,7 @@ def campaign_close(request: Request, db: Session, cid: int) -> Redirect:
         campaign.closes_at = max(now, campaign.opens_at)
         db.add(campaign)
         db.commit()
+    audit.record(db, request, "campaign_close", f"campaign/{cid}", {"closes_at": campaign.closes_at})
     return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
 
 
@@ -224,6 +233,7 @@ def _link(db: Session, campaign: Campaign, token: str) -> Link:
 @get("/campaigns/{cid:int}/qr/{token:str}/png", sync_to_thread=True)
 def qr_png(request: Request, db: Session, cid: int, token: str) -> Response:
     link = _link(db, _campaign(db, cid), token)
+    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "png"})
     return Response(qr.png(link_url(request, link)), media_type="image/png",
                     headers={"Cache-Control": "private, max-age=86400"})
 
@@ -231,6 +241,7 @@ def qr_png(request: Request, db: Session, cid: int, token: str) -> Response:
 @get("/campaigns/{cid:int}/qr/{token:str}/svg", sync_to_thread=True)
 def qr_svg(request: Request, db: Session, cid: int, token: str) -> Response:
     link = _link(db, _campaign(db, cid), token)
+    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "svg"})
     return Response(qr.svg(link_url(request, link)), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400"})
 
@@ -243,6 +254,7 @@ def sheets(request: Request, db: Session, cid: int, school: str | None = None) -
     pages = [{"school": by_code[link.school_code].school_name if link.school_code in by_code else campaign.county_name,
               "group": C.link_audience(link),
               "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
+    audit.record(db, request, "sheet_generate", f"campaign/{cid}", {"school": school, "links": len(links)})
     return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
 
 
@@ -259,6 +271,7 @@ def codes_create(request: Request, db: Session, cid: int,
         ctx = _overview_context(request, db, campaign)
         ctx["codes_error"] = f"份数须为 1–{C.MAX_CODES_PER_BATCH} 的整数"
         return Template(template_name="bureau/campaign.html", status_code=422, context=ctx)
+    audit.record(db, request, "slips_generate", f"campaign/{cid}/link/{link.token}", {"batch": batch, "count": count})
     return Redirect(path=f"/bureau/campaigns/{cid}/codes/{batch}", status_code=303)
 
 
@@ -273,31 +286,38 @@ def codes_slips(request: Request, db: Session, cid: int, batch: int) -> Template
     by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
     slips = [{"code": c.code, "used": c.used_by is not None, "url": link_url(request, link, c.code),
               "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
+    audit.record(db, request, "slips_print", f"campaign/{cid}/codes/{batch}", {"count": len(codes)})
     return Template(template_name="bureau/slips.html", context={
         "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch})
 
 
 # ---- export, verdict ----------------------------------------------------------------------
 
-@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True)
-def export_csv(db: Session, cid: int) -> Response:
+@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[T.raw_export])
+def export_csv(request: Request, db: Session, cid: int) -> Response:
     campaign = _campaign(db, cid)
-    return Response(C.export_csv(db, campaign.id), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="responses-{campaign.id}.csv"'})
+    data = C.export_csv(db, campaign.id)
+    name = f"responses-{campaign.id}.csv"
+    return Response(data, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        **T.export_headers(request, db, campaign, data, name, T.csv_count(data))})
 
 
-@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True)
-def export_xlsx(db: Session, cid: int) -> Response:
+@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
+def export_xlsx(request: Request, db: Session, cid: int) -> Response:
     campaign = _campaign(db, cid)
-    return Response(C.export_xlsx(db, campaign.id),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="responses-{campaign.id}.xlsx"'})
+    data = C.export_xlsx(db, campaign.id)
+    name = f"responses-{campaign.id}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             **T.export_headers(request, db, campaign, data, name, T.response_count(db, cid))})
 
 
 @get("/campaigns/{cid:int}/verdict", sync_to_thread=True)
 def verdict_view(request: Request, db: Session, cid: int) -> Template:
     campaign = _campaign(db, cid)
     verdict = C.verdict_for(db, campaign, request.app.state.profile)
+    audit.record(db, request, "verdict_view", f"campaign/{cid}", {"county": campaign.county_name})
     text = None
     data = None
     if verdict is not None:

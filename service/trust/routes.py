@@ -1,0 +1,107 @@
+"""Trust pages: the audit log (province admins: read, filter, export) and, per campaign, the
+integrity signals and the checksum of the frozen responses export."""
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
+
+from litestar import Request, Router, get
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Response, Template
+from sqlmodel import Session, select
+
+from .. import audit
+from .. import campaigns as C
+from .. import roles as R
+from ..bureau.routes import local, to_login
+from ..models import AuditEntry, Campaign
+from .exports import csv_count, is_closed
+from .signals import flag_rows, signals_for
+
+CHINA = audit.CHINA
+PAGE_LIMIT = 500
+
+
+def campaign_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Whoever may read the campaign's county: province admins, its bureau, its inspectors."""
+    p = R.principal_of(connection)
+    with Session(connection.app.state.engine) as s:
+        campaign = s.get(Campaign, int(connection.path_params["cid"]))
+    if campaign is not None and not p.can_read(campaign.county_name):
+        raise PermissionDeniedException("not your county")
+
+
+def _campaign(db: Session, cid: int) -> Campaign:
+    campaign = db.get(Campaign, cid)
+    if campaign is None:
+        raise NotFoundException("no such campaign")
+    return campaign
+
+
+def _day(value: str | None) -> datetime | None:
+    try:
+        d = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return datetime(d.year, d.month, d.day, tzinfo=CHINA)
+
+
+def _filtered(db: Session, action: str | None, user: str | None, since: str | None, until: str | None,
+              limit: int | None) -> list[AuditEntry]:
+    end = _day(until)
+    return audit.query(db, action=action or None, user=(user or "").strip() or None, since=_day(since),
+                       until=end + timedelta(days=1) if end else None, limit=limit)
+
+
+@get("/audit", sync_to_thread=True, guards=[R.province_only])
+def audit_page(request: Request, db: Session, action: str | None = None, user: str | None = None,
+               since: str | None = None, until: str | None = None) -> Template:
+    filters = {"action": action or "", "user": user or "", "since": since or "", "until": until or ""}
+    audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
+    entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
+    users = sorted(set(db.exec(select(AuditEntry.username).distinct()).all()) - {""})
+    return Template(template_name="trust/audit.html", context={
+        "entries": entries, "filters": filters, "actions": audit.ACTIONS, "users": users, "limit": PAGE_LIMIT,
+        "local": audit.local_time, "query": urlencode({k: v for k, v in filters.items() if v}),
+        "broken": audit.verify_chain(db), "user": request.session.get("username")})
+
+
+@get("/audit.csv", sync_to_thread=True, guards=[R.province_only])
+def audit_csv(request: Request, db: Session, action: str | None = None, user: str | None = None,
+              since: str | None = None, until: str | None = None) -> Response:
+    data = audit.to_csv(_filtered(db, action, user, since, until, None))
+    audit.record(db, R.principal_of(request), "audit_export", "audit.csv",
+                 {k: v for k, v in {"action": action, "user": user, "since": since, "until": until}.items() if v},
+                 audit.sha256(data))
+    return Response(data, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+
+
+@get("/campaigns/{cid:int}/integrity", sync_to_thread=True, guards=[campaign_reader])
+def integrity_page(request: Request, db: Session, cid: int) -> Template:
+    campaign = _campaign(db, cid)
+    signals = signals_for(db, campaign, request.app.state.profile)
+    audit.record(db, R.principal_of(request), "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
+    return Template(template_name="trust/integrity.html", context={
+        "campaign": campaign, "signals": signals, "rows": flag_rows(db, campaign, signals),
+        "user": request.session.get("username")})
+
+
+@get("/campaigns/{cid:int}/checksum", sync_to_thread=True, guards=[campaign_reader])
+def checksum(request: Request, db: Session, cid: int) -> Response:
+    """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
+    campaign = _campaign(db, cid)
+    data = C.export_csv(db, campaign.id)
+    state = "closed" if is_closed(request, campaign) else "open"
+    text = (f"{audit.sha256(data)}  responses-{campaign.id}.csv\n"
+            f"# responses: {csv_count(data)}; campaign {state}; {local(campaign.closes_at)}\n")
+    return Response(text, media_type="text/plain; charset=utf-8")
+
+
+trust_router = Router(
+    path="/trust",
+    exception_handlers={NotAuthorizedException: to_login},
+    route_handlers=[audit_page, audit_csv, integrity_page, checksum],
+    include_in_schema=False,
+)
