@@ -213,11 +213,19 @@ def blank_template() -> bytes:
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from scoring.workbook import (COUNTY_KEYS, LOCATION_NAMES, Q6_RATINGS, SCHOOL_COLUMNS, SCHOOL_TYPES,
-                                  SHEETS, VETO_KEYS, YES_NO_KEYS)
-    from scoring.verdict import VETO_NAMES
     from scoring.guarantee import NAMES as G_NAMES
     from scoring.quality import NAMES as Q_NAMES
+    from scoring.verdict import VETO_NAMES
+    from scoring.workbook import (
+        COUNTY_KEYS,
+        LOCATION_NAMES,
+        Q6_RATINGS,
+        SCHOOL_COLUMNS,
+        SCHOOL_TYPES,
+        SHEETS,
+        VETO_KEYS,
+        YES_NO_KEYS,
+    )
 
     rows = 500
     wb = Workbook()

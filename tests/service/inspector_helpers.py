@@ -5,17 +5,17 @@ import io
 import json
 import zipfile
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from litestar.testing import TestClient
 from sqlmodel import Session
+from svc_helpers import csrf_token
 
 from service import roles as R
 from service.campaigns import create_campaign
 from service.models import ITEM_FIELDS, Response
-from svc_helpers import csrf_token
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COUNTY_A, COUNTY_B = "示例县", "示范县"                     # example-pass, example-fail
@@ -75,7 +75,7 @@ def campaign_with_responses(app, county: str, example: str) -> int:
     templates, profile = app.state.templates, app.state.profile
     weights = profile.recognition["item_weights"]
     prefix = f"{example}-"                     # submission ids are unique across campaigns
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with Session(app.state.engine, expire_on_commit=False) as s:
         campaign = create_campaign(s, name=f"{county}满意度调查", county_name=county, resident_population=380000,
                                    shares={"urban": 0.45, "town": 0.30, "rural": 0.25},
