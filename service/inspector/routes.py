@@ -23,6 +23,7 @@ from scoring.resources import INDICATOR_NAMES, STAGE_NAMES, standards
 from scoring.sampling import GROUP_NAMES, LOCATION_NAMES
 from scoring.verdict import STATUS_NAMES, VETO_NAMES
 
+from .. import audit
 from .. import campaigns as C
 from .. import charts
 from .. import roles as R
@@ -50,6 +51,12 @@ def _base(request: Request, **ctx: Any) -> dict:
 
 def _attachment(name: str) -> dict:
     return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+
+
+def _export(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
+    """A download, recorded in the audit log with its sha256 (issue 6)."""
+    audit.record(db, _principal(request), "export", f"county/{county}/{name}", {"file": name}, audit.sha256(data))
+    return Response(data, media_type=media_type, headers={**_attachment(name), "X-Renke-SHA256": audit.sha256(data)})
 
 
 # ---- home, accounts -----------------------------------------------------------------------------
@@ -106,6 +113,8 @@ def accounts_save(request: Request, db: Session,
         return Template(template_name="inspector/accounts.html", status_code=422,
                         context=_base(request, accounts=R.accounts_with_roles(db), error=error,
                                       counties=R.all_counties(db)))
+    audit.record(db, _principal(request), "account_save", f"account/{username}",
+                 {"role": role, "counties": counties, "new": existing is None, "password_set": bool(password)})
     return Redirect(path="/inspector/accounts", status_code=303)
 
 
@@ -147,14 +156,18 @@ def county_upload(request: Request, db: Session, county: str,
         db.rollback()
         return Template(template_name="inspector/county.html", status_code=422,
                         context=_county_context(request, db, county, problems, filename))
+    audit.record(db, _principal(request), "workbook_upload", f"county/{county}", {"file": filename},
+                 audit.sha256(payload))
     return Redirect(path=f"/inspector/counties/{quote(county)}", status_code=303)
 
 
 @get("/counties/{county:str}/workbooks/{version:int}", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def version_download(db: Session, county: str, version: int) -> Response:
+def version_download(request: Request, db: Session, county: str, version: int) -> Response:
     v = W.version_of(db, county, version)
     if v is None:
         raise NotFoundException("no such version")
+    audit.record(db, _principal(request), "workbook_download", f"county/{county}/v{version}",
+                 {"file": v.filename}, v.sha256)
     name = v.filename if v.filename.lower().endswith((".xlsx", ".zip")) else f"v{v.version}.zip"
     return Response(bytes(v.data), media_type="application/octet-stream", headers=_attachment(name))
 
@@ -270,12 +283,14 @@ def _verdict_context(request: Request, db: Session, county: str, version: int | 
 @get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def verdict_page(request: Request, db: Session, county: str, version: int | None = None,
                  sort: str | None = None) -> Template:
+    audit.record(db, _principal(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
     return Template(template_name="inspector/verdict.html",
                     context=_verdict_context(request, db, county, version, sort))
 
 
 @get("/counties/{county:str}/report", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def report_page(request: Request, db: Session, county: str, version: int | None = None) -> Template:
+    audit.record(db, _principal(request), "verdict_view", f"county/{county}", {"version": version, "page": "report"})
     return Template(template_name="inspector/report.html",
                     context=_verdict_context(request, db, county, version, None))
 
@@ -283,31 +298,30 @@ def report_page(request: Request, db: Session, county: str, version: int | None 
 @get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def verdict_json(request: Request, db: Session, county: str, version: int | None = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return Response(X.verdict_json_bytes(cv), media_type="application/json; charset=utf-8",
-                    headers=_attachment(f"{county}-评估结果-v{cv.version.version}.json"))
+    return _export(request, db, county, X.verdict_json_bytes(cv), "application/json; charset=utf-8",
+                   f"{county}-评估结果-v{cv.version.version}.json")
 
 
 @get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def verdict_xlsx(request: Request, db: Session, county: str, version: int | None = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return Response(X.verdict_xlsx(cv), media_type=XLSX,
-                    headers=_attachment(f"{county}-评估结果-v{cv.version.version}.xlsx"))
+    return _export(request, db, county, X.verdict_xlsx(cv), XLSX, f"{county}-评估结果-v{cv.version.version}.xlsx")
 
 
 @get("/counties/{county:str}/ledger.csv", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def ledger_csv(request: Request, db: Session, county: str, version: int | None = None,
                sort: str | None = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return Response(X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)), media_type="text/csv; charset=utf-8",
-                    headers=_attachment(f"{county}-短板台账-v{cv.version.version}.csv"))
+    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)),
+                   "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
 
 
 @get("/counties/{county:str}/ledger.xlsx", sync_to_thread=True, guards=[logged_in, R.county_reader])
 def ledger_xlsx(request: Request, db: Session, county: str, version: int | None = None,
                 sort: str | None = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return Response(X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), media_type=XLSX,
-                    headers=_attachment(f"{county}-短板台账-v{cv.version.version}.xlsx"))
+    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), XLSX,
+                   f"{county}-短板台账-v{cv.version.version}.xlsx")
 
 
 # ---- province overview --------------------------------------------------------------------------
