@@ -7,7 +7,9 @@ re-implements a rule.
 
 import hashlib
 import io
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,7 +20,7 @@ from sqlmodel import Session, select
 
 from scoring.errors import InputError, Problem
 
-from .models import Campaign, WorkbookVersion, utcnow
+from .models import Campaign, Response, WorkbookVersion, utcnow
 
 PARSE_NAMES = (".xlsx", ".zip")
 
@@ -139,12 +141,31 @@ def county_verdict(session: Session, county: str, number: int | None, profile) -
     version = version_of(session, county, number)
     if version is None:
         return None
-    workbook = parse(version.filename, bytes(version.data), profile)
     campaign = campaign_of(session, county)
-    responses, problems = responses_frame(session, campaign, set(workbook.schools["school_code"].astype(str)))
-    verdict = evaluate(workbook, responses, profile)
-    return CountyVerdict(county, version, campaign, workbook, responses, verdict,
-                         ledger(verdict, workbook, profile, responses), problems)
+    # The same version, the same answers (they are only ever added) and profile: the same verdict.
+    answers = session.exec(select(func.count(), func.max(Response.id))
+                           .where(Response.campaign_id == (campaign.id if campaign else -1))).one()
+    key = (version.id, version.sha256, campaign.id if campaign else None, *answers, profile.name)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+    if hit is None:
+        workbook = parse(version.filename, bytes(version.data), profile)
+        responses, problems = responses_frame(session, campaign,
+                                              set(workbook.schools["school_code"].astype(str)))
+        verdict = evaluate(workbook, responses, profile)
+        hit = (workbook, responses, verdict, ledger(verdict, workbook, profile, responses), problems)
+        with _CACHE_LOCK:
+            _CACHE[key] = hit
+            while len(_CACHE) > 64:
+                _CACHE.popitem(last=False)
+    workbook, responses, verdict, rows, problems = hit
+    return CountyVerdict(county, version, campaign, workbook, responses, verdict, rows, problems)
+
+
+_CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 # ---- comparing two versions -------------------------------------------------------------------
