@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
 
 from .. import group_writer, writer
-from ..campaigns import GROUP_LABELS, schools_of, state_of
+from ..campaigns import GROUP_LABELS, state_of
+from ..hot_cache import cached, invalidate, schools_of   # short per-process cache (hot path under load)
 from ..models import Campaign, Link, OneTimeCode, Response
 from ..security import device_hash
 from scoring.privacy import mask_free_text  # phones, ID numbers, e-mails never stored
@@ -49,10 +50,19 @@ def allowed_groups(link: Link) -> list[str]:
 
 
 def _lookup(db: Session, token: str) -> tuple[Link | None, Campaign | None]:
-    link = db.exec(select(Link).where(Link.token == token)).first()
-    if link is None:
-        return None, None
-    return link, db.get(Campaign, link.campaign_id)
+    def load() -> tuple[Link | None, Campaign | None]:
+        link = db.exec(select(Link).where(Link.token == token)).first()
+        if link is None:
+            return None, None
+        return link, db.get(Campaign, link.campaign_id)
+    link, campaign = cached(db, ("link", token), load)
+    if campaign is not None:  # a cached campaign is used only while its dates and schools are unchanged
+        now = db.exec(select(Campaign.opens_at, Campaign.closes_at, Campaign.workbook_imported_at)
+                      .where(Campaign.id == campaign.id)).first()
+        if now is None or tuple(now) != (campaign.opens_at, campaign.closes_at, campaign.workbook_imported_at):
+            invalidate(db, ("schools", campaign.id))
+            link, campaign = cached(db, ("link", token), load, refresh=True)
+    return link, campaign
 
 
 def _code(db: Session, campaign: Campaign, code: str | None) -> tuple[OneTimeCode | None, str | None]:
@@ -187,7 +197,7 @@ class RespondentController(Controller):
         sid = data.get("_sid", "")
         if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):
             return refusal("stale_form", campaign)
-        if writer.find(db, sid) is not None:  # retry / double tap / back-and-resubmit
+        if db.exec(select(Response.id).where(Response.submission_id == sid)).first() is not None:  # retry, double tap
             return thanks(campaign)
         at = _now(request)
         state = state_of(campaign, at)
