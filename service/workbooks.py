@@ -93,6 +93,10 @@ def version_of(session: Session, county: str, number: int | None) -> WorkbookVer
     return session.exec(stmt).first()
 
 
+def campaigns_of(session: Session, county: str) -> list[Campaign]:
+    return list(session.exec(select(Campaign).where(Campaign.county_name == county).order_by(Campaign.id.desc())))
+
+
 def campaign_of(session: Session, county: str) -> Campaign | None:
     """The county's latest campaign (its live responses go into the verdict)."""
     return session.exec(select(Campaign).where(Campaign.county_name == county)

@@ -131,7 +131,8 @@ def _county_context(request: Request, db: Session, county: str, problems: list |
     uploaders = {a.id: a.username for a in db.exec(select(Account))}
     return _base(request, county=county, versions=versions, uploaders=uploaders, problems=problems,
                  filename=filename, campaign=W.campaign_of(db, county),
-                 can_upload=_principal(request).can_upload(county))
+                 campaigns=W.campaigns_of(db, county), can_upload=_principal(request).can_upload(county),
+                 can_run=_principal(request).can_run_campaigns(county))
 
 
 @get("/counties/{county:str}", sync_to_thread=True, guards=[logged_in, R.county_reader])
