@@ -104,6 +104,10 @@ def query(session: Session, action: str | None = None, user: str | None = None,
     return list(session.exec(stmt))
 
 
+def usernames(session: Session) -> list[str]:
+    return sorted(set(session.exec(select(AuditEntry.username).distinct()).all()) - {""})
+
+
 CSV_COLUMNS = ("id", "at", "username", "action", "action_name", "target", "detail", "file_sha256", "checksum")
 
 

@@ -9,13 +9,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Response, Template
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from .. import audit
 from .. import campaigns as C
 from .. import roles as R
 from ..bureau.routes import local, to_login
-from ..models import AuditEntry, Campaign
+from ..models import Campaign
 from .exports import csv_count, is_closed
 from .signals import flag_rows, signals_for
 
@@ -48,7 +48,7 @@ def _day(value: str | None) -> datetime | None:
 
 
 def _filtered(db: Session, action: str | None, user: str | None, since: str | None, until: str | None,
-              limit: int | None) -> list[AuditEntry]:
+              limit: int | None) -> list:
     end = _day(until)
     return audit.query(db, action=action or None, user=(user or "").strip() or None, since=_day(since),
                        until=end + timedelta(days=1) if end else None, limit=limit)
@@ -60,7 +60,7 @@ def audit_page(request: Request, db: Session, action: str | None = None, user: s
     filters = {"action": action or "", "user": user or "", "since": since or "", "until": until or ""}
     audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
     entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
-    users = sorted(set(db.exec(select(AuditEntry.username).distinct()).all()) - {""})
+    users = audit.usernames(db)
     return Template(template_name="trust/audit.html", context={
         "entries": entries, "filters": filters, "actions": audit.ACTIONS, "users": users, "limit": PAGE_LIMIT,
         "local": audit.local_time, "query": urlencode({k: v for k, v in filters.items() if v}),
