@@ -77,7 +77,9 @@ SECURITY_HEADERS = {
 }
 
 
-def security_headers(response: ASGIResponse) -> ASGIResponse:
+async def security_headers(response: ASGIResponse) -> ASGIResponse:
+    # async on purpose: a sync hook runs in the 6-thread executor after the handler, while
+    # the request still holds its pooled DB connection -> pool deadlock under load.
     for key, value in SECURITY_HEADERS.items():
         response.headers.setdefault(key, value)
     return response
