@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
 
-from .. import group_writer, writer
+from .. import device_limit, group_writer, writer
 from ..campaigns import GROUP_LABELS, state_of
 from ..hot_cache import cached, invalidate, schools_of   # short per-process cache (hot path under load)
 from ..models import Campaign, Link, OneTimeCode, Response
@@ -32,6 +32,7 @@ REFUSALS = {
     "unknown_code": (404, "填写码无效", "这个填写码不存在，请核对告知书上的二维码或网址。"),
     "used_code": (409, "填写码已使用", "这个填写码已经用过了，每个填写码只能提交一次。感谢您的参与！"),
     "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。"),
+    "too_many": (429, "操作太频繁", "请稍等一分钟后再试。"),
 }
 
 
@@ -162,6 +163,8 @@ class RespondentController(Controller):
         link, campaign = _lookup(db, token)
         if link is None:
             return refusal("unknown_link")
+        if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+            return refusal("too_many", campaign)
         state = state_of(campaign, _now(request))
         if state != "open":
             return refusal(state, campaign)
@@ -193,6 +196,8 @@ class RespondentController(Controller):
         link, campaign = _lookup(db, token)
         if link is None:
             return refusal("unknown_link")
+        if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+            return refusal("too_many", campaign)
         signed = request.app.state.signer.load(data.get("_t", ""))
         sid = data.get("_sid", "")
         if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):

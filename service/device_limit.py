@@ -1,0 +1,48 @@
+"""Rate limit of the phone form, keyed on the device key and the campaign, never the IP.
+
+A whole school answers through one NAT address, so an IP limit would refuse hundreds of
+honest parents; the device key (the ``rk_dev`` cookie) tells phones apart. One phone may
+load or submit a campaign's form ``LIMIT`` times per ``WINDOW`` seconds (a person answers
+once, a few reloads and retries included); beyond that it gets 429.
+
+The counters are kept in each worker process's memory (a fixed window, keys are a hash
+of campaign + device key, nothing stored): consulting a shared store on every answer
+would cost a database write per submission at exactly the moment the database is busiest.
+The bound is therefore per process: with W workers on I instances one phone can do at
+most W x I x LIMIT requests a window, still a small constant. A client that drops its
+cookie gets a new device key on every load and is not limited here: its answers are kept
+but flagged duplicate only if it keeps the cookie, and one-time codes bound what it can
+count (see docs/deployment.md).
+"""
+
+import hashlib
+import os
+import threading
+import time
+
+LIMIT = int(os.environ.get("RENKE_DEVICE_LIMIT", "30"))
+WINDOW = 60.0
+MAX_KEYS = 200_000
+
+_counts: dict[bytes, list] = {}
+_lock = threading.Lock()
+
+
+def allow(campaign_id: int, device_key: str | None) -> bool:
+    """Count one request of this device in this campaign; False once over the limit."""
+    if not device_key or LIMIT <= 0:
+        return True
+    key = hashlib.blake2b(f"{campaign_id}:{device_key}".encode(), digest_size=16).digest()
+    now = time.monotonic()
+    with _lock:
+        entry = _counts.get(key)
+        if entry is None or entry[0] <= now:
+            if len(_counts) >= MAX_KEYS:
+                for k in [k for k, v in _counts.items() if v[0] <= now]:
+                    del _counts[k]
+                if len(_counts) >= MAX_KEYS:
+                    _counts.clear()
+            _counts[key] = [now + WINDOW, 1]
+            return True
+        entry[1] += 1
+        return entry[1] <= LIMIT
