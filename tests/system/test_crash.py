@@ -4,7 +4,7 @@ that got a success answer is stored, exactly once; the phones' retries of everyt
 
 import asyncio
 
-from conftest import THANKS, Conn, answers, device_cookie, parse_form, query, student_link
+from sys_helpers import THANKS, Conn, answers, device_cookie, parse_form, query, student_link
 
 PHONES = 240
 CONCURRENCY = 16
@@ -89,7 +89,7 @@ def test_no_raw_ip_is_stored(database_url, servers):
 
     asyncio.run(go())
     from sqlalchemy import create_engine, inspect, text
-    from conftest import sa_url
+    from sys_helpers import sa_url
     engine = create_engine(sa_url(database_url))
     try:
         with engine.connect() as conn:

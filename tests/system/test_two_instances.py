@@ -5,7 +5,7 @@ from one device key across both gives exactly one first answer and flags every o
 
 import asyncio
 
-from conftest import THANKS, Conn, answers, device_cookie, parse_form, query, student_link
+from sys_helpers import THANKS, Conn, answers, device_cookie, parse_form, query, student_link
 
 
 async def _form(port: int, path: str, cookie: str | None = None) -> tuple[str, str, str]:
