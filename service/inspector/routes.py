@@ -334,7 +334,7 @@ def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
     rows = []
     for county in counties:
         row: dict[str, Any] = {"county": county, "parts": {}, "passed": None, "rate": None, "ci": None,
-                               "lower": None, "progress": None, "required": None, "valid": None,
+                               "lower": None, "progress": None, "required": None, "valid": None, "veto": [],
                                "uploaded": None, "version": None, "error": None}
         campaign = W.campaign_of(db, county)
         row["campaign"] = campaign
