@@ -73,6 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+MIGRATION_LOCK = 7217_0501
+
+
+def migrate_once(engine, migrate) -> None:
+    """Migrate under a PostgreSQL session advisory lock, so that instances started together
+    (several containers behind one load balancer) migrate one after the other: the first
+    does the work, the others find the schema at head. SQLite: one file, one host."""
+    if engine.dialect.name != "postgresql":
+        migrate(engine)
+        return
+    from sqlalchemy import text
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+        try:
+            migrate(engine)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+            conn.commit()
+
+
 def _run_workers(args, settings: Settings) -> int:
     """Several uvicorn worker processes, each building the app from the environment.
     The schema is migrated and the shared secret created here, once, before any worker
@@ -84,7 +104,7 @@ def _run_workers(args, settings: Settings) -> int:
 
     from .db import app_secret, make_engine, migrate
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    migrate_once(engine, migrate)
     if not settings.secret:
         app_secret(engine)
     if args.demo:
