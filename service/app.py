@@ -8,6 +8,8 @@ from pathlib import Path
 from litestar import Litestar, Request, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -17,6 +19,7 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from litestar.response import Response as ASGIResponse
 from litestar.template.config import TemplateConfig
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from scoring.profile import load_profile
@@ -88,6 +91,8 @@ async def security_headers(response: ASGIResponse) -> ASGIResponse:
 def error_page(request: Request, exc: Exception) -> Template:
     """Every error as a short Chinese page (never a stack trace); 5xx are logged."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if isinstance(exc, (OverflowError, DataError)):
+        status = 404    # an id beyond the database's integer range (a forged URL): nothing there
     if status >= 500:
         logging.getLogger("service").exception("unhandled error on %s %s", request.method, request.url.path,
                                                exc_info=exc)
@@ -144,5 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         after_request=security_headers,
         debug=settings.debug,
-        openapi_config=None,
+        # The routes' description as JSON at /schema/openapi.json (no UI: it would load
+        # scripts from a CDN); tests/system/test_schemathesis.py fuzzes every route in it.
+        openapi_config=OpenAPIConfig(title="Renke", version="0.1.0", path="/schema",
+                                     render_plugins=[JsonRenderPlugin()]),
     )
