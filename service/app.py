@@ -5,7 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request, Router, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.openapi import OpenAPIConfig
@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.response import Response as ASGIResponse
 from litestar.template.config import TemplateConfig
@@ -25,7 +25,7 @@ from sqlmodel import Session
 from scoring.profile import load_profile
 from survey_templates import load_templates
 
-from .bureau.routes import bureau_router, login_handlers
+from .bureau.routes import bureau_router, login_handlers, login_required, to_login
 from .db import app_secret, make_engine, migrate
 from .inspector.routes import inspector_router
 from .respondent.routes import RespondentController
@@ -149,8 +149,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         after_request=security_headers,
         debug=settings.debug,
-        # The routes' description as JSON at /schema/openapi.json (no UI: it would load
-        # scripts from a CDN); tests/system/test_schemathesis.py fuzzes every route in it.
-        openapi_config=OpenAPIConfig(title="Renke", version="0.1.0", path="/schema",
-                                     render_plugins=[JsonRenderPlugin()]),
+        # RENKE_OPENAPI=1: the routes' description as JSON at /schema/openapi.json, for logged-in
+        # staff only (no UI: it would load scripts from a CDN); tests/system/test_schemathesis.py
+        # fuzzes every route with it.
+        openapi_config=OpenAPIConfig(title="Renke", version="0.1.0", render_plugins=[JsonRenderPlugin()],
+                                     openapi_router=Router(path="/schema", route_handlers=[], guards=[login_required],
+                                                           exception_handlers={NotAuthorizedException: to_login}))
+        if settings.openapi else None,
     )

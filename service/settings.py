@@ -34,6 +34,8 @@ class Settings:
     profile: str | None = field(default_factory=lambda: os.environ.get("RENKE_PROFILE") or None)
     debug: bool = False
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("RENKE_SECURE_COOKIES", "") == "1")
+    # OpenAPI description of every route at /schema/openapi.json, staff only (RENKE_OPENAPI=1).
+    openapi: bool = field(default_factory=lambda: os.environ.get("RENKE_OPENAPI", "") == "1")
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:

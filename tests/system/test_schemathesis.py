@@ -1,6 +1,6 @@
 """schemathesis against the app's OpenAPI schema: no request it generates gets a 5xx.
 
-Production serves only the JSON-API-like routes in /schema/openapi.json; here every route
+With RENKE_OPENAPI=1 the app serves /schema/openapi.json to logged-in staff; here every route
 (phone form, bureau, inspector, trust pages) is put into the schema, so that each one is
 fuzzed with generated paths, queries and form bodies, anonymous and logged in."""
 
@@ -42,7 +42,7 @@ def fuzz_app(tmp_path_factory):
         from service.demo import create_account
         from service.settings import Settings
         app = app_module.create_app(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('fz') / 'r.db'}",
-                                             secret="test-secret", clock=H.FakeClock()))
+                                             secret="test-secret", clock=H.FakeClock(), openapi=True))
     finally:
         mp.undo()
     create_account(app.state.engine, H.ADMIN, H.PASSWORD)
@@ -55,9 +55,11 @@ def fuzz_app(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def api_schema(fuzz_app):
-    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", fuzz_app)
-    return schema
+def api_schema(fuzz_app, bureau_cookies):
+    with TestClient(fuzz_app, base_url="http://testserver.local") as anon:    # staff only
+        r = anon.get("/schema/openapi.json", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    return schemathesis.openapi.from_asgi("/schema/openapi.json", fuzz_app, cookies=bureau_cookies)
 
 
 @pytest.fixture(scope="module")
