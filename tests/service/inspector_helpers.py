@@ -98,21 +98,3 @@ def campaign_with_responses(app, county: str, example: str) -> int:
 
 def expected(county: str) -> dict:
     return json.loads((EXAMPLES / EXAMPLE_OF[county] / "expected.json").read_text(encoding="utf-8"))
-
-
-def mismatches(actual, expected, path="$"):
-    """Every field of ``expected`` is in ``actual``; floats within 1e-6 (as tests/test_examples.py)."""
-    if isinstance(expected, dict):
-        if not isinstance(actual, dict):
-            return [f"{path}: {actual!r} is not an object"]
-        return [m for k, v in expected.items()
-                for m in ([f"{path}.{k} missing"] if k not in actual else mismatches(actual[k], v, f"{path}.{k}"))]
-    if isinstance(expected, list):
-        if not isinstance(actual, list) or len(actual) != len(expected):
-            return [f"{path}: {actual!r} != {expected!r}"]
-        return [m for i, (a, e) in enumerate(zip(actual, expected)) for m in mismatches(a, e, f"{path}[{i}]")]
-    if isinstance(expected, float) and not isinstance(expected, bool):
-        if not isinstance(actual, (int, float)) or abs(actual - expected) > 1e-6:
-            return [f"{path}: {actual!r} != {expected!r}"]
-        return []
-    return [] if actual == expected and type(actual) is type(expected) else [f"{path}: {actual!r} != {expected!r}"]

@@ -18,7 +18,6 @@ from inspector_helpers import (
     example_zip,
     expected,
     make_users,
-    mismatches,
     upload,
 )
 from openpyxl import load_workbook
@@ -28,6 +27,7 @@ from svc_helpers import csrf_token
 from scoring import display
 from scoring.ledger import ledger_rows
 from scoring.profile import load_profile
+from tests.test_examples import mismatches
 from scoring.responses import read_responses
 from scoring.verdict import evaluate
 from scoring.workbook import read_workbook
