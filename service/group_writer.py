@@ -22,6 +22,7 @@ here (a power cut may lose the last commits; use PostgreSQL or ``synchronous=FUL
 matters).
 """
 
+import fcntl
 import hashlib
 import logging
 import queue
@@ -60,6 +61,13 @@ class GroupWriter:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
+        # SQLite: the writers of several worker processes queue on an flock (woken by the
+        # kernel the moment it is free) instead of SQLite's busy handler, which sleeps up to
+        # 100 ms between tries and starves one process's batches while another keeps writing.
+        self.lock_file = None
+        database = engine.url.database if self.sqlite else None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self.lock_file = open(f"{database}.writer-lock", "a+b")
         self.queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="group-writer", daemon=True)
         self.thread.start()
@@ -102,13 +110,19 @@ class GroupWriter:
         with self.engine.connect() as conn:
             if self.sqlite:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                if self.lock_file is not None:
+                    fcntl.flock(self.lock_file, fcntl.LOCK_EX)
                 try:
-                    results = _write_batch(conn, batch, sqlite=True)
-                except BaseException:
-                    conn.exec_driver_sql("ROLLBACK")
-                    raise
-                conn.exec_driver_sql("COMMIT")
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        results = _write_batch(conn, batch, sqlite=True)
+                    except BaseException:
+                        conn.exec_driver_sql("ROLLBACK")
+                        raise
+                    conn.exec_driver_sql("COMMIT")
+                finally:
+                    if self.lock_file is not None:
+                        fcntl.flock(self.lock_file, fcntl.LOCK_UN)
                 return results
             with conn.begin():
                 return _write_batch(conn, batch, sqlite=False)
