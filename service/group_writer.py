@@ -31,7 +31,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -41,6 +41,7 @@ from .writer import CodeAlreadyUsed
 
 log = logging.getLogger("service.group_writer")
 MAX_BATCH = 128
+IDLE_CLOSE_S = 2.0
 _TABLE = Response.__table__
 
 
@@ -65,9 +66,11 @@ class GroupWriter:
         # kernel the moment it is free) instead of SQLite's busy handler, which sleeps up to
         # 100 ms between tries and starves one process's batches while another keeps writing.
         self.lock_file = None
+        self.lock_path = None
+        self._conn: Connection | None = None
         database = engine.url.database if self.sqlite else None
         if database and database != ":memory:" and not database.startswith("file:"):
-            self.lock_file = open(f"{database}.writer-lock", "a+b")
+            self.lock_path = f"{database}.writer-lock"
         self.queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="group-writer", daemon=True)
         self.thread.start()
@@ -83,7 +86,11 @@ class GroupWriter:
     # -- the writer thread --
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            try:
+                batch = [self.queue.get(timeout=IDLE_CLOSE_S)]
+            except queue.Empty:     # quiet: give the connection back (tests make many apps)
+                self._drop_connection()
+                continue
             while len(batch) < MAX_BATCH:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -106,10 +113,31 @@ class GroupWriter:
                 except Exception as exc:  # noqa: BLE001 - the request answers 5xx, nothing acknowledged
                     item.future.set_exception(exc)
 
+    def _connection(self) -> Connection:
+        """The writer thread's own connection, kept between batches (no pool round trip,
+        no isolation-level switching per batch); dropped after any failure."""
+        if self._conn is None:
+            if self.lock_path is not None and self.lock_file is None:
+                self.lock_file = open(self.lock_path, "a+b")
+            conn = self.engine.connect()
+            self._conn = conn.execution_options(isolation_level="AUTOCOMMIT") if self.sqlite else conn
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self.lock_file is not None:
+            self.lock_file.close()
+            self.lock_file = None
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection is dropped anyway
+                pass
+            self._conn = None
+
     def _write(self, batch: list[_Item]) -> list[Any]:
-        with self.engine.connect() as conn:
+        try:
+            conn = self._connection()
             if self.sqlite:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 if self.lock_file is not None:
                     fcntl.flock(self.lock_file, fcntl.LOCK_EX)
                 try:
@@ -126,6 +154,9 @@ class GroupWriter:
                 return results
             with conn.begin():
                 return _write_batch(conn, batch, sqlite=False)
+        except BaseException:
+            self._drop_connection()
+            raise
 
 
 def _resolve(item: _Item, result: Any) -> None:
@@ -135,6 +166,16 @@ def _resolve(item: _Item, result: Any) -> None:
         item.future.set_result(result)
 
 
+# Built once (statement construction costs more CPU than SQLite's work on a small batch).
+_STORED = select(_TABLE.c.submission_id).where(_TABLE.c.submission_id.in_(bindparam("sids", expanding=True)))
+_FIRSTS = (select(_TABLE.c.device_hash, _TABLE.c.submission_id)
+           .where(_TABLE.c.campaign_id == bindparam("cid"), _TABLE.c.device_hash.in_(bindparam("hashes", expanding=True)))
+           .order_by(_TABLE.c.id))
+_INSERT_SQLITE = (sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"])
+                  .returning(_TABLE.c.submission_id))
+_INSERT_PG = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)
+
+
 def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any]:
     """Everything inside the caller's transaction; returns per item (sid, created) or an exception."""
     if not sqlite:
@@ -142,15 +183,12 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
         for key in keys:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
     sids = [i.row["submission_id"] for i in batch]
-    stored = set(conn.execute(select(_TABLE.c.submission_id).where(_TABLE.c.submission_id.in_(sids))).scalars())
+    stored = set(conn.execute(_STORED, {"sids": sids}).scalars())
     devices: dict[tuple[int, str], str] = {}
     wanted = {(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]}
     for campaign_id in {c for c, _ in wanted}:
         hashes = [d for c, d in wanted if c == campaign_id]
-        for device, sid in conn.execute(
-                select(_TABLE.c.device_hash, _TABLE.c.submission_id)
-                .where(_TABLE.c.campaign_id == campaign_id, _TABLE.c.device_hash.in_(hashes))
-                .order_by(_TABLE.c.id)):
+        for device, sid in conn.execute(_FIRSTS, {"cid": campaign_id, "hashes": hashes}):
             devices.setdefault((campaign_id, device), sid)
 
     results: list[Any] = [None] * len(batch)
@@ -180,8 +218,7 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
         seen.add(sid)
         to_insert.append((n, row))
     if to_insert:
-        ins = (sqlite_insert if sqlite else pg_insert)(_TABLE)
-        stmt = ins.on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)
+        stmt = _INSERT_SQLITE if sqlite else _INSERT_PG
         created = set(conn.execute(stmt, [r for _, r in to_insert]).scalars())
         for n, row in to_insert:
             results[n] = (row["submission_id"], row["submission_id"] in created)
