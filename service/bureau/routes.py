@@ -12,6 +12,8 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body
 from litestar.response import Redirect, Response, Template
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlmodel import Session, select
 
 from survey_templates import GROUPS, LOCATION_LABELS
@@ -66,12 +68,12 @@ def _campaign(db: Session, cid: int) -> Campaign:
 # ---- login --------------------------------------------------------------------------------
 
 @get("/login", sync_to_thread=False)
-def login_page(next: str = "/bureau") -> Template:
+def login_page(next: FromQuery[str] = "/bureau") -> Template:
     return Template(template_name="bureau/login.html", context={"next": next, "error": None})
 
 
 @post("/login", sync_to_thread=True)
-def login(request: Request, db: Session,
+def login(request: Request, db: NamedDependency[Session],
           data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     account = db.exec(select(Account).where(Account.username == data.get("username", "").strip())).first()
     nxt = data.get("next") or "/bureau"
@@ -95,7 +97,7 @@ def logout(request: Request) -> Redirect:
 # ---- campaigns ----------------------------------------------------------------------------
 
 @get("/", sync_to_thread=True)
-def campaign_list(request: Request, db: Session) -> Template:
+def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
     rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
     now = app_now(request)
     return Template(template_name="bureau/campaigns.html", context={
@@ -123,7 +125,7 @@ def _parse_local(value: str) -> datetime | None:
 
 
 @post("/campaigns", sync_to_thread=True)
-def campaign_create(request: Request, db: Session,
+def campaign_create(request: Request, db: NamedDependency[Session],
                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     errors: dict[str, str] = {}
 
@@ -184,13 +186,13 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
 
 
 @get("/campaigns/{cid:int}", sync_to_thread=True)
-def campaign_view(request: Request, db: Session, cid: int) -> Template:
+def campaign_view(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Template:
     campaign = _campaign(db, cid)
     return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
 
 
 @post("/campaigns/{cid:int}/workbook", sync_to_thread=True)
-def workbook_upload(request: Request, db: Session, cid: int,
+def workbook_upload(request: Request, db: NamedDependency[Session], cid: FromPath[int],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     campaign = _campaign(db, cid)
     upload = data.get("workbook")
@@ -209,7 +211,7 @@ def workbook_upload(request: Request, db: Session, cid: int,
 
 
 @post("/campaigns/{cid:int}/close", sync_to_thread=True)
-def campaign_close(request: Request, db: Session, cid: int) -> Redirect:
+def campaign_close(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Redirect:
     """End the campaign now (answers stop being accepted)."""
     campaign = _campaign(db, cid)
     now = app_now(request)
@@ -231,7 +233,7 @@ def _link(db: Session, campaign: Campaign, token: str) -> Link:
 
 
 @get("/campaigns/{cid:int}/qr/{token:str}/png", sync_to_thread=True)
-def qr_png(request: Request, db: Session, cid: int, token: str) -> Response:
+def qr_png(request: Request, db: NamedDependency[Session], cid: FromPath[int], token: FromPath[str]) -> Response:
     link = _link(db, _campaign(db, cid), token)
     audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "png"})
     return Response(qr.png(link_url(request, link)), media_type="image/png",
@@ -239,7 +241,7 @@ def qr_png(request: Request, db: Session, cid: int, token: str) -> Response:
 
 
 @get("/campaigns/{cid:int}/qr/{token:str}/svg", sync_to_thread=True)
-def qr_svg(request: Request, db: Session, cid: int, token: str) -> Response:
+def qr_svg(request: Request, db: NamedDependency[Session], cid: FromPath[int], token: FromPath[str]) -> Response:
     link = _link(db, _campaign(db, cid), token)
     audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "svg"})
     return Response(qr.svg(link_url(request, link)), media_type="image/svg+xml",
@@ -247,7 +249,7 @@ def qr_svg(request: Request, db: Session, cid: int, token: str) -> Response:
 
 
 @get("/campaigns/{cid:int}/sheets", sync_to_thread=True)
-def sheets(request: Request, db: Session, cid: int, school: str | None = None) -> Template:
+def sheets(request: Request, db: NamedDependency[Session], cid: FromPath[int], school: FromQuery[str | None] = None) -> Template:
     campaign = _campaign(db, cid)
     by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
     links = [link for link in C.links_of(db, campaign.id) if school is None or link.school_code == school]
@@ -259,7 +261,7 @@ def sheets(request: Request, db: Session, cid: int, school: str | None = None) -
 
 
 @post("/campaigns/{cid:int}/codes", sync_to_thread=True)
-def codes_create(request: Request, db: Session, cid: int,
+def codes_create(request: Request, db: NamedDependency[Session], cid: FromPath[int],
                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     campaign = _campaign(db, cid)
     link = _link(db, campaign, data.get("link", ""))
@@ -276,7 +278,7 @@ def codes_create(request: Request, db: Session, cid: int,
 
 
 @get("/campaigns/{cid:int}/codes/{batch:int}", sync_to_thread=True)
-def codes_slips(request: Request, db: Session, cid: int, batch: int) -> Template:
+def codes_slips(request: Request, db: NamedDependency[Session], cid: FromPath[int], batch: FromPath[int]) -> Template:
     campaign = _campaign(db, cid)
     codes = list(db.exec(select(OneTimeCode).where(OneTimeCode.campaign_id == cid, OneTimeCode.batch == batch)
                          .order_by(OneTimeCode.id)))
@@ -294,7 +296,7 @@ def codes_slips(request: Request, db: Session, cid: int, batch: int) -> Template
 # ---- export, verdict ----------------------------------------------------------------------
 
 @get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[T.raw_export])
-def export_csv(request: Request, db: Session, cid: int) -> Response:
+def export_csv(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Response:
     campaign = _campaign(db, cid)
     data = C.export_csv(db, campaign.id)
     name = f"responses-{campaign.id}.csv"
@@ -304,7 +306,7 @@ def export_csv(request: Request, db: Session, cid: int) -> Response:
 
 
 @get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
-def export_xlsx(request: Request, db: Session, cid: int) -> Response:
+def export_xlsx(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Response:
     campaign = _campaign(db, cid)
     data = C.export_xlsx(db, campaign.id)
     name = f"responses-{campaign.id}.xlsx"
@@ -314,7 +316,7 @@ def export_xlsx(request: Request, db: Session, cid: int) -> Response:
 
 
 @get("/campaigns/{cid:int}/verdict", sync_to_thread=True)
-def verdict_view(request: Request, db: Session, cid: int) -> Template:
+def verdict_view(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Template:
     campaign = _campaign(db, cid)
     verdict = C.verdict_for(db, campaign, request.app.state.profile)
     audit.record(db, request, "verdict_view", f"campaign/{cid}", {"county": campaign.county_name})

@@ -13,6 +13,8 @@ from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body
 from litestar.response import Redirect, Response, Template
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlmodel import Session, select
 
 from scoring import display
@@ -62,7 +64,7 @@ def _export(request: Request, db: Session, county: str, data: bytes, media_type:
 # ---- home, accounts -----------------------------------------------------------------------------
 
 @get("/", sync_to_thread=True, guards=[logged_in])
-def home(request: Request, db: Session) -> Any:
+def home(request: Request, db: NamedDependency[Session]) -> Any:
     p = _principal(request)
     counties = R.visible_counties(db, p)
     if p.role == R.BUREAU_ADMIN and len(counties) == 1:
@@ -76,14 +78,14 @@ def home(request: Request, db: Session) -> Any:
 
 
 @get("/accounts", sync_to_thread=True, guards=[logged_in, R.province_only])
-def accounts(request: Request, db: Session) -> Template:
+def accounts(request: Request, db: NamedDependency[Session]) -> Template:
     return Template(template_name="inspector/accounts.html",
                     context=_base(request, accounts=R.accounts_with_roles(db), error=None,
                                   counties=R.all_counties(db)))
 
 
 @post("/accounts", sync_to_thread=True, guards=[logged_in, R.province_only])
-def accounts_save(request: Request, db: Session,
+def accounts_save(request: Request, db: NamedDependency[Session],
                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     username = data.get("username", "").strip()
     password = data.get("password", "")
@@ -136,12 +138,12 @@ def _county_context(request: Request, db: Session, county: str, problems: list |
 
 
 @get("/counties/{county:str}", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def county_page(request: Request, db: Session, county: str) -> Template:
+def county_page(request: Request, db: NamedDependency[Session], county: FromPath[str]) -> Template:
     return Template(template_name="inspector/county.html", context=_county_context(request, db, county))
 
 
 @post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[logged_in, R.county_uploader])
-def county_upload(request: Request, db: Session, county: str,
+def county_upload(request: Request, db: NamedDependency[Session], county: FromPath[str],
                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     uploads = data.get("workbook")
     uploads = uploads if isinstance(uploads, list) else [uploads]
@@ -163,7 +165,7 @@ def county_upload(request: Request, db: Session, county: str,
 
 
 @get("/counties/{county:str}/workbooks/{version:int}", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def version_download(request: Request, db: Session, county: str, version: int) -> Response:
+def version_download(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromPath[int]) -> Response:
     v = W.version_of(db, county, version)
     if v is None:
         raise NotFoundException("no such version")
@@ -174,7 +176,7 @@ def version_download(request: Request, db: Session, county: str, version: int) -
 
 
 @get("/counties/{county:str}/compare", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def compare(request: Request, db: Session, county: str, a: int, b: int) -> Template:
+def compare(request: Request, db: NamedDependency[Session], county: FromPath[str], a: FromQuery[int], b: FromQuery[int]) -> Template:
     profile = request.app.state.profile
     va, vb = W.county_verdict(db, county, a, profile), W.county_verdict(db, county, b, profile)
     if va is None or vb is None or a <= 0 or b <= 0:
@@ -282,44 +284,44 @@ def _verdict_context(request: Request, db: Session, county: str, version: int | 
 
 
 @get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def verdict_page(request: Request, db: Session, county: str, version: int | None = None,
-                 sort: str | None = None) -> Template:
+def verdict_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+                 sort: FromQuery[str | None] = None) -> Template:
     audit.record(db, _principal(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
     return Template(template_name="inspector/verdict.html",
                     context=_verdict_context(request, db, county, version, sort))
 
 
 @get("/counties/{county:str}/report", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def report_page(request: Request, db: Session, county: str, version: int | None = None) -> Template:
+def report_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Template:
     audit.record(db, _principal(request), "verdict_view", f"county/{county}", {"version": version, "page": "report"})
     return Template(template_name="inspector/report.html",
                     context=_verdict_context(request, db, county, version, None))
 
 
 @get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def verdict_json(request: Request, db: Session, county: str, version: int | None = None) -> Response:
+def verdict_json(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.verdict_json_bytes(cv), "application/json; charset=utf-8",
                    f"{county}-评估结果-v{cv.version.version}.json")
 
 
 @get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def verdict_xlsx(request: Request, db: Session, county: str, version: int | None = None) -> Response:
+def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.verdict_xlsx(cv), XLSX, f"{county}-评估结果-v{cv.version.version}.xlsx")
 
 
 @get("/counties/{county:str}/ledger.csv", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def ledger_csv(request: Request, db: Session, county: str, version: int | None = None,
-               sort: str | None = None) -> Response:
+def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+               sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)),
                    "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
 
 
 @get("/counties/{county:str}/ledger.xlsx", sync_to_thread=True, guards=[logged_in, R.county_reader])
-def ledger_xlsx(request: Request, db: Session, county: str, version: int | None = None,
-                sort: str | None = None) -> Response:
+def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+                sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), XLSX,
                    f"{county}-短板台账-v{cv.version.version}.xlsx")
@@ -376,7 +378,7 @@ def sort_overview(rows: list[dict], sort: str | None) -> list[dict]:
 
 
 @get("/overview", sync_to_thread=True, guards=[logged_in, R.overview_reader])
-def overview(request: Request, db: Session, sort: str | None = None) -> Template:
+def overview(request: Request, db: NamedDependency[Session], sort: FromQuery[str | None] = None) -> Template:
     p = _principal(request)
     rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
     return Template(template_name="inspector/overview.html", context=_base(request, rows=rows, sort=sort))

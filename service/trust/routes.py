@@ -9,6 +9,8 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Response, Template
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlmodel import Session
 
 from .. import audit
@@ -55,8 +57,8 @@ def _filtered(db: Session, action: str | None, user: str | None, since: str | No
 
 
 @get("/audit", sync_to_thread=True, guards=[R.province_only])
-def audit_page(request: Request, db: Session, action: str | None = None, user: str | None = None,
-               since: str | None = None, until: str | None = None) -> Template:
+def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
+               since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Template:
     filters = {"action": action or "", "user": user or "", "since": since or "", "until": until or ""}
     audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
     entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
@@ -68,8 +70,8 @@ def audit_page(request: Request, db: Session, action: str | None = None, user: s
 
 
 @get("/audit.csv", sync_to_thread=True, guards=[R.province_only])
-def audit_csv(request: Request, db: Session, action: str | None = None, user: str | None = None,
-              since: str | None = None, until: str | None = None) -> Response:
+def audit_csv(request: Request, db: NamedDependency[Session], action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
+              since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Response:
     data = audit.to_csv(_filtered(db, action, user, since, until, None))
     audit.record(db, R.principal_of(request), "audit_export", "audit.csv",
                  {k: v for k, v in {"action": action, "user": user, "since": since, "until": until}.items() if v},
@@ -79,7 +81,7 @@ def audit_csv(request: Request, db: Session, action: str | None = None, user: st
 
 
 @get("/campaigns/{cid:int}/integrity", sync_to_thread=True, guards=[campaign_reader])
-def integrity_page(request: Request, db: Session, cid: int) -> Template:
+def integrity_page(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Template:
     campaign = _campaign(db, cid)
     signals = signals_for(db, campaign, request.app.state.profile)
     audit.record(db, R.principal_of(request), "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
@@ -89,7 +91,7 @@ def integrity_page(request: Request, db: Session, cid: int) -> Template:
 
 
 @get("/campaigns/{cid:int}/checksum", sync_to_thread=True, guards=[campaign_reader])
-def checksum(request: Request, db: Session, cid: int) -> Response:
+def checksum(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Response:
     """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
     campaign = _campaign(db, cid)
     data = C.export_csv(db, campaign.id)
