@@ -11,6 +11,8 @@ from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from sqlmodel import Session, select
 
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
@@ -158,8 +160,8 @@ class RespondentController(Controller):
     include_in_schema = False
 
     @get("/{token:str}", sync_to_thread=True)
-    def show(self, request: Request, db: Session, token: str, q: str | None = None,
-             c: str | None = None) -> Template:
+    def show(self, request: Request, db: NamedDependency[Session], token: FromPath[str], q: FromQuery[str | None] = None,
+             c: FromQuery[str | None] = None) -> Template:
         link, campaign = _lookup(db, token)
         if link is None:
             return refusal("unknown_link")
@@ -190,7 +192,7 @@ class RespondentController(Controller):
         return Template(template_name="respondent/form.html", context=ctx, cookies=cookies)
 
     @post("/{token:str}", sync_to_thread=True, status_code=200)
-    def submit(self, request: Request, db: Session, token: str,
+    def submit(self, request: Request, db: NamedDependency[Session], token: FromPath[str],
                data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED)) -> Template:
         settings = request.app.state.settings
         link, campaign = _lookup(db, token)
