@@ -232,19 +232,18 @@ def _link(db: Session, campaign: Campaign, token: str) -> Link:
     return link
 
 
-@get("/campaigns/{cid:int}/qr/{token:str}/png", sync_to_thread=True)
-def qr_png(request: Request, db: NamedDependency[Session], cid: FromPath[int], token: FromPath[str]) -> Response:
-    link = _link(db, _campaign(db, cid), token)
-    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "png"})
-    return Response(qr.png(link_url(request, link)), media_type="image/png",
-                    headers={"Cache-Control": "private, max-age=86400"})
+QR_FORMATS = {"png": (qr.png, "image/png"), "svg": (qr.svg, "image/svg+xml")}
 
 
-@get("/campaigns/{cid:int}/qr/{token:str}/svg", sync_to_thread=True)
-def qr_svg(request: Request, db: NamedDependency[Session], cid: FromPath[int], token: FromPath[str]) -> Response:
+@get("/campaigns/{cid:int}/qr/{token:str}/{fmt:str}", sync_to_thread=True)
+def qr_image(request: Request, db: NamedDependency[Session], cid: FromPath[int], token: FromPath[str],
+             fmt: FromPath[str]) -> Response:
+    if fmt not in QR_FORMATS:
+        raise NotFoundException("no such QR format")
     link = _link(db, _campaign(db, cid), token)
-    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": "svg"})
-    return Response(qr.svg(link_url(request, link)), media_type="image/svg+xml",
+    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": fmt})
+    render, media_type = QR_FORMATS[fmt]
+    return Response(render(link_url(request, link)), media_type=media_type,
                     headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -336,8 +335,7 @@ bureau_router = Router(
     guards=[login_required],
     exception_handlers={NotAuthorizedException: to_login},
     route_handlers=[campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, workbook_upload,
-                    qr_png, qr_svg,
-                    sheets, codes_create, codes_slips, export_csv, export_xlsx, verdict_view],
+                    qr_image, sheets, codes_create, codes_slips, export_csv, export_xlsx, verdict_view],
     include_in_schema=False,
 )
 login_handlers = [login_page, login, logout]

@@ -423,7 +423,7 @@ def test_every_campaign_route_of_the_bureau_is_scoped_to_the_county(app, world):
     campaign is refused to county B's bureau (read and write) and to the inspector for writing."""
     from svc_helpers import link_token
     cid = world[COUNTY_A]
-    ids = {"cid": str(cid), "token": link_token(app, cid), "batch": "1"}
+    ids = {"cid": str(cid), "token": link_token(app, cid), "batch": "1", "fmt": "png"}
     routes = [(route.path, m) for route in app.routes if "{cid:int}" in route.path
               for m in sorted(route.methods - {"HEAD", "OPTIONS"})]
     assert len(routes) >= 10
