@@ -27,11 +27,16 @@ from .. import roles as R
 from ..models import Campaign, Response
 
 
+def path_campaign(connection: ASGIConnection) -> Campaign | None:
+    """The campaign named by the route's ``cid``, for guards (handlers 404 a missing one)."""
+    with Session(connection.app.state.engine) as s:
+        return s.get(Campaign, int(connection.path_params["cid"]))
+
+
 def raw_export(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard of the raw responses exports: the county's bureau admin or a province admin."""
     p = R.principal_of(connection)
-    with Session(connection.app.state.engine) as s:
-        campaign = s.get(Campaign, int(connection.path_params["cid"]))
+    campaign = path_campaign(connection)
     if campaign is not None and not p.can_run_campaigns(campaign.county_name):
         raise PermissionDeniedException("the raw answers are for the county's bureau")
 

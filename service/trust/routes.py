@@ -18,7 +18,7 @@ from .. import campaigns as C
 from .. import roles as R
 from ..bureau.routes import local, to_login
 from ..models import Campaign
-from .exports import csv_count, is_closed
+from .exports import csv_count, is_closed, path_campaign
 from .signals import flag_rows, signals_for
 
 CHINA = audit.CHINA
@@ -28,8 +28,7 @@ PAGE_LIMIT = 500
 def campaign_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Whoever may read the campaign's county: province admins, its bureau, its inspectors."""
     p = R.principal_of(connection)
-    with Session(connection.app.state.engine) as s:
-        campaign = s.get(Campaign, int(connection.path_params["cid"]))
+    campaign = path_campaign(connection)
     if campaign is not None and not p.can_read(campaign.county_name):
         raise PermissionDeniedException("not your county")
 

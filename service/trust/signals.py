@@ -15,7 +15,7 @@ from scoring.recognition import classify_validity
 from scoring.responses import read_responses
 
 from .. import campaigns as C
-from ..models import Campaign, Link, Response
+from ..models import Campaign, Response
 
 CHINA = timezone(timedelta(hours=8))
 COUNT_KINDS = ("burst", "identical_answers")
