@@ -104,6 +104,14 @@ def error_page(request: Request, exc: Exception) -> Template:
                     context={"title": title, "message": message, "campaign": None})
 
 
+def _no_reload(settings: Settings):
+    def configure(engine: JinjaTemplateEngine) -> None:
+        # Templates ship with the code: checking every file's mtime on each render costs
+        # the phone form's hot path a stat() per template; reload only in debug.
+        engine.engine.auto_reload = settings.debug
+    return configure
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     templates = load_templates()                  # a broken template stops start-up here
@@ -138,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db": Provide(provide_db)},
         template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates",
                                                   HERE / "inspector" / "templates", HERE / "trust" / "templates"],
-                                       engine=JinjaTemplateEngine),
+                                       engine=JinjaTemplateEngine, engine_callback=_no_reload(settings)),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

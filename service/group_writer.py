@@ -3,13 +3,18 @@ each request only after the transaction holding its answer has committed.
 
 ``submit(engine, row, code_id, at)`` keeps the contract of ``writer.submit`` (returns only
 once the row is durable; ``(stored submission id, created?)``; raises ``CodeAlreadyUsed``)
-but the calling request thread just waits for its batch. Per batch, in ONE transaction:
+but the calling request thread just waits for its batch; ``submit_async`` is the same for a
+request on the event loop. Per batch, in ONE transaction:
 
 - the write lock is taken first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-level
   advisory lock per campaign + device hash, taken in sorted order), so that deciding
   ``duplicate_of`` ("the first answer of this device in this campaign", ``spec/survey.md``)
   cannot race with another batch, thread, process or instance;
 - submission ids already stored are answered "stored" (retry, double tap);
+- an answer checked against a cached campaign (``expect``: its dates and school import
+  time as the request saw them) is refused with ``CampaignChanged`` when the campaign row
+  differs now, so the request re-checks it against fresh data: a campaign closed or
+  re-imported a moment ago is obeyed without a campaign query per request;
 - one-time codes are burnt (``used_by IS NULL`` guarded update);
 - the rows are inserted with ``ON CONFLICT (submission_id) DO NOTHING ... RETURNING``: the
   same id sent to two instances at once is stored once, the loser answers "stored".
@@ -22,6 +27,7 @@ here (a power cut may lose the last commits; use PostgreSQL or ``synchronous=FUL
 matters).
 """
 
+import asyncio
 import fcntl
 import hashlib
 import logging
@@ -36,20 +42,31 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from .models import OneTimeCode, Response
+from .models import Campaign, OneTimeCode, Response
 from .writer import CodeAlreadyUsed
 
 log = logging.getLogger("service.group_writer")
 MAX_BATCH = 128
 IDLE_CLOSE_S = 2.0
 _TABLE = Response.__table__
+# What a request's checks depend on: the dates (open or closed) and the school list.
+CAMPAIGN_SNAPSHOT = (Campaign.__table__.c.opens_at, Campaign.__table__.c.closes_at,
+                     Campaign.__table__.c.workbook_imported_at)
+
+
+def snapshot(campaign: Campaign) -> tuple:
+    return campaign.opens_at, campaign.closes_at, campaign.workbook_imported_at
+
+
+class CampaignChanged(Exception):
+    """The campaign's dates or schools changed since the request read it: check again."""
 
 
 class _Item:
-    __slots__ = ("row", "code_id", "at", "future")
+    __slots__ = ("row", "code_id", "at", "expect", "future")
 
-    def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime):
-        self.row, self.code_id, self.at = row, code_id, at
+    def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None):
+        self.row, self.code_id, self.at, self.expect = row, code_id, at, expect
         self.future: Future = Future()
 
 
@@ -78,10 +95,10 @@ class GroupWriter:
         self.rows = 0
 
     # -- called by request threads --
-    def submit(self, row: dict[str, Any], code_id: int | None, at: datetime, timeout: float = 60) -> tuple[str, bool]:
-        item = _Item(row, code_id, at)
+    def enqueue(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None = None) -> Future:
+        item = _Item(row, code_id, at, expect)
         self.queue.put(item)
-        return item.future.result(timeout)
+        return item.future
 
     # -- the writer thread --
     def _run(self) -> None:
@@ -168,11 +185,15 @@ def _resolve(item: _Item, result: Any) -> None:
 
 # Built once (statement construction costs more CPU than SQLite's work on a small batch).
 _STORED = select(_TABLE.c.submission_id).where(_TABLE.c.submission_id.in_(bindparam("sids", expanding=True)))
-_FIRSTS = (select(_TABLE.c.device_hash, _TABLE.c.submission_id)
-           .where(_TABLE.c.campaign_id == bindparam("cid"), _TABLE.c.device_hash.in_(bindparam("hashes", expanding=True)))
+# By device hash alone: the hash already depends on the campaign, and a campaign_id condition
+# lets SQLite pick the campaign index and scan every answer of the campaign per batch.
+_FIRSTS = (select(_TABLE.c.campaign_id, _TABLE.c.device_hash, _TABLE.c.submission_id)
+           .where(_TABLE.c.device_hash.in_(bindparam("hashes", expanding=True)))
            .order_by(_TABLE.c.id))
 _INSERT_SQLITE = (sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"])
                   .returning(_TABLE.c.submission_id))
+_CAMPAIGNS = (select(Campaign.__table__.c.id, *CAMPAIGN_SNAPSHOT)
+              .where(Campaign.__table__.c.id.in_(bindparam("ids", expanding=True))))
 _INSERT_PG = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)
 
 
@@ -184,11 +205,13 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
     sids = [i.row["submission_id"] for i in batch]
     stored = set(conn.execute(_STORED, {"sids": sids}).scalars())
+    expected = {i.row["campaign_id"] for i in batch if i.expect is not None}
+    current = ({cid: tuple(rest) for cid, *rest in conn.execute(_CAMPAIGNS, {"ids": list(expected)})}
+               if expected else {})
     devices: dict[tuple[int, str], str] = {}
-    wanted = {(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]}
-    for campaign_id in {c for c, _ in wanted}:
-        hashes = [d for c, d in wanted if c == campaign_id]
-        for device, sid in conn.execute(_FIRSTS, {"cid": campaign_id, "hashes": hashes}):
+    hashes = sorted({i.row["device_hash"] for i in batch if i.row["device_hash"]})
+    if hashes:
+        for campaign_id, device, sid in conn.execute(_FIRSTS, {"hashes": hashes}):
             devices.setdefault((campaign_id, device), sid)
 
     results: list[Any] = [None] * len(batch)
@@ -199,6 +222,9 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
         sid = row["submission_id"]
         if sid in stored or sid in seen:
             results[n] = (sid, False)
+            continue
+        if item.expect is not None and current.get(row["campaign_id"]) != item.expect:
+            results[n] = CampaignChanged()
             continue
         if item.code_id is not None:
             burnt = conn.execute(update(OneTimeCode.__table__)
@@ -243,4 +269,12 @@ def submit(engine: Engine, row: Response, code_id: int | None, at: datetime) -> 
     """Store ``row`` durably in the next batch; returns (submission id, created?).
     Raises CodeAlreadyUsed when the one-time code was burnt by another submission."""
     data = {c.name: getattr(row, c.name) for c in _TABLE.columns if c.name != "id"}
-    return writer_for(engine).submit(data, code_id, at)
+    return writer_for(engine).enqueue(data, code_id, at).result(60)
+
+
+async def submit_async(engine: Engine, row: dict[str, Any], code_id: int | None, at: datetime,
+                       expect: tuple) -> tuple[str, bool]:
+    """``submit`` for a request on the event loop, with the columns of ``response`` as a
+    dict and the campaign ``snapshot`` the request was checked against. Raises
+    CodeAlreadyUsed or CampaignChanged."""
+    return await asyncio.wait_for(asyncio.wrap_future(writer_for(engine).enqueue(row, code_id, at, expect)), 60)

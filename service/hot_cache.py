@@ -4,10 +4,11 @@ often: a link with its campaign, and a campaign's schools.
 At 8 pm a county's parents all open the same few links: without this, each form load and
 each submission re-reads the link, the campaign (with its pinned templates) and the school
 list through the ORM, which costs more CPU than storing the answer. Entries live
-``RENKE_CACHE_SECONDS`` (default 2 s; 0 turns the cache off). A cached campaign is used
-only after one small query confirms its dates and workbook import time are unchanged, so
-closing a campaign or re-importing its schools takes effect at once on every instance.
-Cached rows are detached ORM objects, only read.
+``RENKE_CACHE_SECONDS`` (default 2 s; 0 turns the cache off). Staleness is bounded
+elsewhere: a form load confirms a cached campaign's dates and import time with one small
+query, and a submission is stored only if its batch finds the campaign as the request saw
+it (``group_writer``), so closing a campaign or re-importing its schools takes effect at
+once on every instance. Cached rows are detached ORM objects, only read.
 """
 
 import os
@@ -17,13 +18,16 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from . import campaigns
+from .models import Campaign, Link
 
 TTL = float(os.environ.get("RENKE_CACHE_SECONDS", "2"))
 MAX_ENTRIES = 4096
+_MISSING = object()
 
 
 class TTLCache:
@@ -31,39 +35,72 @@ class TTLCache:
         self.data: dict[Any, tuple[float, Any]] = {}
         self.lock = threading.Lock()
 
-    def get(self, key: Any, load: Callable[[], Any], refresh: bool = False) -> Any:
-        if TTL <= 0:
-            return load()
-        now = time.monotonic()
+    def peek(self, key: Any, expired_ok: bool = False) -> Any:
         hit = self.data.get(key)
-        if hit is not None and hit[0] > now and not refresh:
-            return hit[1]
-        value = load()
-        with self.lock:
-            if len(self.data) >= MAX_ENTRIES:   # random tokens cannot grow it without bound
-                self.data.clear()
-            self.data[key] = (now + TTL, value)
+        fresh = hit is not None and TTL > 0 and (expired_ok or hit[0] > time.monotonic())
+        return hit[1] if fresh else _MISSING
+
+    def put(self, key: Any, value: Any) -> Any:
+        if TTL > 0:
+            with self.lock:
+                if len(self.data) >= MAX_ENTRIES:   # random tokens cannot grow it without bound
+                    self.data.clear()
+                self.data[key] = (time.monotonic() + TTL, value)
         return value
+
+    def get(self, key: Any, load: Callable[[], Any], refresh: bool = False) -> Any:
+        value = _MISSING if refresh else self.peek(key)
+        return self.put(key, load()) if value is _MISSING else value
 
 
 _caches: "weakref.WeakKeyDictionary[Engine, TTLCache]" = weakref.WeakKeyDictionary()
 
 
-def cache_of(session: Session) -> TTLCache:
-    engine = session.get_bind()
+def cache_of(engine: Engine) -> TTLCache:
     cache = _caches.get(engine)
     if cache is None:
         cache = _caches.setdefault(engine, TTLCache())
     return cache
 
 
+def load_link(session: Session, token: str) -> tuple[Link | None, Campaign | None]:
+    link = session.exec(select(Link).where(Link.token == token)).first()
+    return (None, None) if link is None else (link, session.get(Campaign, link.campaign_id))
+
+
 def schools_of(session: Session, campaign_id: int) -> list:
-    return cache_of(session).get(("schools", campaign_id), lambda: campaigns.schools_of(session, campaign_id))
+    return cache_of(session.get_bind()).get(("schools", campaign_id),
+                                            lambda: campaigns.schools_of(session, campaign_id))
 
 
-def cached(session: Session, key: Any, load: Callable[[], Any], refresh: bool = False) -> Any:
-    return cache_of(session).get(key, load, refresh)
+def link_of(session: Session, token: str, refresh: bool = False) -> tuple[Link | None, Campaign | None]:
+    return cache_of(session.get_bind()).get(("link", token), lambda: load_link(session, token), refresh)
 
 
-def invalidate(session: Session, key: Any) -> None:
-    cache_of(session).data.pop(key, None)
+def invalidate(engine: Engine, *keys: Any) -> None:
+    cache = cache_of(engine)
+    for key in keys:
+        cache.data.pop(key, None)
+
+
+async def form_inputs(engine: Engine, token: str) -> tuple[Link | None, Campaign | None, list]:
+    """Link, campaign and schools for a submission without leaving the event loop when
+    they are cached (the common case under load); a miss is read in a worker thread.
+
+    Expired entries are used too: the group writer stores the answer only if the campaign
+    row still matches what the request checked (else the caller invalidates and asks
+    again), links never change, and so a burst of submissions never stampedes the
+    database together each time an entry expires."""
+    cache = cache_of(engine)
+    pair = cache.peek(("link", token), expired_ok=True)
+    if pair is not _MISSING and pair[0] is None:     # "no such link" is only believed while fresh
+        pair = cache.peek(("link", token))
+    schools = (cache.peek(("schools", pair[1].id), expired_ok=True)
+               if pair is not _MISSING and pair[1] is not None else _MISSING)
+    if pair is _MISSING or schools is _MISSING:
+        def load() -> tuple[Any, Any]:
+            with Session(engine, expire_on_commit=False) as session:
+                found = link_of(session, token)
+                return found, (schools_of(session, found[1].id) if found[1] is not None else [])
+        pair, schools = await anyio.to_thread.run_sync(load)
+    return pair[0], pair[1], schools

@@ -4,22 +4,24 @@ import re
 import secrets
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from litestar.response import Template
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Template
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS
 
 from .. import device_limit, group_writer, writer
 from ..campaigns import GROUP_LABELS, state_of
-from ..hot_cache import cached, invalidate, schools_of   # short per-process cache (hot path under load)
+from ..group_writer import CAMPAIGN_SNAPSHOT, snapshot
+from ..hot_cache import form_inputs, invalidate, link_of, schools_of   # short per-process cache (hot path)
 from ..models import Campaign, Link, OneTimeCode, Response
 from ..security import device_hash
 from scoring.privacy import mask_free_text  # phones, ID numbers, e-mails never stored
@@ -53,18 +55,12 @@ def allowed_groups(link: Link) -> list[str]:
 
 
 def _lookup(db: Session, token: str) -> tuple[Link | None, Campaign | None]:
-    def load() -> tuple[Link | None, Campaign | None]:
-        link = db.exec(select(Link).where(Link.token == token)).first()
-        if link is None:
-            return None, None
-        return link, db.get(Campaign, link.campaign_id)
-    link, campaign = cached(db, ("link", token), load)
+    link, campaign = link_of(db, token)
     if campaign is not None:  # a cached campaign is used only while its dates and schools are unchanged
-        now = db.exec(select(Campaign.opens_at, Campaign.closes_at, Campaign.workbook_imported_at)
-                      .where(Campaign.id == campaign.id)).first()
-        if now is None or tuple(now) != (campaign.opens_at, campaign.closes_at, campaign.workbook_imported_at):
-            invalidate(db, ("schools", campaign.id))
-            link, campaign = cached(db, ("link", token), load, refresh=True)
+        now = db.exec(select(*CAMPAIGN_SNAPSHOT).where(Campaign.id == campaign.id)).first()
+        if now is None or tuple(now) != snapshot(campaign):
+            invalidate(db.get_bind(), ("schools", campaign.id))
+            link, campaign = link_of(db, token, refresh=True)
     return link, campaign
 
 
@@ -84,16 +80,15 @@ def _now(request: Request) -> datetime:
     return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
 
 
-def form_context(request: Request, db: Session, campaign: Campaign, link: Link, questionnaire: str,
+def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: str,
                  token: str, sid: str, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None) -> dict[str, Any]:
     tpl = campaign.templates[questionnaire]
     groups = [g for g in tpl["groups"] if g in allowed_groups(link)]
     fixed_group = groups[0] if len(groups) == 1 else None
-    schools = [] if link.school_code else schools_of(db, campaign.id)
     fixed_school = None
     if link.school_code:
-        fixed_school = next((s for s in schools_of(db, campaign.id) if s.school_code == link.school_code), None)
+        fixed_school = next((s for s in schools if s.school_code == link.school_code), None)
 
     def asks(field: str) -> bool:
         spec = tpl.get(field)
@@ -102,7 +97,8 @@ def form_context(request: Request, db: Session, campaign: Campaign, link: Link, 
     return {
         "tpl": tpl, "campaign": campaign, "link": link, "token": token, "sid": sid,
         "groups": [(g, tpl["groups"][g]) for g in groups], "fixed_group": fixed_group,
-        "ask_school": asks("school") and not link.school_code, "schools": schools, "fixed_school": fixed_school,
+        "ask_school": asks("school") and not link.school_code, "schools": [] if link.school_code else schools,
+        "fixed_school": fixed_school,
         "ask_grade": asks("grade"), "ask_location": asks("location"),
         "grades": list(range(tpl["grade"]["min"], tpl["grade"]["max"] + 1)) if tpl.get("grade") else [],
         "locations": list(LOCATION_LABELS.items()), "options": list(OPTIONS.items()),
@@ -110,7 +106,7 @@ def form_context(request: Request, db: Session, campaign: Campaign, link: Link, 
     }
 
 
-def validate(form: dict[str, str], ctx: dict[str, Any], db: Session, campaign: Campaign,
+def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
              link: Link) -> tuple[dict[str, Any], dict[str, str]]:
     """The cleaned answer or, per field, what is missing (Chinese)."""
     tpl = ctx["tpl"]
@@ -123,7 +119,7 @@ def validate(form: dict[str, str], ctx: dict[str, Any], db: Session, campaign: C
     out["group"] = group
     if group in SCHOOL_GROUPS:
         code = link.school_code or form.get("school_code", "")
-        school = next((s for s in schools_of(db, campaign.id) if s.school_code == code), None)
+        school = next((s for s in schools if s.school_code == code), None)
         if school is None:
             errors["school_code"] = "请选择学校"
         else:
@@ -185,63 +181,78 @@ class RespondentController(Controller):
         signer = request.app.state.signer
         form_token = signer.sign({"c": campaign.id, "l": link.id, "q": q, "k": code.id if code else None,
                                   "t": round(request.app.state.settings.clock(), 3)})
-        ctx = form_context(request, db, campaign, link, q, form_token, str(uuid.uuid4()))
+        ctx = form_context(schools_of(db, campaign.id), campaign, link, q, form_token, str(uuid.uuid4()))
         cookies = []
         if not request.cookies.get(DEVICE_COOKIE):
             cookies.append(_device_cookie(request))
         return Template(template_name="respondent/form.html", context=ctx, cookies=cookies)
 
-    @post("/{token:str}", sync_to_thread=True, status_code=200)
-    def submit(self, request: Request, db: NamedDependency[Session], token: FromPath[str],
-               data: dict[str, str] = Body(media_type=RequestEncodingType.URL_ENCODED)) -> Template:
-        settings = request.app.state.settings
-        link, campaign = _lookup(db, token)
-        if link is None:
-            return refusal("unknown_link")
-        if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
-            return refusal("too_many", campaign)
-        signed = request.app.state.signer.load(data.get("_t", ""))
-        sid = data.get("_sid", "")
-        if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):
-            return refusal("stale_form", campaign)
-        if db.exec(select(Response.id).where(Response.submission_id == sid)).first() is not None:  # retry, double tap
-            return thanks(campaign)
-        at = _now(request)
-        state = state_of(campaign, at)
-        if state != "open":
-            return refusal(state, campaign)
-        code_id = signed.get("k")
-        if code_id is not None:
-            code = db.get(OneTimeCode, code_id)
-            if code is None:
-                return refusal("unknown_code", campaign)
-            if code.used_by is not None:
-                return refusal("used_code", campaign)
-        q = signed["q"]
-        ctx = form_context(request, db, campaign, link, q, data["_t"], sid, values=data)
-        answer, errors = validate(data, ctx, db, campaign, link)
-        if errors:
-            ctx["errors"] = errors
-            return Template(template_name="respondent/form.html", context=ctx, status_code=422)
-        weights = request.app.state.profile.recognition["item_weights"]
-        y = sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C"))
-        m = sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C", "D"))
-        device = request.cookies.get(DEVICE_COOKIE)
-        row = Response(
-            submission_id=sid, campaign_id=campaign.id, link_id=link.id, code_id=code_id, questionnaire=q,
-            template_version=int(campaign.templates[q]["version"]), group=answer["group"],
-            school_code=answer["school_code"], location=answer["location"], grade=answer["grade"],
-            duration_s=round(max(settings.clock() - float(signed["t"]), 0.0), 1),
-            device_hash=device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
-            y=y, m=m, comment=mask_free_text(answer["comment"]), created_at=at, **{i: answer[i] for i in ITEMS})
-        try:
-            group_writer.submit(db.get_bind(), row, code_id, at)   # acknowledged once its batch committed
-        except writer.CodeAlreadyUsed:
-            return refusal("used_code", campaign)
-        response = thanks(campaign)
-        if not device:
-            response.cookies.append(_device_cookie(request))
-        return response
+    @post("/{token:str}", status_code=200)
+    async def submit(self, request: Request, token: FromPath[str],
+                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+        """Async and, when the link is cached, free of queries: the answer's one database
+        visit is its batch in the group writer, which also confirms the campaign is still as
+        checked here (else CampaignChanged: check again on fresh data)."""
+        engine = request.app.state.engine
+        for attempt in range(3):
+            if attempt:
+                invalidate(engine, ("link", token))
+            link, campaign, schools = await form_inputs(engine, token)
+            try:
+                return await _store(request, link, campaign, schools, data)
+            except group_writer.CampaignChanged:
+                invalidate(engine, ("schools", campaign.id))
+        return refusal("stale_form", campaign)
+
+
+async def _store(request: Request, link: Link | None, campaign: Campaign | None, schools: list,
+                 data: dict[str, str]) -> Template:
+    settings = request.app.state.settings
+    if link is None:
+        return refusal("unknown_link")
+    if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+        return refusal("too_many", campaign)
+    signed = request.app.state.signer.load(data.get("_t", ""))
+    sid = data.get("_sid", "")
+    if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):
+        return refusal("stale_form", campaign)
+    at = _now(request)
+    state = state_of(campaign, at)
+    if state != "open":      # a retry of an answer stored before the close is still thanked
+        stored = await anyio.to_thread.run_sync(_is_stored, request.app.state.engine, sid)
+        return thanks(campaign) if stored else refusal(state, campaign)
+    q = signed["q"]
+    ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
+    answer, errors = validate(data, ctx, schools, link)
+    if errors:
+        ctx["errors"] = errors
+        return Template(template_name="respondent/form.html", context=ctx, status_code=422)
+    weights = request.app.state.profile.recognition["item_weights"]
+    device = request.cookies.get(DEVICE_COOKIE)
+    code_id = signed.get("k")
+    row = {
+        "submission_id": sid, "campaign_id": campaign.id, "link_id": link.id, "code_id": code_id,
+        "questionnaire": q, "template_version": int(campaign.templates[q]["version"]), "group": answer["group"],
+        "school_code": answer["school_code"], "location": answer["location"], "grade": answer["grade"],
+        "duration_s": round(max(settings.clock() - float(signed["t"]), 0.0), 1),
+        "device_hash": device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
+        "duplicate_of": None,
+        "y": sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C")),
+        "m": sum(float(weights[i]) for i in ITEMS if answer[i] in ("A", "B", "C", "D")),
+        "comment": mask_free_text(answer["comment"]), "created_at": at, **{i: answer[i] for i in ITEMS}}
+    try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
+        await group_writer.submit_async(request.app.state.engine, row, code_id, at, snapshot(campaign))
+    except writer.CodeAlreadyUsed:
+        return refusal("used_code", campaign)
+    response = thanks(campaign)
+    if not device:
+        response.cookies.append(_device_cookie(request))
+    return response
+
+
+def _is_stored(engine: Engine, sid: str) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(Response.id).where(Response.submission_id == sid)).first() is not None
 
 
 def thanks(campaign: Campaign) -> Template:

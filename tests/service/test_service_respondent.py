@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from service.models import Response
 
-from svc_helpers import ALL_A, answer, create_campaign, hidden, link_token, login
+from svc_helpers import ALL_A, answer, create_campaign, csrf_token, hidden, link_token, login
 
 
 def stored(app) -> list[Response]:
@@ -136,6 +136,33 @@ def test_closed_and_not_yet_open_campaigns_refuse(app, client, anon, clock):
     assert anon.get(path).status_code == 410
 
 
+def _close(client, cid: int) -> None:
+    page = client.get(f"/bureau/campaigns/{cid}")
+    r = client.post(f"/bureau/campaigns/{cid}/close", data={"_csrf_token": csrf_token(page.text)})
+    assert r.status_code == 200
+
+
+def test_closing_a_campaign_refuses_answers_at_once_though_it_is_cached(app, campaign, client, anon, clock):
+    """Submissions read the campaign from a per-process cache; the batch that would store
+    the answer finds the campaign changed and the answer is checked again, and refused."""
+    path = "/s/" + link_token(app, campaign, "S02", "teacher")
+    first, _, _ = answer(anon, clock, path, ALL_A)          # the campaign is now cached
+    page = anon.get(path)
+    _close(client, campaign)
+    r = anon.post(path, data={"_t": hidden(page.text, "_t"), "_sid": hidden(page.text, "_sid"), **ALL_A})
+    assert first.status_code == 200 and r.status_code == 410 and "已经结束" in r.text
+    assert len(stored(app)) == 1
+
+
+def test_retry_of_a_stored_answer_after_the_close_is_still_thanked(app, campaign, client, anon, clock):
+    path = "/s/" + link_token(app, campaign, "S02", "teacher")
+    first, token, sid = answer(anon, clock, path, ALL_A)
+    _close(client, campaign)
+    again = anon.post(path, data={"_t": token, "_sid": sid, **ALL_A})   # the phone never saw the thanks
+    assert first.status_code == again.status_code == 200 and "提交成功" in again.text
+    assert [r.submission_id for r in stored(app)] == [sid]
+
+
 def test_unknown_link_is_a_friendly_404(anon):
     r = anon.get("/s/nosuchlink")
     assert r.status_code == 404 and "链接无效" in r.text and "Traceback" not in r.text
@@ -145,7 +172,6 @@ def test_unknown_link_is_a_friendly_404(anon):
 
 def test_one_time_code_single_use(app, campaign, client, anon, clock):
     page = client.get(f"/bureau/campaigns/{campaign}")
-    from svc_helpers import csrf_token
     token = link_token(app, campaign, "S05", "parent")
     r = client.post(f"/bureau/campaigns/{campaign}/codes",
                     data={"_csrf_token": csrf_token(page.text), "link": token, "count": "3"})
