@@ -7,7 +7,7 @@ from urllib.parse import quote
 from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body
@@ -72,7 +72,7 @@ def login_page(next: FromQuery[str] = "/bureau") -> Template:
     return Template(template_name="bureau/login.html", context={"next": next, "error": None})
 
 
-@post("/login", sync_to_thread=True)
+@post("/login", sync_to_thread=True, media_type=MediaType.HTML)
 def login(request: Request, db: NamedDependency[Session],
           data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     account = db.exec(select(Account).where(Account.username == data.get("username", "").strip())).first()
@@ -124,7 +124,7 @@ def _parse_local(value: str) -> datetime | None:
         return None
 
 
-@post("/campaigns", sync_to_thread=True)
+@post("/campaigns", sync_to_thread=True, media_type=MediaType.HTML)
 def campaign_create(request: Request, db: NamedDependency[Session],
                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     errors: dict[str, str] = {}
@@ -191,7 +191,7 @@ def campaign_view(request: Request, db: NamedDependency[Session], cid: FromPath[
     return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
 
 
-@post("/campaigns/{cid:int}/workbook", sync_to_thread=True)
+@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
 def workbook_upload(request: Request, db: NamedDependency[Session], cid: FromPath[int],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     campaign = _campaign(db, cid)
@@ -259,7 +259,7 @@ def sheets(request: Request, db: NamedDependency[Session], cid: FromPath[int], s
     return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
 
 
-@post("/campaigns/{cid:int}/codes", sync_to_thread=True)
+@post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
 def codes_create(request: Request, db: NamedDependency[Session], cid: FromPath[int],
                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     campaign = _campaign(db, cid)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.params import Body
@@ -63,7 +63,7 @@ def _export(request: Request, db: Session, county: str, data: bytes, media_type:
 
 # ---- home, accounts -----------------------------------------------------------------------------
 
-@get("/", sync_to_thread=True, guards=[logged_in])
+@get("/", sync_to_thread=True, guards=[logged_in], media_type=MediaType.HTML)
 def home(request: Request, db: NamedDependency[Session]) -> Any:
     p = _principal(request)
     counties = R.visible_counties(db, p)
@@ -84,7 +84,7 @@ def accounts(request: Request, db: NamedDependency[Session]) -> Template:
                                   counties=R.all_counties(db)))
 
 
-@post("/accounts", sync_to_thread=True, guards=[logged_in, R.province_only])
+@post("/accounts", sync_to_thread=True, guards=[logged_in, R.province_only], media_type=MediaType.HTML)
 def accounts_save(request: Request, db: NamedDependency[Session],
                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     username = data.get("username", "").strip()
@@ -142,7 +142,8 @@ def county_page(request: Request, db: NamedDependency[Session], county: FromPath
     return Template(template_name="inspector/county.html", context=_county_context(request, db, county))
 
 
-@post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[logged_in, R.county_uploader])
+@post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[logged_in, R.county_uploader],
+      media_type=MediaType.HTML)
 def county_upload(request: Request, db: NamedDependency[Session], county: FromPath[str],
                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     uploads = data.get("workbook")
