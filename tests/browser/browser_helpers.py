@@ -1,11 +1,23 @@
 """Helpers of the real-browser tests (kept out of conftest.py so that importing them is unambiguous)."""
 
+import re
+from pathlib import Path
+
 from sqlmodel import Session, select
 
 from service.models import Response
 from survey_templates import ITEMS
 
 SUBMIT = "button[type=submit]"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+
+
+def shot_name(node_name: str, suffix: str = "") -> Path:
+    """test-artifacts/screenshots/<test name>[-<suffix>].png"""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", node_name).strip("_")
+    return SHOTS / f"{name}{'-' + suffix if suffix else ''}.png"
 
 
 def rows(app) -> list[Response]:

@@ -4,7 +4,6 @@ a fresh app, server and browser context per test. Every test leaves a full-page 
 test-artifacts/screenshots/<test name>.png (also when it fails). Skipped when Chromium or the
 playwright package is missing."""
 
-import re
 import shutil
 import socket
 import sys
@@ -19,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "service"))
 
 import svc_helpers as H  # noqa: E402  (the service tests' helpers, shared)
+from browser_helpers import shot_name  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
@@ -48,12 +47,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def shot_name(node_name: str, suffix: str = "") -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", node_name).strip("_")
-    return SHOTS / f"{name}{'-' + suffix if suffix else ''}.png"
 
 
 @pytest.fixture(scope="session")

@@ -114,7 +114,7 @@ def test_bureau_creates_a_campaign_and_prints_its_qr_sheets(app, live, desk, pho
     expect(phone.locator("main")).to_contain_text(names[0])
 
 
-@pytest.mark.parametrize("county", [COUNTY_A, COUNTY_B])
+@pytest.mark.parametrize("county", [COUNTY_A, COUNTY_B], ids=["passing-county", "failing-county"])
 def test_workbook_uploaded_in_the_workspace_and_the_inspector_reads_the_verdict(app, live, desk, county, shot):
     example = EXAMPLE_OF[county]
     make_users(app)
