@@ -1,5 +1,5 @@
 """Real-browser tests: Playwright (Python) driving Debian's Chromium (never a downloaded browser)
-against the app served by uvicorn in a thread, on SQLite. One browser for the whole session,
+against the app served by uvicorn in a thread, on SQLite. One browser per module,
 a fresh app, server and browser context per test. Every test leaves a full-page screenshot in
 test-artifacts/screenshots/<test name>.png (also when it fails). Skipped when Chromium or the
 playwright package is missing."""
@@ -49,8 +49,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One browser per module: the sync API keeps an asyncio loop running in the main thread while
+    it is open, so it must be closed before other tests' asyncio.run() (module teardown does)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

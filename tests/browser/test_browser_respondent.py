@@ -44,6 +44,9 @@ def test_missing_answer_is_shown_next_to_its_question_and_answers_are_kept(app, 
     q, m, first = question.bounding_box(), message.bounding_box(), question.locator("label.o").first.bounding_box()
     assert q["y"] <= m["y"] and m["y"] + m["height"] <= first["y"], "the message sits between the question and its options"
     assert q["x"] <= m["x"] and m["x"] + m["width"] <= q["x"] + q["width"]
+    for radio in question.locator("input[type=radio]").all():   # and a screen reader reads it with each option
+        expect(radio).to_have_attribute("aria-describedby", "e-burden")
+        expect(radio).to_have_attribute("aria-invalid", "true")
     shot(phone, "error")
 
     for item in ITEMS:                                # what was answered is still answered
