@@ -2,6 +2,7 @@
 python -m service create-admin USER [--password PW] [--database-url URL]"""
 
 import argparse
+import gc
 import getpass
 import os
 import sys
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         logins = seed_demo_roles(app.state.engine, "示例县", "example-pass.zip", demo_workbook_zip(), app.state.profile)
         print(f"inspector:     {base}/inspector  user: inspector  password: {logins['inspector']}")
         print(f"province:      {base}/inspector/overview  user: province  password: {logins['province']}")
+    gc.freeze()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
                 proxy_headers=True)
     return 0
@@ -93,6 +95,16 @@ def migrate_once(engine, migrate) -> None:
             conn.commit()
 
 
+def worker_app():
+    """The app of one worker process. Everything built so far (modules, templates, the app)
+    lives as long as the process: frozen, the cyclic GC no longer walks it, whose full
+    passes paused requests for up to ~130 ms under load."""
+    from .app import create_app
+    app = create_app()
+    gc.freeze()
+    return app
+
+
 def _run_workers(args, settings: Settings) -> int:
     """Several uvicorn worker processes, each building the app from the environment.
     The schema is migrated and the shared secret created here, once, before any worker
@@ -114,7 +126,7 @@ def _run_workers(args, settings: Settings) -> int:
         print(f"phone form:    {base}/s/{info['link_token']}")
     engine.dispose()
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    uvicorn.run("service.__main__:worker_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level="info", access_log=args.access_log, proxy_headers=True)
     return 0
 

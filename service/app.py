@@ -29,7 +29,7 @@ from .bureau.routes import bureau_router, login_handlers, login_required, to_log
 from .db import app_secret, make_engine, migrate
 from .inspector.routes import inspector_router
 from .respondent.routes import RespondentController
-from .roles import GoTo, bureau_scope, go_to
+from .roles import GoTo, go_to
 from .security import FormSigner
 from .settings import Settings
 from .stores import SQLStore
@@ -142,7 +142,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[index, healthz, RespondentController, bureau_router, inspector_router, trust_router, *login_handlers],
-        guards=[bureau_scope],               # roles on the bureau pages (service/roles.py)
         dependencies={"db": Provide(provide_db)},
         template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates",
                                                   HERE / "inspector" / "templates", HERE / "trust" / "templates"],

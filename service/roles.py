@@ -120,7 +120,7 @@ def province_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 
 async def bureau_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """App-wide guard for the bureau pages (``/bureau``): the campaign list is the province's
+    """Guard of the bureau router (``/bureau``): the campaign list is the province's
     (others are sent to their workspace); a campaign's pages are readable by whoever may read
     its county and changeable by whoever runs that county's campaigns; a new campaign must be
     for the bureau's own county. Other paths are left alone."""

@@ -24,6 +24,7 @@ from .. import qr
 from ..trust import exports as T
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from ..models import Account, Campaign, Link, OneTimeCode
+from ..roles import bureau_scope
 from ..security import verify_password
 
 CHINA = timezone(timedelta(hours=8))
@@ -332,7 +333,7 @@ def verdict_view(request: Request, db: NamedDependency[Session], cid: FromPath[i
 
 bureau_router = Router(
     path="/bureau",
-    guards=[login_required],
+    guards=[login_required, bureau_scope],
     exception_handlers={NotAuthorizedException: to_login},
     route_handlers=[campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, workbook_upload,
                     qr_image, sheets, codes_create, codes_slips, export_csv, export_xlsx, verdict_view],

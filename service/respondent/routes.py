@@ -10,9 +10,9 @@ import anyio.to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Response, Template
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -21,8 +21,9 @@ from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNA
 from .. import device_limit, group_writer, writer
 from ..campaigns import GROUP_LABELS, state_of
 from ..group_writer import CAMPAIGN_SNAPSHOT, snapshot
-from ..hot_cache import form_inputs, invalidate, link_of, schools_of   # short per-process cache (hot path)
-from ..models import Campaign, Link, OneTimeCode, Response
+from ..hot_cache import cache_of, form_inputs, invalidate, link_of, schools_of   # short per-process cache (hot path)
+from ..models import Campaign, Link, OneTimeCode
+from ..models import Response as Answer
 from ..security import device_hash
 from scoring.privacy import mask_free_text  # phones, ID numbers, e-mails never stored
 
@@ -189,7 +190,8 @@ class RespondentController(Controller):
 
     @post("/{token:str}", status_code=200)
     async def submit(self, request: Request, token: FromPath[str],
-                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template:
+                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
+                     ) -> Template | Response:
         """Async and, when the link is cached, free of queries: the answer's one database
         visit is its batch in the group writer, which also confirms the campaign is still as
         checked here (else CampaignChanged: check again on fresh data)."""
@@ -206,7 +208,7 @@ class RespondentController(Controller):
 
 
 async def _store(request: Request, link: Link | None, campaign: Campaign | None, schools: list,
-                 data: dict[str, str]) -> Template:
+                 data: dict[str, str]) -> Template | Response:
     settings = request.app.state.settings
     if link is None:
         return refusal("unknown_link")
@@ -220,7 +222,7 @@ async def _store(request: Request, link: Link | None, campaign: Campaign | None,
     state = state_of(campaign, at)
     if state != "open":      # a retry of an answer stored before the close is still thanked
         stored = await anyio.to_thread.run_sync(_is_stored, request.app.state.engine, sid)
-        return thanks(campaign) if stored else refusal(state, campaign)
+        return thanks(request, campaign) if stored else refusal(state, campaign)
     q = signed["q"]
     ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
     answer, errors = validate(data, ctx, schools, link)
@@ -244,7 +246,7 @@ async def _store(request: Request, link: Link | None, campaign: Campaign | None,
         await group_writer.submit_async(request.app.state.engine, row, code_id, at, snapshot(campaign))
     except writer.CodeAlreadyUsed:
         return refusal("used_code", campaign)
-    response = thanks(campaign)
+    response = thanks(request, campaign)
     if not device:
         response.cookies.append(_device_cookie(request))
     return response
@@ -252,13 +254,18 @@ async def _store(request: Request, link: Link | None, campaign: Campaign | None,
 
 def _is_stored(engine: Engine, sid: str) -> bool:
     with Session(engine) as session:
-        return session.exec(select(Response.id).where(Response.submission_id == sid)).first() is not None
+        return session.exec(select(Answer.id).where(Answer.submission_id == sid)).first() is not None
 
 
-def thanks(campaign: Campaign) -> Template:
-    return Template(template_name="respondent/message.html", status_code=200,
-                    context={"title": "提交成功，谢谢您！", "message": "您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！",
-                             "campaign": campaign, "done": True})
+def thanks(request: Request, campaign: Campaign) -> Response:
+    """The thank-you page, rendered once per campaign and process: it is the answer to every
+    submission, and rendering it each time cost a tenth of a submission's CPU."""
+    def render() -> bytes:
+        return request.app.template_engine.get_template("respondent/message.html").render(
+            title="提交成功，谢谢您！", message="您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！",
+            campaign=campaign, done=True).encode()
+    body = cache_of(request.app.state.engine).get(("thanks", campaign.id, campaign.name), render)
+    return Response(content=body, media_type=MediaType.HTML)
 
 
 def _device_cookie(request: Request) -> Cookie:
