@@ -14,7 +14,6 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.response import Redirect, Template
 from litestar.response import Response as ASGIResponse
@@ -31,6 +30,7 @@ from .inspector.routes import inspector_router
 from .respondent.routes import RespondentController
 from .roles import GoTo, go_to
 from .security import FormSigner
+from .sessions import RenewingSessionConfig
 from .settings import Settings
 from .stores import SQLStore
 from .trust.routes import trust_router
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return request.method == "POST" and request.url.path == "/login"
 
     stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
-    session_config = ServerSideSessionConfig(store="sessions", max_age=8 * 3600, httponly=True, samesite="lax",
+    session_config = RenewingSessionConfig(store="sessions", max_age=8 * 3600, httponly=True, samesite="lax",
                                              secure=settings.secure_cookies, exclude=[RESPONDENT_PREFIX, "^/healthz"])
     csrf_config = CSRFConfig(secret=settings.secret, exclude=[RESPONDENT_PREFIX], cookie_httponly=True,
                              cookie_secure=settings.secure_cookies, cookie_samesite="lax")

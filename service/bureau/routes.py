@@ -26,6 +26,7 @@ from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid
 from ..models import Account, Campaign, Link, OneTimeCode
 from ..roles import bureau_scope
 from ..security import verify_password
+from ..sessions import renew_id
 
 CHINA = timezone(timedelta(hours=8))
 SESSION_KEY = "account_id"
@@ -84,6 +85,7 @@ def login(request: Request, db: NamedDependency[Session],
         return Template(template_name="bureau/login.html", status_code=401,
                         context={"next": nxt, "error": "用户名或密码错误"})
     request.clear_session()
+    renew_id(request)          # a session ID known before login is never the logged-in one
     request.set_session({SESSION_KEY: account.id, "username": account.username})
     audit.record(db, account, "login")
     return Redirect(path=nxt, status_code=303)

@@ -15,7 +15,7 @@ from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
 from service.models import Account, Campaign, Response
 
-from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token
+from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, login
 
 
 def test_migrations_match_the_models(app):
@@ -109,6 +109,20 @@ def test_login_is_rate_limited(client):
     assert codes[:20] == [401] * 20 and codes[-1] == 429
     login_ok = client.get("/login")
     assert login_ok.status_code == 200         # pages are not throttled
+
+
+def test_login_gets_a_new_session_id_and_the_old_one_is_dropped(client, anon):
+    """No session fixation: an ID planted before login never becomes the logged-in one."""
+    client.cookies.set("session", "planted-by-someone-else", domain="testserver.local")
+    login(client)
+    first = client.cookies.get("session")
+    assert first and first != "planted-by-someone-else"
+    login(client)                                   # logging in again: again a new ID
+    second = client.cookies.get("session")
+    assert second != first
+    anon.cookies.set("session", first, domain="testserver.local")
+    assert anon.get("/bureau").url.path == "/login"  # the replaced ID logs nobody in
+    assert client.get("/bureau").url.path == "/bureau"
 
 
 def test_demo_campaign_verdict_matches_the_bundled_example(app):
