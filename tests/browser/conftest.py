@@ -105,14 +105,15 @@ def live(app) -> str:
     thread.join(10)
 
 
-def _context(request, chromium, options):
+def _context(request, chromium, options, label):
     context = chromium.new_context(**options)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
     if not page.is_closed():     # the scenario's last state, kept as a test artifact (on failure too)
         try:
-            page.screenshot(path=shot_name(request.node.name), full_page=True, timeout=10_000)
+            both = {"phone", "desk"} <= set(request.fixturenames)       # then one file each
+            page.screenshot(path=shot_name(request.node.name, label if both else ""), full_page=True, timeout=10_000)
         except Exception:  # noqa: BLE001 - a failed screenshot must not hide the test's own result
             pass
     context.close()
@@ -121,13 +122,13 @@ def _context(request, chromium, options):
 @pytest.fixture
 def phone(request, chromium):
     """A page in a phone-sized, touch, zh-CN browser context."""
-    yield from _context(request, chromium, PHONE)
+    yield from _context(request, chromium, PHONE, "phone")
 
 
 @pytest.fixture
 def desk(request, chromium):
     """A page in a desktop-sized browser context (the bureau's and the inspector's)."""
-    yield from _context(request, chromium, DESK)
+    yield from _context(request, chromium, DESK, "desk")
 
 
 @pytest.fixture
