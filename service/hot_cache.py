@@ -4,11 +4,11 @@ often: a link with its campaign, and a campaign's schools.
 At 8 pm a county's parents all open the same few links: without this, each form load and
 each submission re-reads the link, the campaign (with its pinned templates) and the school
 list through the ORM, which costs more CPU than storing the answer. Entries live
-``RENKE_CACHE_SECONDS`` (default 2 s; 0 turns the cache off). Staleness is bounded
-elsewhere: a form load confirms a cached campaign's dates and import time with one small
-query, and a submission is stored only if its batch finds the campaign as the request saw
-it (``group_writer``), so closing a campaign or re-importing its schools takes effect at
-once on every instance. Cached rows are detached ORM objects, only read.
+``RENKE_CACHE_SECONDS`` (default 2 s; 0 turns the cache off): a form load may show a
+campaign closed or re-imported that long ago, but a submission is stored only if its batch
+finds the campaign as the request saw it (``group_writer``), so a close or a re-import is
+obeyed at once by every instance where it counts. Cached rows are detached ORM objects,
+only read; the respondent pages also keep rendered pages here.
 """
 
 import os
@@ -83,19 +83,21 @@ def invalidate(engine: Engine, *keys: Any) -> None:
         cache.data.pop(key, None)
 
 
-async def form_inputs(engine: Engine, token: str) -> tuple[Link | None, Campaign | None, list]:
-    """Link, campaign and schools for a submission without leaving the event loop when
-    they are cached (the common case under load); a miss is read in a worker thread.
+async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
+                      ) -> tuple[Link | None, Campaign | None, list]:
+    """Link, campaign and schools for a form load or a submission without leaving the event
+    loop when they are cached (the common case under load); a miss is read in a worker thread.
 
-    Expired entries are used too: the group writer stores the answer only if the campaign
-    row still matches what the request checked (else the caller invalidates and asks
-    again), links never change, and so a burst of submissions never stampedes the
-    database together each time an entry expires."""
+    A submission uses expired entries too: the group writer stores the answer only if the
+    campaign row still matches what the request checked (else the caller invalidates and
+    asks again), links never change, and so a burst of submissions never stampedes the
+    database together each time an entry expires. A form load (``expired_ok=False``) sees
+    a closed campaign or new schools within ``TTL``."""
     cache = cache_of(engine)
-    pair = cache.peek(("link", token), expired_ok=True)
+    pair = cache.peek(("link", token), expired_ok=expired_ok)
     if pair is not _MISSING and pair[0] is None:     # "no such link" is only believed while fresh
         pair = cache.peek(("link", token))
-    schools = (cache.peek(("schools", pair[1].id), expired_ok=True)
+    schools = (cache.peek(("schools", pair[1].id), expired_ok=expired_ok)
                if pair is not _MISSING and pair[1] is not None else _MISSING)
     if pair is _MISSING or schools is _MISSING:
         def load() -> tuple[Any, Any]:

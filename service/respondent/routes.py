@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import anyio.to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response, Template
@@ -20,8 +19,8 @@ from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, QUESTIONNA
 
 from .. import device_limit, group_writer, writer
 from ..campaigns import GROUP_LABELS, state_of
-from ..group_writer import CAMPAIGN_SNAPSHOT, snapshot
-from ..hot_cache import cache_of, form_inputs, invalidate, link_of, schools_of   # short per-process cache (hot path)
+from ..group_writer import snapshot
+from ..hot_cache import cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
 from ..models import Campaign, Link, OneTimeCode
 from ..models import Response as Answer
 from ..security import device_hash
@@ -55,21 +54,14 @@ def allowed_groups(link: Link) -> list[str]:
     return list(GROUPS)
 
 
-def _lookup(db: Session, token: str) -> tuple[Link | None, Campaign | None]:
-    link, campaign = link_of(db, token)
-    if campaign is not None:  # a cached campaign is used only while its dates and schools are unchanged
-        now = db.exec(select(*CAMPAIGN_SNAPSHOT).where(Campaign.id == campaign.id)).first()
-        if now is None or tuple(now) != snapshot(campaign):
-            invalidate(db.get_bind(), ("schools", campaign.id))
-            link, campaign = link_of(db, token, refresh=True)
-    return link, campaign
+# Stand-ins for the two per-load values in the once-rendered form page (random per process).
+_TOKEN_SLOT, _SID_SLOT = f"rk-token-{secrets.token_hex(8)}", f"rk-sid-{secrets.token_hex(8)}"
 
 
-def _code(db: Session, campaign: Campaign, code: str | None) -> tuple[OneTimeCode | None, str | None]:
-    if not code:
-        return None, None
-    row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code.strip().upper(),
-                                            OneTimeCode.campaign_id == campaign.id)).first()
+def _code(engine: Engine, campaign: Campaign, code: str) -> tuple[OneTimeCode | None, str | None]:
+    with Session(engine) as db:
+        row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code.strip().upper(),
+                                                OneTimeCode.campaign_id == campaign.id)).first()
     if row is None:
         return None, "unknown_code"
     if row.used_by is not None:
@@ -156,10 +148,14 @@ class RespondentController(Controller):
     path = "/s"
     include_in_schema = False
 
-    @get("/{token:str}", sync_to_thread=True)
-    def show(self, request: Request, db: NamedDependency[Session], token: FromPath[str], q: FromQuery[str | None] = None,
-             c: FromQuery[str | None] = None) -> Template:
-        link, campaign = _lookup(db, token)
+    @get("/{token:str}")
+    async def show(self, request: Request, token: FromPath[str], q: FromQuery[str | None] = None,
+                   c: FromQuery[str | None] = None) -> Template | Response:
+        """Async and, when the link is cached, free of queries and of template rendering:
+        the page of a link and questionnaire is rendered once per cache period and only
+        this load's signed token and submission id are put in."""
+        engine = request.app.state.engine
+        link, campaign, schools = await form_inputs(engine, token, expired_ok=False)
         if link is None:
             return refusal("unknown_link")
         if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
@@ -167,7 +163,7 @@ class RespondentController(Controller):
         state = state_of(campaign, _now(request))
         if state != "open":
             return refusal(state, campaign)
-        code, problem = _code(db, campaign, c)
+        code, problem = (None, None) if not c else await anyio.to_thread.run_sync(_code, engine, campaign, c)
         if problem:
             return refusal(problem, campaign)
         questionnaires = list(dict.fromkeys(QUESTIONNAIRE_OF_GROUP[g] for g in allowed_groups(link)))
@@ -179,14 +175,20 @@ class RespondentController(Controller):
                         GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k))
                         for k in questionnaires]})
             q = questionnaires[0]
-        signer = request.app.state.signer
-        form_token = signer.sign({"c": campaign.id, "l": link.id, "q": q, "k": code.id if code else None,
-                                  "t": round(request.app.state.settings.clock(), 3)})
-        ctx = form_context(schools_of(db, campaign.id), campaign, link, q, form_token, str(uuid.uuid4()))
-        cookies = []
+        form_token = request.app.state.signer.sign({"c": campaign.id, "l": link.id, "q": q,
+                                                    "k": code.id if code else None,
+                                                    "t": round(request.app.state.settings.clock(), 3)})
+
+        def render() -> str:
+            ctx = form_context(schools, campaign, link, q, _TOKEN_SLOT, _SID_SLOT)
+            return request.app.template_engine.get_template("respondent/form.html").render(**ctx)
+        page = cache_of(engine).get(("form", token, q, snapshot(campaign)), render)
+        # Both values are URL-safe (itsdangerous, uuid4): escaping would not have changed them.
+        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, str(uuid.uuid4()))
+        response = Response(content=body, media_type=MediaType.HTML)
         if not request.cookies.get(DEVICE_COOKIE):
-            cookies.append(_device_cookie(request))
-        return Template(template_name="respondent/form.html", context=ctx, cookies=cookies)
+            response.cookies.append(_device_cookie(request))
+        return response
 
     @post("/{token:str}", status_code=200)
     async def submit(self, request: Request, token: FromPath[str],
