@@ -33,7 +33,7 @@ import hashlib
 import logging
 import queue
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from datetime import datetime
 from typing import Any
 
@@ -114,21 +114,30 @@ class GroupWriter:
                 except queue.Empty:
                     break
             try:
-                results = self._write(batch)
-            except Exception:  # noqa: BLE001 - retried one by one below
-                log.warning("batch of %d failed; writing its answers one by one", len(batch), exc_info=True)
-                results = None
-            if results is not None:
-                self.batches += 1
-                self.rows += len(batch)
-                for item, result in zip(batch, results):
-                    _resolve(item, result)
-                continue
-            for item in batch:
-                try:
-                    _resolve(item, self._write([item])[0])
-                except Exception as exc:  # noqa: BLE001 - the request answers 5xx, nothing acknowledged
-                    item.future.set_exception(exc)
+                self._store(batch)
+            except BaseException:  # noqa: BLE001 - the thread must outlive any one batch
+                log.exception("group writer: batch of %d not resolved", len(batch))
+                for item in batch:
+                    _resolve(item, RuntimeError("answer not stored"))
+
+    def _store(self, batch: list[_Item]) -> None:
+        try:
+            results = self._write(batch)
+        except Exception:  # noqa: BLE001 - retried one by one below
+            log.warning("batch of %d failed; writing its answers one by one", len(batch), exc_info=True)
+            results = None
+        if results is not None:
+            self.batches += 1
+            self.rows += len(batch)
+            for item, result in zip(batch, results):
+                _resolve(item, result)
+            return
+        for item in batch:
+            try:
+                result = self._write([item])[0]
+            except Exception as exc:  # noqa: BLE001 - the request answers 5xx, nothing acknowledged
+                result = exc
+            _resolve(item, result)
 
     def _connection(self) -> Connection:
         """The writer thread's own connection, kept between batches (no pool round trip,
@@ -177,10 +186,15 @@ class GroupWriter:
 
 
 def _resolve(item: _Item, result: Any) -> None:
-    if isinstance(result, Exception):
-        item.future.set_exception(result)
-    else:
-        item.future.set_result(result)
+    if item.future.done():      # its request gave up waiting: stored or not, never acknowledged
+        return
+    try:
+        if isinstance(result, Exception):
+            item.future.set_exception(result)
+        else:
+            item.future.set_result(result)
+    except InvalidStateError:   # cancelled between the check and the set
+        pass
 
 
 # Built once (statement construction costs more CPU than SQLite's work on a small batch).
@@ -257,10 +271,10 @@ _lock = threading.Lock()
 
 def writer_for(engine: Engine) -> GroupWriter:
     w = _writers.get(id(engine))
-    if w is None or w.engine is not engine:
+    if w is None or w.engine is not engine or not w.thread.is_alive():
         with _lock:
             w = _writers.get(id(engine))
-            if w is None or w.engine is not engine:
+            if w is None or w.engine is not engine or not w.thread.is_alive():
                 w = _writers[id(engine)] = GroupWriter(engine)
     return w
 
@@ -273,8 +287,10 @@ def submit(engine: Engine, row: Response, code_id: int | None, at: datetime) -> 
 
 
 async def submit_async(engine: Engine, row: dict[str, Any], code_id: int | None, at: datetime,
-                       expect: tuple) -> tuple[str, bool]:
+                       expect: tuple | None, timeout: float = 60) -> tuple[str, bool]:
     """``submit`` for a request on the event loop, with the columns of ``response`` as a
     dict and the campaign ``snapshot`` the request was checked against. Raises
     CodeAlreadyUsed or CampaignChanged."""
-    return await asyncio.wait_for(asyncio.wrap_future(writer_for(engine).enqueue(row, code_id, at, expect)), 60)
+    future = writer_for(engine).enqueue(row, code_id, at, expect)
+    # shield: a timed-out or cancelled request must not cancel the writer's future under it
+    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)

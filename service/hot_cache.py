@@ -44,7 +44,11 @@ class TTLCache:
         if TTL > 0:
             with self.lock:
                 if len(self.data) >= MAX_ENTRIES:   # random tokens cannot grow it without bound
-                    self.data.clear()
+                    now = time.monotonic()
+                    for stale in [k for k, (until, _) in self.data.items() if until <= now]:
+                        del self.data[stale]
+                    if len(self.data) >= MAX_ENTRIES:
+                        self.data.clear()
                 self.data[key] = (time.monotonic() + TTL, value)
         return value
 
@@ -68,9 +72,15 @@ def load_link(session: Session, token: str) -> tuple[Link | None, Campaign | Non
     return (None, None) if link is None else (link, session.get(Campaign, link.campaign_id))
 
 
-def schools_of(session: Session, campaign_id: int) -> list:
-    return cache_of(session.get_bind()).get(("schools", campaign_id),
-                                            lambda: campaigns.schools_of(session, campaign_id))
+def _schools_key(campaign: Campaign) -> tuple:
+    # By import time too: a link entry reloaded after a re-import never pairs with the
+    # school list from before it (which the writer's campaign check could not see).
+    return "schools", campaign.id, campaign.workbook_imported_at
+
+
+def schools_of(session: Session, campaign: Campaign) -> list:
+    return cache_of(session.get_bind()).get(_schools_key(campaign),
+                                            lambda: campaigns.schools_of(session, campaign.id))
 
 
 def link_of(session: Session, token: str, refresh: bool = False) -> tuple[Link | None, Campaign | None]:
@@ -81,6 +91,11 @@ def invalidate(engine: Engine, *keys: Any) -> None:
     cache = cache_of(engine)
     for key in keys:
         cache.data.pop(key, None)
+
+
+def clear(engine: Engine) -> None:
+    """After a campaign changed in this process: its own next page loads see it at once."""
+    cache_of(engine).data.clear()
 
 
 async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
@@ -97,12 +112,12 @@ async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
     pair = cache.peek(("link", token), expired_ok=expired_ok)
     if pair is not _MISSING and pair[0] is None:     # "no such link" is only believed while fresh
         pair = cache.peek(("link", token))
-    schools = (cache.peek(("schools", pair[1].id), expired_ok=expired_ok)
+    schools = (cache.peek(_schools_key(pair[1]), expired_ok=expired_ok)
                if pair is not _MISSING and pair[1] is not None else _MISSING)
     if pair is _MISSING or schools is _MISSING:
         def load() -> tuple[Any, Any]:
             with Session(engine, expire_on_commit=False) as session:
                 found = link_of(session, token)
-                return found, (schools_of(session, found[1].id) if found[1] is not None else [])
+                return found, (schools_of(session, found[1]) if found[1] is not None else [])
         pair, schools = await anyio.to_thread.run_sync(load)
     return pair[0], pair[1], schools

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from survey_templates import GROUPS, LOCATION_LABELS
 
-from .. import audit
+from .. import audit, hot_cache
 from .. import campaigns as C
 from .. import qr
 from ..trust import exports as T
@@ -208,6 +208,7 @@ def workbook_upload(request: Request, db: NamedDependency[Session], cid: FromPat
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
                         context=_overview_context(request, db, campaign, problems))
+    hot_cache.clear(request.app.state.engine)
     audit.record(db, request, "school_import", f"campaign/{cid}", {"file": campaign.workbook_filename,
                  "schools": len(C.schools_of(db, cid))}, audit.sha256(bytes(campaign.workbook_data)))
     return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
@@ -222,6 +223,7 @@ def campaign_close(request: Request, db: NamedDependency[Session], cid: FromPath
         campaign.closes_at = max(now, campaign.opens_at)
         db.add(campaign)
         db.commit()
+        hot_cache.clear(request.app.state.engine)
     audit.record(db, request, "campaign_close", f"campaign/{cid}", {"closes_at": campaign.closes_at})
     return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
 

@@ -198,24 +198,25 @@ class RespondentController(Controller):
         visit is its batch in the group writer, which also confirms the campaign is still as
         checked here (else CampaignChanged: check again on fresh data)."""
         engine = request.app.state.engine
-        for attempt in range(3):
-            if attempt:
-                invalidate(engine, ("link", token))
-            link, campaign, schools = await form_inputs(engine, token)
+        link, campaign, schools = await form_inputs(engine, token)
+        if link is None:
+            return refusal("unknown_link")
+        if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+            return refusal("too_many", campaign)
+        for _ in range(3):
             try:
                 return await _store(request, link, campaign, schools, data)
             except group_writer.CampaignChanged:
-                invalidate(engine, ("schools", campaign.id))
+                invalidate(engine, ("link", token))
+                link, campaign, schools = await form_inputs(engine, token)
+                if link is None:          # a school link dropped by a re-import
+                    return refusal("unknown_link")
         return refusal("stale_form", campaign)
 
 
-async def _store(request: Request, link: Link | None, campaign: Campaign | None, schools: list,
+async def _store(request: Request, link: Link, campaign: Campaign, schools: list,
                  data: dict[str, str]) -> Template | Response:
     settings = request.app.state.settings
-    if link is None:
-        return refusal("unknown_link")
-    if not device_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
-        return refusal("too_many", campaign)
     signed = request.app.state.signer.load(data.get("_t", ""))
     sid = data.get("_sid", "")
     if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):

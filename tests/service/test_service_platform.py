@@ -1,16 +1,18 @@
 """Schema, start-up, demo data, CLI, concurrency and pinning."""
 
+import asyncio
+import fcntl
 import threading
-
-import pytest
 import uuid
 from datetime import datetime, timezone
+
+import pytest
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from service import writer
+from service import group_writer, writer
 from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
 from service.models import Account, Campaign, Response
@@ -83,6 +85,30 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
     assert len(results) == 8 and sum(created for _, created in results) == 1
     with Session(app.state.engine) as s:
         assert len(s.exec(select(Response).where(Response.submission_id == sid)).all()) == 1
+
+
+def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign, anon, clock):
+    """A request that times out (database stalled by another process's writer) is answered
+    5xx and never acknowledged; its answer may still be stored, once; the writer goes on."""
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("stalls the writer through the SQLite writer lock file")
+    path = "/s/" + link_token(app, campaign, "S02", "teacher")
+    assert answer(anon, clock, path, ALL_A)[0].status_code == 200
+    engine = app.state.engine
+    writer = group_writer.writer_for(engine)
+    with Session(engine) as s:
+        row = s.exec(select(Response)).one()
+    data = {c.name: getattr(row, c.name) for c in Response.__table__.columns if c.name != "id"}
+    data["submission_id"] = str(uuid.uuid4())
+    with open(writer.lock_path, "a+b") as stall:
+        fcntl.flock(stall, fcntl.LOCK_EX)
+        with pytest.raises(asyncio.TimeoutError):
+            asyncio.run(group_writer.submit_async(engine, data, None, row.created_at, None, timeout=0.3))
+        fcntl.flock(stall, fcntl.LOCK_UN)
+    later = answer(anon, clock, "/s/" + link_token(app, campaign, "S03", "teacher"), ALL_A)[0]
+    assert later.status_code == 200 and writer.thread.is_alive()
+    with Session(engine) as s:
+        assert len(s.exec(select(Response).where(Response.submission_id == data["submission_id"])).all()) == 1
 
 
 def test_open_campaign_keeps_its_pinned_questionnaire(app, client, campaign, anon):

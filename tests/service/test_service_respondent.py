@@ -6,9 +6,10 @@ import re
 
 from sqlmodel import Session, select
 
-from service.models import Response
+from service import campaigns, hot_cache
+from service.models import Campaign, Response
 
-from svc_helpers import ALL_A, answer, create_campaign, csrf_token, hidden, link_token, login
+from svc_helpers import ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token, login
 
 
 def stored(app) -> list[Response]:
@@ -161,6 +162,24 @@ def test_retry_of_a_stored_answer_after_the_close_is_still_thanked(app, campaign
     again = anon.post(path, data={"_t": token, "_sid": sid, **ALL_A})   # the phone never saw the thanks
     assert first.status_code == again.status_code == 200 and "提交成功" in again.text
     assert [r.submission_id for r in stored(app)] == [sid]
+
+
+def test_answers_are_checked_against_the_schools_of_the_latest_import(app, campaign, anon, clock, monkeypatch):
+    """Schools re-imported by another instance: no answer of this one is checked against the
+    school list cached from before the import, even within one cache period."""
+    monkeypatch.setattr(hot_cache, "TTL", 30.0)
+    assert anon.get("/s/" + link_token(app, campaign, None, "public")).status_code == 200  # caches the schools
+    rows = (EXAMPLE / "schools.csv").read_text().splitlines()
+    without_s25 = "\n".join(r for r in rows if not r.startswith("S25,")) + "\n"
+    with Session(app.state.engine, expire_on_commit=False) as s:     # the other instance's import
+        assert campaigns.import_workbook(s, s.get(Campaign, campaign), "county.zip",
+                                         example_zip({"schools.csv": without_s25.encode()}), app.state.profile) == []
+    path = "/s/" + link_token(app, campaign)           # a link this instance has not cached yet
+    page = anon.get(path + "?q=staff")
+    r = anon.post(path, data={"_t": hidden(page.text, "_t"), "_sid": hidden(page.text, "_sid"),
+                              "group": "teacher", "school_code": "S25", **ALL_A})
+    assert "S02学校" in page.text and "S25学校" not in page.text
+    assert r.status_code == 422 and stored(app) == []
 
 
 def test_unknown_link_is_a_friendly_404(anon):
