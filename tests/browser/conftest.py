@@ -62,11 +62,7 @@ def chromium():
 
 @pytest.fixture
 def app(tmp_path):
-    from service.app import create_app
-    from service.demo import create_account
-    from service.settings import Settings
-    application = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'renke.db'}", secret="test-secret"))
-    create_account(application.state.engine, H.ADMIN, H.PASSWORD)
+    application = H.make_app(f"sqlite:///{tmp_path / 'renke.db'}")
     yield application
     application.state.engine.dispose()
 
@@ -81,11 +77,7 @@ def client(app):
 @pytest.fixture
 def campaign(client) -> int:
     """An open campaign of the example county, its schools imported (set up through the API)."""
-    H.login(client)
-    cid = H.create_campaign(client)
-    r = H.upload_workbook(client, cid, H.example_zip())
-    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
-    return cid
+    return H.open_campaign(client)
 
 
 @pytest.fixture

@@ -7,11 +7,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from service.app import create_app
-from service.demo import create_account
-from service.settings import Settings
-from svc_helpers import ADMIN, BACKENDS, PASSWORD, TABLES, FakeClock, create_campaign, example_zip, login, \
-    upload_workbook
+from svc_helpers import BACKENDS, TABLES, FakeClock, make_app, open_campaign
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,8 +31,7 @@ def app(database_url, clock):
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"))
         engine.dispose()
-    application = create_app(Settings(database_url=database_url, secret="test-secret", clock=clock))
-    create_account(application.state.engine, ADMIN, PASSWORD)
+    application = make_app(database_url, clock)
     yield application
     application.state.engine.dispose()
 
@@ -57,10 +52,6 @@ def anon(app):
 @pytest.fixture
 def campaign(client) -> int:
     """A logged-in client with an open campaign whose schools are imported."""
-    login(client)
-    cid = create_campaign(client)
-    r = upload_workbook(client, cid, example_zip())
-    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
-    return cid
+    return open_campaign(client)
 
 

@@ -101,3 +101,23 @@ def answer(browser: TestClient, clock: FakeClock, path: str, fields: dict, wait:
     url = path.split("?")[0]
     r = browser.post(url, data={"_t": token, "_sid": sid, **fields})
     return r, token, sid
+
+
+def make_app(database_url: str, clock=None):
+    """The app on ``database_url`` with the tests' admin account."""
+    from service.app import create_app
+    from service.demo import create_account
+    from service.settings import Settings
+    extra = {"clock": clock} if clock is not None else {}
+    application = create_app(Settings(database_url=database_url, secret="test-secret", **extra))
+    create_account(application.state.engine, ADMIN, PASSWORD)
+    return application
+
+
+def open_campaign(client: TestClient) -> int:
+    """Log ``client`` in and create an open campaign of the example county, schools imported."""
+    login(client)
+    cid = create_campaign(client)
+    r = upload_workbook(client, cid, example_zip())
+    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
+    return cid
