@@ -1,10 +1,13 @@
 """Submission throughput of the collection service on SQLite, against a bare endpoint.
 
     .venv/bin/python benchmarks/load_submit.py [--workers 2] [--concurrency 64]
-        [--bare-seconds 8] [--submissions 6000] [--database-url sqlite:///...]
+        [--bare-seconds 8] [--submissions 6000] [--instances 1]
+        [--database-url postgresql+psycopg://.../empty_db]
 
 Starts ``python -m service --demo --workers N`` (the production command) on a fresh
-SQLite file in a temporary folder and on a free port of 127.0.0.1, then, with an
+SQLite file in a temporary folder (or on ``--database-url``, an empty database it may
+fill) and on a free port of 127.0.0.1 (``--instances`` such servers on one database,
+each on its own port, the clients spread over them as a load balancer would), then, with an
 asyncio client (a minimal keep-alive HTTP/1.1 client over asyncio streams, so the
 client's own CPU cost stays small next to the server's on a 2-core machine):
 
@@ -26,7 +29,6 @@ import asyncio
 import os
 import re
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -36,7 +38,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import text
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 ITEMS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "quality", "burden", "overall")
 THANKS = "提交成功".encode()
 
@@ -99,13 +104,13 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def bare_phase(port: int, concurrency: int, seconds: float) -> tuple[int, float, int]:
+async def bare_phase(ports: list[int], concurrency: int, seconds: float) -> tuple[int, float, int]:
     stop = time.perf_counter() + seconds
     ok = errors = 0
 
-    async def client() -> None:
+    async def client(n: int) -> None:
         nonlocal ok, errors
-        conn = Conn(port)
+        conn = Conn(ports[n % len(ports)])
         while time.perf_counter() < stop:
             try:
                 status, _, _ = await conn.request("GET", "/healthz")
@@ -116,16 +121,16 @@ async def bare_phase(port: int, concurrency: int, seconds: float) -> tuple[int, 
         conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client(k) for k in range(concurrency)))
     return ok, time.perf_counter() - t0, errors
 
 
-async def form_phase(port: int, concurrency: int, path: str, n: int) -> tuple[list[dict], float]:
+async def form_phase(ports: list[int], concurrency: int, path: str, n: int) -> tuple[list[dict], float]:
     phones: list[dict] = []
     queue = list(range(n))
 
-    async def client() -> None:
-        conn = Conn(port)
+    async def client(k: int) -> None:
+        conn = Conn(ports[k % len(ports)])
         while queue:
             queue.pop()
             status, hdrs, body = await conn.request("GET", path)
@@ -139,18 +144,18 @@ async def form_phase(port: int, concurrency: int, path: str, n: int) -> tuple[li
         conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client(k) for k in range(concurrency)))
     return phones, time.perf_counter() - t0
 
 
-async def submit_phase(port: int, concurrency: int, path: str, phones: list[dict]):
+async def submit_phase(ports: list[int], concurrency: int, path: str, phones: list[dict]):
     queue = list(phones)
     latencies: list[float] = []
     acked: list[str] = []
     failures: dict[str, int] = {}
 
-    async def client() -> None:
-        conn = Conn(port)
+    async def client(k: int) -> None:
+        conn = Conn(ports[k % len(ports)])
         while queue:
             phone = queue.pop()
             fields = {"_t": phone["_t"], "_sid": phone["_sid"], "grade": "5", **{i: "B" for i in ITEMS}}
@@ -170,7 +175,7 @@ async def submit_phase(port: int, concurrency: int, path: str, phones: list[dict
         conn.close()
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(concurrency)))
+    await asyncio.gather(*(client(k) for k in range(concurrency)))
     return acked, latencies, failures, time.perf_counter() - t0
 
 
@@ -188,61 +193,79 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None
     raise RuntimeError("server did not become healthy")
 
 
-def student_link(db_path: str) -> str:
-    with sqlite3.connect(db_path) as conn:
-        row = conn.execute("SELECT token FROM link WHERE \"group\" = 'student' AND school_code IS NOT NULL "
-                           "ORDER BY id LIMIT 1").fetchone()
-    return row[0]
+def student_link(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT token FROM link WHERE \"group\" = 'student' AND school_code IS NOT NULL "
+                                 "ORDER BY id LIMIT 1")).scalar_one()
+
+
+def stored_ids(engine) -> dict[str, int]:
+    """How many rows each stored submission id has (the column is UNIQUE: 1 each)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(text("SELECT submission_id, count(*) FROM response GROUP BY submission_id")).all())
+
+
+def start(args, url: str, port: int, env: dict, log) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "service", "--demo", "--workers", str(args.workers),
+                             "--port", str(port), "--database-url", url],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    wait_healthy(port, proc)
+    return proc
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--instances", type=int, default=1)
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--bare-seconds", type=float, default=8.0)
     p.add_argument("--submissions", type=int, default=6000)
+    p.add_argument("--database-url", help="an empty database to use instead of a fresh SQLite file")
     args = p.parse_args(argv)
     assert args.submissions <= 50000 and args.bare_seconds <= 60 and args.concurrency <= 512, "bounded runs only"
+    assert 1 <= args.instances <= 4, "bounded runs only"
 
     tmp = tempfile.mkdtemp(prefix="renke-load-")
-    db_path = os.path.join(tmp, "renke.db")
-    port = free_port()
+    url = args.database_url or f"sqlite:///{os.path.join(tmp, 'renke.db')}"
+    ports = [free_port() for _ in range(args.instances)]
     env = {**os.environ, "RENKE_SECRET": "load-test-secret", "PYTHONUNBUFFERED": "1"}
     log = open(os.path.join(tmp, "server.log"), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "service", "--demo", "--workers", str(args.workers),
-                             "--port", str(port), "--database-url", f"sqlite:///{db_path}"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    procs: list[subprocess.Popen] = []
+    engine = None
     try:
-        wait_healthy(port, proc)
+        for port in ports:       # one after the other: the first migrates and seeds the demo
+            procs.append(start(args, url, port, env, log))
         time.sleep(1.0)  # every worker up
-        path = f"/s/{student_link(db_path)}"
-        with sqlite3.connect(db_path) as conn:
-            before = conn.execute("SELECT count(*) FROM response").fetchone()[0]
+        from service.db import make_engine
+        engine = make_engine(url)
+        path = f"/s/{student_link(engine)}"
+        before = stored_ids(engine)
 
-        ok, bare_s, bare_err = asyncio.run(bare_phase(port, args.concurrency, args.bare_seconds))
+        ok, bare_s, bare_err = asyncio.run(bare_phase(ports, args.concurrency, args.bare_seconds))
         bare_rate = ok / bare_s
-        phones, form_s = asyncio.run(form_phase(port, args.concurrency, path, args.submissions))
-        acked, lat, failures, submit_s = asyncio.run(submit_phase(port, args.concurrency, path, phones))
+        phones, form_s = asyncio.run(form_phase(ports, args.concurrency, path, args.submissions))
+        acked, lat, failures, submit_s = asyncio.run(submit_phase(ports, args.concurrency, path, phones))
         submit_rate = len(acked) / submit_s
 
-        with sqlite3.connect(db_path) as conn:
-            conn.execute("CREATE TEMP TABLE acked (sid TEXT PRIMARY KEY)")
-            conn.executemany("INSERT INTO acked VALUES (?)", [(s,) for s in acked])
-            stored_acked = conn.execute("SELECT count(*) FROM response JOIN acked ON response.submission_id "
-                                        "= acked.sid").fetchone()[0]
-            total = conn.execute("SELECT count(*) FROM response").fetchone()[0] - before
-            dups = conn.execute("SELECT count(*) FROM (SELECT submission_id FROM response GROUP BY "
-                                "submission_id HAVING count(*) > 1)").fetchone()[0]
+        after = stored_ids(engine)
+        stored_acked = sum(1 for sid in acked if after.get(sid) == 1)
+        total = sum(after.values()) - sum(before.values())
+        dups = sum(1 for n in after.values() if n > 1)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if engine is not None:
+            engine.dispose()
         log.close()
 
-    print(f"server: python -m service --workers {args.workers} on SQLite (WAL); client concurrency "
-          f"{args.concurrency}; {os.cpu_count()} CPUs shared by server and client")
+    backend = "SQLite (WAL)" if url.startswith("sqlite") else engine.dialect.name
+    print(f"server: {args.instances} x python -m service --workers {args.workers} on {backend}; client concurrency "
+          f"{args.concurrency}; {os.cpu_count()} CPUs shared by servers, database and client")
     print(f"bare GET /healthz        {bare_rate:8.0f} req/s  ({ok} in {bare_s:.1f} s, {bare_err} errors)")
     print(f"form GET /s/{{link}}       {len(phones) / form_s:8.0f} req/s  ({len(phones)} in {form_s:.1f} s)")
     print(f"submit POST /s/{{link}}    {submit_rate:8.0f} req/s  ({len(acked)} acknowledged in {submit_s:.1f} s)")

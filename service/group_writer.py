@@ -208,6 +208,7 @@ _INSERT_SQLITE = (sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["
                   .returning(_TABLE.c.submission_id))
 _CAMPAIGNS = (select(Campaign.__table__.c.id, *CAMPAIGN_SNAPSHOT)
               .where(Campaign.__table__.c.id.in_(bindparam("ids", expanding=True))))
+_ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _INSERT_PG = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)
 
 
@@ -215,8 +216,8 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
     """Everything inside the caller's transaction; returns per item (sid, created) or an exception."""
     if not sqlite:
         keys = sorted({_lock_key(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]})
-        for key in keys:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        if keys:     # one round trip; a plain function scan takes them in the array's (sorted) order
+            conn.execute(_ADVISORY_LOCKS, {"keys": keys})
     sids = [i.row["submission_id"] for i in batch]
     stored = set(conn.execute(_STORED, {"sids": sids}).scalars())
     expected = {i.row["campaign_id"] for i in batch if i.expect is not None}
