@@ -226,6 +226,10 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     if state != "open":      # a retry of an answer stored before the close is still thanked
         stored = await anyio.to_thread.run_sync(_is_stored, request.app.state.engine, sid)
         return thanks(request, campaign) if stored else refusal(state, campaign)
+    code_id = signed.get("k")
+    if code_id is not None and await anyio.to_thread.run_sync(_burnt_by_another, request.app.state.engine,
+                                                              code_id, sid):
+        return refusal("used_code", campaign)    # said before asking for missing answers
     q = signed["q"]
     ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
     answer, errors = validate(data, ctx, schools, link)
@@ -234,7 +238,6 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
     weights = request.app.state.profile.recognition["item_weights"]
     device = request.cookies.get(DEVICE_COOKIE)
-    code_id = signed.get("k")
     row = {
         "submission_id": sid, "campaign_id": campaign.id, "link_id": link.id, "code_id": code_id,
         "questionnaire": q, "template_version": int(campaign.templates[q]["version"]), "group": answer["group"],
@@ -253,6 +256,14 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     if not device:
         response.cookies.append(_device_cookie(request))
     return response
+
+
+def _burnt_by_another(engine: Engine, code_id: int, sid: str) -> bool:
+    """The slip's code was used by another submission (the batch burns it atomically; this
+    early look only spares the phone a form of missing answers it could never send)."""
+    with Session(engine) as session:
+        used_by = session.exec(select(OneTimeCode.used_by).where(OneTimeCode.id == code_id)).first()
+        return used_by is not None and used_by != sid
 
 
 def _is_stored(engine: Engine, sid: str) -> bool:

@@ -207,6 +207,19 @@ def test_one_time_code_single_use(app, campaign, client, anon, clock):
     assert len(stored(app)) == 1 and stored(app)[0].code_id is not None
 
 
+def test_a_slip_used_meanwhile_is_refused_before_missing_answers_are_asked(app, campaign, client, anon, clock):
+    page = client.get(f"/bureau/campaigns/{campaign}")
+    token = link_token(app, campaign, "S05", "parent")
+    r = client.post(f"/bureau/campaigns/{campaign}/codes",
+                    data={"_csrf_token": csrf_token(page.text), "link": token, "count": "1"})
+    [code] = re.findall(r'<span class="code">([A-Z0-9]+)</span>', r.text)
+    second = client.get(f"/s/{token}?c={code}")           # two phones open the same slip
+    assert answer(anon, clock, f"/s/{token}?c={code}", {**ALL_A, "grade": "6"})[0].status_code == 200
+    late = client.post(f"/s/{token}", data={"_t": hidden(second.text, "_t"), "_sid": hidden(second.text, "_sid"),
+                                            "moral": "A"})
+    assert late.status_code == 409 and "已经用过" in late.text and len(stored(app)) == 1
+
+
 def test_form_page_weight_and_no_external_hosts(app, campaign, anon):
     page = anon.get("/s/" + link_token(app, campaign) + "?q=public")
     raw = page.content
