@@ -50,7 +50,7 @@ MAX_BATCH = 128
 IDLE_CLOSE_S = 2.0
 _TABLE = Response.__table__
 # What a request's checks depend on: the dates (open or closed) and the school list.
-CAMPAIGN_SNAPSHOT = (Campaign.__table__.c.opens_at, Campaign.__table__.c.closes_at,
+_SNAPSHOT_COLUMNS = (Campaign.__table__.c.opens_at, Campaign.__table__.c.closes_at,
                      Campaign.__table__.c.workbook_imported_at)
 
 
@@ -206,7 +206,7 @@ _FIRSTS = (select(_TABLE.c.campaign_id, _TABLE.c.device_hash, _TABLE.c.submissio
            .order_by(_TABLE.c.id))
 _INSERT_SQLITE = (sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"])
                   .returning(_TABLE.c.submission_id))
-_CAMPAIGNS = (select(Campaign.__table__.c.id, *CAMPAIGN_SNAPSHOT)
+_CAMPAIGNS = (select(Campaign.__table__.c.id, *_SNAPSHOT_COLUMNS)
               .where(Campaign.__table__.c.id.in_(bindparam("ids", expanding=True))))
 _ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _INSERT_PG = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"]).returning(_TABLE.c.submission_id)

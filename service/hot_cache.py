@@ -52,8 +52,8 @@ class TTLCache:
                 self.data[key] = (time.monotonic() + TTL, value)
         return value
 
-    def get(self, key: Any, load: Callable[[], Any], refresh: bool = False) -> Any:
-        value = _MISSING if refresh else self.peek(key)
+    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+        value = self.peek(key)
         return self.put(key, load()) if value is _MISSING else value
 
 
@@ -83,8 +83,8 @@ def schools_of(session: Session, campaign: Campaign) -> list:
                                             lambda: campaigns.schools_of(session, campaign.id))
 
 
-def link_of(session: Session, token: str, refresh: bool = False) -> tuple[Link | None, Campaign | None]:
-    return cache_of(session.get_bind()).get(("link", token), lambda: load_link(session, token), refresh)
+def link_of(session: Session, token: str) -> tuple[Link | None, Campaign | None]:
+    return cache_of(session.get_bind()).get(("link", token), lambda: load_link(session, token))
 
 
 def invalidate(engine: Engine, *keys: Any) -> None:
