@@ -272,8 +272,8 @@ def _is_stored(engine: Engine, sid: str) -> bool:
 
 
 def thanks(request: Request, campaign: Campaign) -> Response:
-    """The thank-you page, rendered once per campaign and process: it is the answer to every
-    submission, and rendering it each time cost a tenth of a submission's CPU."""
+    """The thank-you page, rendered once per campaign and cache period: it is the answer to
+    every submission, and rendering it each time cost a tenth of a submission's CPU."""
     def render() -> bytes:
         return request.app.template_engine.get_template("respondent/message.html").render(
             title="提交成功，谢谢您！", message="您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！",
