@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-from litestar.testing import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "service"))
@@ -65,19 +64,6 @@ def app(tmp_path):
     application = H.make_app(f"sqlite:///{tmp_path / 'renke.db'}")
     yield application
     application.state.engine.dispose()
-
-
-@pytest.fixture
-def client(app):
-    """Test set-up only (not the behaviour under test): Litestar's client on the same app."""
-    with TestClient(app, base_url="http://testserver.local") as c:
-        yield c
-
-
-@pytest.fixture
-def campaign(client) -> int:
-    """An open campaign of the example county, its schools imported (set up through the API)."""
-    return H.open_campaign(client)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import text
 
-from svc_helpers import BACKENDS, TABLES, FakeClock, make_app, open_campaign
+from svc_helpers import BACKENDS, TABLES, FakeClock, make_app
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,21 +37,9 @@ def app(database_url, clock):
 
 
 @pytest.fixture
-def client(app):
-    with TestClient(app, base_url="http://testserver.local") as c:
-        yield c
-
-
-@pytest.fixture
 def anon(app):
     """A second, separate browser (no cookies shared with ``client``)."""
     with TestClient(app, base_url="http://testserver.local") as c:
         yield c
-
-
-@pytest.fixture
-def campaign(client) -> int:
-    """A logged-in client with an open campaign whose schools are imported."""
-    return open_campaign(client)
 
 
