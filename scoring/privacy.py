@@ -5,14 +5,10 @@ Pure functions: nothing here stores or logs anything.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
 
 from .profile import Profile, load_profile
 
@@ -88,41 +84,6 @@ def small_cell(count: int, k: int) -> bool:
     """True when a breakdown cell of ``count`` valid responses must not be shown (count < k)."""
     return count < k
 
-
-def suppress_small_cells(frame: pd.DataFrame, count_column: str, k: int,
-                         value_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """A copy of a breakdown where cells below ``k`` show "<k" as count and None as values.
-
-    Only for breakdowns (per school, school × group, grade band, link); county-level
-    figures and the verdict are never passed through here. The input is not changed.
-    """
-    out = frame.copy()
-    counts = pd.to_numeric(frame[count_column], errors="coerce")
-    small = (counts < k).to_numpy()
-    if not small.any():
-        return out
-    out[count_column] = out[count_column].astype(object)
-    out.loc[small, count_column] = f"<{k}"
-    for column in value_columns:
-        out[column] = out[column].astype(object)
-        out.loc[small, column] = None
-    return out
-
-
-def device_hash(device_key: str, campaign_salt: bytes, secret: bytes) -> str:
-    """Keyed hash of a device key, salted per campaign (hex HMAC-SHA256).
-
-    The campaign key is HMAC(secret, campaign_salt); the stored value is
-    HMAC(campaign key, device_key). Without the server secret a stored hash cannot
-    be checked against guessed keys, and the same device in two campaigns gives
-    unrelated hashes.
-    """
-    if not secret:
-        raise ValueError("device_hash needs a non-empty server secret")
-    if not campaign_salt:
-        raise ValueError("device_hash needs a non-empty campaign salt")
-    campaign_key = hmac.new(secret, b"renke-device-v1\x00" + campaign_salt, hashlib.sha256).digest()
-    return hmac.new(campaign_key, device_key.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def min_cell_size(profile: Profile | str | Path | None = None) -> int:

@@ -7,6 +7,7 @@ name occurs once in the profile.
 """
 
 import copy
+import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
@@ -49,6 +50,9 @@ class Profile:
     integrity: Mapping[str, Any]
     privacy: Mapping[str, Any]
     epsilon: float = 1e-9
+    # sha256 of the merged tables: two profiles with the same digest judge alike, whatever
+    # their names or files (the service keys its caches by it).
+    digest: str = ""
 
     # Comparisons of standard.md: ">= X" is v >= X - eps, "<= X" is v <= X + eps,
     # "< X" is v < X - eps.
@@ -143,6 +147,7 @@ def load_profile(name_or_file: "str | Path | Profile | None" = None) -> Profile:
         _merge(data, override, path.name)
     return Profile(
         name=str(data["name"]),
+        digest=hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest(),
         epsilon=float(data.get("epsilon", 1e-9)),
         **{k: _freeze(copy.deepcopy(data[k])) for k in
            ("resources", "guarantee", "quality", "precondition", "recognition", "sampling", "integrity",

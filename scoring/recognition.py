@@ -152,3 +152,13 @@ def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd
     )
     return RateResult(status, rate, pooled_rate, variance, ci95, lower, weights=weights, warnings=warnings,
                       **common)
+
+
+def respondent_scores(answers: Mapping[str, str | None], profile: Profile) -> tuple[float, float]:
+    """y_i and m_i of one respondent (survey.md): the item weights of its recognised answers,
+    and of the answers that count (recognised or not recognised; "don't know" counts in neither)."""
+    rec = profile.recognition
+    weights = rec["item_weights"]
+    y = sum(float(weights[i]) for i in ITEMS if answers.get(i) in rec["recognised"])
+    m = y + sum(float(weights[i]) for i in ITEMS if answers.get(i) in rec["not_recognised"])
+    return y, m

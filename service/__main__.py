@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
         if len(password) < 8:
             print("password must have at least 8 characters", file=sys.stderr)
             return 2
-        from .demo import create_account
-        from .db import make_engine, migrate
+        from .accounts.roles import create_account
+        from .db.engine import make_engine, migrate
         engine = make_engine(_settings(args).database_url)
         migrate(engine)
         created = create_account(engine, args.username, password)
@@ -60,19 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from .demo import seed
         info = seed(app.state.engine, app.state.templates, app.state.profile)
-        base = settings.public_url or f"http://{args.host}:{args.port}"
-        print(f"demo campaign: {base}/bureau/campaigns/{info['campaign_id']}")
-        print(f"demo login:    {base}/login  user: {info['username']}  password: {info['password']}")
-        print(f"phone form:    {base}/s/{info['link_token']}")
-        from .demo import demo_workbook_zip
-        from .roles import seed_demo_roles   # demo = bureau admin of 示例县; a province admin; an inspector
-        logins = seed_demo_roles(app.state.engine, "示例县", "example-pass.zip", demo_workbook_zip(), app.state.profile)
-        print(f"inspector:     {base}/inspector  user: inspector  password: {logins['inspector']}")
-        print(f"province:      {base}/inspector/overview  user: province  password: {logins['province']}")
+        _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
     gc.freeze()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
                 proxy_headers=True)
     return 0
+
+
+def _print_demo(info: dict, base: str) -> None:
+    print(f"demo campaign: {base}/bureau/campaigns/{info['campaign_id']}")
+    print(f"demo login:    {base}/login  user: {info['username']}  password: {info['password']}")
+    print(f"phone form:    {base}/s/{info['link_token']}")
+    print(f"inspector:     {base}/inspector  user: inspector  password: {info['logins']['inspector']}")
+    print(f"province:      {base}/inspector/overview  user: province  password: {info['logins']['province']}")
 
 
 MIGRATION_LOCK = 7217_0501
@@ -111,19 +111,17 @@ def _run_workers(args, settings: Settings) -> int:
     starts (a worker's own migrate then finds the schema at head and does nothing)."""
     import uvicorn
 
-    from scoring.profile import load_profile
     from survey_templates import load_templates
 
-    from .db import app_secret, make_engine, migrate
+    from .db.engine import app_secret, make_engine, migrate
     engine = make_engine(settings.database_url)
     migrate_once(engine, migrate)
     if not settings.secret:
         app_secret(engine)
     if args.demo:
         from .demo import seed
-        info = seed(engine, load_templates(), load_profile(settings.profile))
-        base = settings.public_url or f"http://{args.host}:{args.port}"
-        print(f"phone form:    {base}/s/{info['link_token']}")
+        info = seed(engine, load_templates(), settings.profile)
+        _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
     engine.dispose()
     os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("service.__main__:worker_app", factory=True, host=args.host, port=args.port, workers=args.workers,

@@ -1,53 +1,49 @@
-"""create_app(settings) -> Litestar."""
+"""create_app(settings) -> Litestar: the domains' routes under their audiences' prefixes.
+
+Audiences are router prefixes, domains are folders: ``/s`` the phone form (answers),
+``/bureau`` campaigns, ``/inspector`` a county's records, verdicts and accounts, ``/trust``
+the audit log and integrity signals.
+"""
 
 import hashlib
-import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar, Request, Router, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.response import Redirect, Template
-from litestar.response import Response as ASGIResponse
+from litestar.response import Redirect
 from litestar.template.config import TemplateConfig
-from sqlalchemy.exc import DataError
-from sqlmodel import Session
 
-from scoring.profile import load_profile
 from survey_templates import load_templates
 
-from .bureau.routes import bureau_router, login_handlers, login_required, to_login
-from .db import app_secret, make_engine, migrate
-from .inspector.routes import inspector_router
-from .respondent.routes import RespondentController
-from .roles import GoTo, go_to
-from .security import FormSigner
-from .sessions import RenewingSessionConfig
+from .accounts import routes as accounts
+from .accounts.roles import bureau_scope
+from .answers.routes import RespondentController
+from .campaigns import routes as campaigns
+from .db.engine import app_secret, make_engine, migrate
 from .settings import Settings
-from .stores import SQLStore
-from .trust.routes import trust_router
+from .trust import routes as trust
+from .verdicts import routes as verdicts
+from .web.auth import login_required, to_login
+from .web.dependencies import provide_campaign, provide_db
+from .web.errors import GoTo, error_page, go_to
+from .web.headers import security_headers
+from .web.security import FormSigner
+from .web.sessions import RenewingSessionConfig
+from .web.stores import SQLStore
+from .workbooks import routes as workbooks
 
 HERE = Path(__file__).parent
+TEMPLATE_DIRS = [HERE / d / "templates" for d in ("web", "answers", "accounts", "campaigns", "workbooks",
+                                                  "verdicts", "trust")]
 RESPONDENT_PREFIX = "^/s/"
-
-
-async def provide_db(state: State) -> AsyncIterator[Session]:
-    """One ORM session per request. An *async* generator on purpose: Litestar runs the
-    clean-up of a sync generator in a worker thread, and when every worker waits for a
-    pooled connection the clean-ups that would return them can never run (deadlock)."""
-    session = Session(state.engine, expire_on_commit=False)
-    try:
-        yield session
-    finally:
-        session.close()
 
 
 @get("/", include_in_schema=False, sync_to_thread=False)
@@ -60,50 +56,6 @@ def healthz() -> dict:
     return {"ok": True}
 
 
-ERROR_PAGES = {
-    400: ("请求有误", "请返回上一页重新操作。"),
-    403: ("页面已过期", "页面已过期或无权访问，请刷新页面后重试。"),
-    404: ("页面不存在", "没有找到您要访问的页面，请检查网址。"),
-    405: ("操作不支持", "请返回上一页重新操作。"),
-    429: ("操作太频繁", "请稍等一分钟后再试。"),
-}
-
-
-SECURITY_HEADERS = {
-    # Everything is served by this host: no other host is ever contacted (WeChat's browser too).
-    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
-
-
-async def security_headers(response: ASGIResponse) -> ASGIResponse:
-    # async on purpose: a sync hook runs in the 6-thread executor after the handler, while
-    # the request still holds its pooled DB connection -> pool deadlock under load.
-    for key, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(key, value)
-    return response
-
-
-def error_page(request: Request, exc: Exception) -> Template:
-    """Every error as a short Chinese page (never a stack trace); 5xx are logged."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if isinstance(exc, (OverflowError, DataError)):
-        status = 404    # an id beyond the database's integer range (a forged URL): nothing there
-    if status >= 500:
-        logging.getLogger("service").exception("unhandled error on %s %s", request.method, request.url.path,
-                                               exc_info=exc)
-        title, message = "服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。"
-    else:
-        title, message = ERROR_PAGES.get(status, ("出错了", "请返回上一页重新操作。"))
-    headers = getattr(exc, "headers", None) or {}
-    return Template(template_name="respondent/message.html", status_code=status, headers=headers,
-                    context={"title": title, "message": message, "campaign": None})
-
-
 def _no_reload(settings: Settings):
     def configure(engine: JinjaTemplateEngine) -> None:
         # Templates ship with the code: checking every file's mtime on each render costs
@@ -112,10 +64,23 @@ def _no_reload(settings: Settings):
     return configure
 
 
+def _routers(in_schema: bool) -> list:
+    # Staff routes appear in the OpenAPI description only when it is asked for (RENKE_OPENAPI).
+    staff = {"exception_handlers": {NotAuthorizedException: to_login}, "include_in_schema": in_schema}
+    return [
+        RespondentController,
+        Router(path="/bureau", guards=[login_required, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES,
+               **staff),
+        Router(path="/inspector", route_handlers=[*workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES,
+                                                  *accounts.INSPECTOR_ROUTES], **staff),
+        Router(path="/trust", guards=[login_required], route_handlers=trust.TRUST_ROUTES, **staff),
+        *accounts.LOGIN_ROUTES,
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings()
     templates = load_templates()                  # a broken template stops start-up here
-    profile = load_profile(settings.profile)
     engine = make_engine(settings.database_url)
     migrate(engine)
     if not settings.secret:
@@ -131,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
     session_config = RenewingSessionConfig(store="sessions", max_age=8 * 3600, httponly=True, samesite="lax",
-                                             secure=settings.secure_cookies, exclude=[RESPONDENT_PREFIX, "^/healthz"])
+                                           secure=settings.secure_cookies, exclude=[RESPONDENT_PREFIX, "^/healthz"])
     csrf_config = CSRFConfig(secret=settings.secret, exclude=[RESPONDENT_PREFIX], cookie_httponly=True,
                              cookie_secure=settings.secure_cookies, cookie_samesite="lax")
     rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit",
@@ -141,16 +106,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores["sessions"].purge_expired()
 
     return Litestar(
-        route_handlers=[index, healthz, RespondentController, bureau_router, inspector_router, trust_router, *login_handlers],
-        dependencies={"db": Provide(provide_db)},
-        template_config=TemplateConfig(directory=[HERE / "respondent" / "templates", HERE / "bureau" / "templates",
-                                                  HERE / "inspector" / "templates", HERE / "trust" / "templates"],
-                                       engine=JinjaTemplateEngine, engine_callback=_no_reload(settings)),
+        route_handlers=[index, healthz, *_routers(settings.openapi)],
+        dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False)},
+        template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine,
+                                       engine_callback=_no_reload(settings)),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
-        state=State({"settings": settings, "engine": engine, "templates": templates, "profile": profile,
+        state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
                      "signer": FormSigner(settings.secret)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},

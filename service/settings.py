@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DB_PATH = Path("var") / "renke.db"
 
@@ -31,7 +32,9 @@ class Settings:
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8000")))
     # Absolute base for QR links (e.g. https://renke.example.cn); default: the request's.
     public_url: str | None = field(default_factory=lambda: os.environ.get("RENKE_PUBLIC_URL") or None)
-    profile: str | None = field(default_factory=lambda: os.environ.get("RENKE_PROFILE") or None)
+    # The scoring profile, a value loaded once here (RENKE_PROFILE: a bundled name or a file) and
+    # handed to whoever needs it: nothing reloads it by name.
+    profile: Any = field(default_factory=lambda: os.environ.get("RENKE_PROFILE") or None)
     debug: bool = False
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("RENKE_SECURE_COOKIES", "") == "1")
     # OpenAPI description of every route at /schema/openapi.json, staff only (RENKE_OPENAPI=1).
@@ -39,6 +42,9 @@ class Settings:
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
+        from scoring.profile import load_profile
+
         self.database_url = normalise_database_url(self.database_url)
+        self.profile = load_profile(self.profile)
         # An empty secret is replaced at start-up by one generated once and kept
         # in the database (app_meta), so restarts and instances agree.

@@ -3,14 +3,13 @@
 import re
 import unicodedata
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.integrity import integrity_settings
-from scoring.privacy import (EMAIL_MASK, ID_MASK, PHONE_MASK, device_hash, find_personal_data,
-                             mask_free_text, min_cell_size, small_cell, suppress_small_cells)
+from scoring.privacy import (EMAIL_MASK, ID_MASK, PHONE_MASK, find_personal_data,
+                             mask_free_text, min_cell_size, small_cell)
 
 # Independent checks on the NFKC form of masked text (not the module's own patterns).
 PHONE_DIGITS = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
@@ -109,19 +108,6 @@ def test_small_cell_rule():
     assert not small_cell(5, 5) and not small_cell(120, 5)
 
 
-def test_suppress_small_cells():
-    frame = pd.DataFrame({"school_code": ["S1", "S2", "S3"], "n": [12, 4, 5],
-                          "rate": [0.91, 0.75, 1.0], "lower": [0.8, 0.5, 0.9]})
-    out = suppress_small_cells(frame, "n", 5, ["rate", "lower"])
-    assert out["n"].tolist() == [12, "<5", 5]
-    assert out["rate"].tolist() == [0.91, None, 1.0]
-    assert out["lower"].tolist() == [0.8, None, 0.9]
-    assert out["school_code"].tolist() == ["S1", "S2", "S3"]
-    assert frame["n"].tolist() == [12, 4, 5] and frame["rate"].tolist() == [0.91, 0.75, 1.0]  # input unchanged
-    untouched = suppress_small_cells(frame, "n", 3, ["rate"])
-    assert untouched.equals(frame)
-
-
 def test_cell_size_and_integrity_settings_from_the_profile(tmp_path):
     assert min_cell_size() == 5
     override = tmp_path / "province.toml"
@@ -135,21 +121,22 @@ def test_cell_size_and_integrity_settings_from_the_profile(tmp_path):
 
 
 def test_device_hash():
-    secret = b"server-secret-0123456789abcdef"
-    a1 = device_hash("device-key-1", b"campaign-a", secret)
-    assert a1 == device_hash("device-key-1", b"campaign-a", secret)       # stable within a campaign
-    assert a1 != device_hash("device-key-1", b"campaign-b", secret)       # unlinkable across campaigns
-    assert a1 != device_hash("device-key-2", b"campaign-a", secret)
-    assert a1 != device_hash("device-key-1", b"campaign-a", b"another-secret")
+    # The service's device key hash (service/web/security.py): keyed, salted per campaign.
+    from service.web.security import device_hash
+
+    secret = "server-secret-0123456789abcdef"
+    a1 = device_hash(secret, 1, "salt-a", "device-key-1")
+    assert a1 == device_hash(secret, 1, "salt-a", "device-key-1")       # stable within a campaign
+    assert a1 != device_hash(secret, 2, "salt-b", "device-key-1")       # unlinkable across campaigns
+    assert a1 != device_hash(secret, 1, "salt-a", "device-key-2")
+    assert a1 != device_hash("another-secret", 1, "salt-a", "device-key-1")
     assert re.fullmatch(r"[0-9a-f]{64}", a1)
-    assert "device-key-1" not in a1 and a1 != "device-key-1"
-    with pytest.raises(ValueError):
-        device_hash("k", b"campaign-a", b"")
-    with pytest.raises(ValueError):
-        device_hash("k", b"", secret)
+    assert "device-key-1" not in a1
 
 
 @given(st.text(min_size=1, max_size=40))
 def test_device_hash_never_the_raw_key(key):
-    hashed = device_hash(key, b"salt", b"secret")
-    assert hashed != key and hashed != device_hash(key, b"salt2", b"secret")
+    from service.web.security import device_hash
+
+    hashed = device_hash("secret", 1, "salt", key)
+    assert hashed != key and hashed != device_hash("secret", 1, "salt2", key)

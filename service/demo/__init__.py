@@ -1,5 +1,5 @@
-"""Demo data: the bundled example county (tests/examples/example-pass) with its 787
-answers, and an admin account. Idempotent."""
+"""Demo data: the bundled example county (tests/examples/example-pass) with its 787 answers as
+an open campaign (its workbook the county's version 1), and the demo accounts. Idempotent."""
 
 import csv
 import io
@@ -10,13 +10,18 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..campaigns import create_campaign, import_workbook
-from ..models import ITEM_FIELDS, Account, Campaign, Link, Response
-from ..security import hash_password
+from scoring.recognition import respondent_scores
+from service.accounts.roles import BUREAU_ADMIN, INSPECTOR, PROVINCE_ADMIN, ensure_account
+from service.campaigns.rules import create_campaign, import_workbook
+from service.db.models import ITEM_FIELDS, Account, Campaign, Link, Response
 
 HERE = Path(__file__).parent
+DEMO_COUNTY = "示例县"
 DEMO_NAME = "示例县 2026 年义务教育满意度调查（演示）"
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-renke"
+# demo: the bureau admin of 示例县; a province admin; an inspector of 示例县.
+DEMO_ACCOUNTS = {DEMO_USER: (BUREAU_ADMIN, DEMO_PASSWORD), "province": (PROVINCE_ADMIN, "province-renke"),
+                 "inspector": (INSPECTOR, "inspector-renke")}
 
 
 def demo_workbook_zip() -> bytes:
@@ -27,44 +32,32 @@ def demo_workbook_zip() -> bytes:
     return buf.getvalue()
 
 
-def create_account(engine: Engine, username: str, password: str) -> bool:
-    with Session(engine) as s:
-        account = s.exec(select(Account).where(Account.username == username)).first()
-        created = account is None
-        if created:
-            account = Account(username=username, password_hash=hash_password(password))
-        else:
-            account.password_hash = hash_password(password)
-        s.add(account)
-        s.commit()
-        return created
-
-
 def seed(engine: Engine, templates: dict, profile) -> dict:
+    """The demo accounts with their roles (in every worker mode), the campaign and its answers."""
     with Session(engine, expire_on_commit=False) as s:
-        if s.exec(select(Account).where(Account.username == DEMO_USER)).first() is None:
-            s.add(Account(username=DEMO_USER, password_hash=hash_password(DEMO_PASSWORD)))
-            s.commit()
+        for username, (role, password) in DEMO_ACCOUNTS.items():
+            ensure_account(s, username, password, role, [] if role == PROVINCE_ADMIN else [DEMO_COUNTY])
+        demo = s.exec(select(Account).where(Account.username == DEMO_USER)).one()
         campaign = s.exec(select(Campaign).where(Campaign.name == DEMO_NAME)).first()
         if campaign is None:
             now = datetime.now(timezone.utc)
             campaign = create_campaign(
-                s, name=DEMO_NAME, county_name="示例县", resident_population=380000,
+                s, name=DEMO_NAME, county_name=DEMO_COUNTY, resident_population=380000,
                 shares={"urban": 0.45, "town": 0.30, "rural": 0.25}, opens_at=now - timedelta(days=1),
-                closes_at=now + timedelta(days=60), templates=templates)
-            problems = import_workbook(s, campaign, "example-pass.zip", demo_workbook_zip(), profile)
+                closes_at=now + timedelta(days=60), templates=templates, account_id=demo.id)
+            _, problems = import_workbook(s, campaign, "example-pass.zip", demo_workbook_zip(), profile, demo.id)
             if problems:
                 raise RuntimeError("demo workbook rejected: " + "; ".join(map(str, problems)))
             seed_responses(s, campaign, templates, profile)
         link = s.exec(select(Link).where(Link.campaign_id == campaign.id, Link.school_code.is_(None),
                                          Link.group.is_(None))).first()
         return {"campaign_id": campaign.id, "username": DEMO_USER, "password": DEMO_PASSWORD,
-                "link_token": link.token}
+                "link_token": link.token, "county": DEMO_COUNTY,
+                "logins": {u: p for u, (_, p) in DEMO_ACCOUNTS.items()}}
 
 
 def seed_responses(session: Session, campaign: Campaign, templates: dict, profile) -> int:
     """The example's answers as if collected (response ids and duplicate links kept)."""
-    weights = profile.recognition["item_weights"]
     when = campaign.opens_at
     count = 0
     with open(HERE / "responses.csv", encoding="utf-8-sig", newline="") as f:
@@ -76,8 +69,7 @@ def seed_responses(session: Session, campaign: Campaign, templates: dict, profil
                 school_code=rec["school_code"] or None, location=rec["location"],
                 grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
                 duplicate_of=rec["duplicate_of"] or None, created_at=when,
-                y=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C")),
-                m=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C", "D")), **items))
+                **dict(zip(("y", "m"), respondent_scores(items, profile))), **items))
             count += 1
     session.commit()
     return count

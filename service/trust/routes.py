@@ -4,24 +4,23 @@ integrity signals and the checksum of the frozen responses export."""
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from litestar import Request, Router, get
+from litestar import Request, get
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.response import Response, Template
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from sqlmodel import Session
 
-from .. import audit
-from .. import campaigns as C
-from .. import roles as R
-from ..bureau.routes import local, to_login
-from ..models import Campaign
-from .exports import csv_count, is_closed, path_campaign
-from .signals import flag_rows, signals_for
-
-CHINA = audit.CHINA
+from service.accounts import audit
+from service.accounts import roles as R
+from service.campaigns.exports import export_csv
+from service.db.models import Campaign
+from service.trust.checksums import csv_count, is_closed
+from service.trust.integrity import flag_rows, signals_for
+from service.web.clock import CHINA, local
+from service.web.dependencies import path_campaign
 PAGE_LIMIT = 500
 
 
@@ -31,13 +30,6 @@ def campaign_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     campaign = path_campaign(connection)
     if campaign is not None and not p.can_read(campaign.county_name):
         raise PermissionDeniedException("not your county")
-
-
-def _campaign(db: Session, cid: int) -> Campaign:
-    campaign = db.get(Campaign, cid)
-    if campaign is None:
-        raise NotFoundException("no such campaign")
-    return campaign
 
 
 def _day(value: str | None) -> datetime | None:
@@ -80,8 +72,8 @@ def audit_csv(request: Request, db: NamedDependency[Session], action: FromQuery[
 
 
 @get("/campaigns/{cid:int}/integrity", sync_to_thread=True, guards=[campaign_reader])
-def integrity_page(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Template:
-    campaign = _campaign(db, cid)
+def integrity_page(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Template:
+    cid = campaign.id
     signals = signals_for(db, campaign, request.app.state.profile)
     audit.record(db, R.principal_of(request), "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
     return Template(template_name="trust/integrity.html", context={
@@ -90,19 +82,13 @@ def integrity_page(request: Request, db: NamedDependency[Session], cid: FromPath
 
 
 @get("/campaigns/{cid:int}/checksum", sync_to_thread=True, guards=[campaign_reader])
-def checksum(request: Request, db: NamedDependency[Session], cid: FromPath[int]) -> Response:
+def checksum(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
-    campaign = _campaign(db, cid)
-    data = C.export_csv(db, campaign.id)
+    data = export_csv(db, campaign.id)
     state = "closed" if is_closed(request, campaign) else "open"
     text = (f"{audit.sha256(data)}  responses-{campaign.id}.csv\n"
             f"# responses: {csv_count(data)}; campaign {state}; {local(campaign.closes_at)}\n")
     return Response(text, media_type="text/plain; charset=utf-8")
 
 
-trust_router = Router(
-    path="/trust",
-    exception_handlers={NotAuthorizedException: to_login},
-    route_handlers=[audit_page, audit_csv, integrity_page, checksum],
-    include_in_schema=False,
-)
+TRUST_ROUTES = [audit_page, audit_csv, integrity_page, checksum]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.models import Response
+from service.db.models import Response
 from survey_templates import ITEMS
 
 SUBMIT = "button[type=submit]"

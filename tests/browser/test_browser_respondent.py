@@ -83,7 +83,7 @@ def test_network_cut_at_submit_keeps_answers_and_sends_them_once_when_back(app, 
     expect(phone.locator("#net")).to_be_visible()
     saved = phone.evaluate("localStorage.getItem('rk:' + location.pathname)")
     assert saved and f"_sid={sid}" in saved and "overall=B" in saved
-    expect(phone.locator(f"#q-overall input[value=B]")).to_be_checked()   # the form is still filled in
+    expect(phone.locator("#q-overall input[value=B]")).to_be_checked()   # the form is still filled in
     assert rows(app) == []
     shot(phone, "offline")
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from inspector_helpers import COUNTY_A, COUNTY_B, EXAMPLE_OF, EXAMPLES, PW, campaign_with_responses, expected, \
     make_users
-from service import roles as R
-from service.models import Link
+from service.accounts import roles as R
+from service.db.models import Link
 from svc_helpers import ADMIN, PASSWORD, example_zip
 
 expect = pytest.importorskip("playwright.sync_api").expect

@@ -25,7 +25,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def app(database_url, clock):
     if not database_url.startswith("sqlite"):
-        from service.db import make_engine, migrate
+        from service.db.engine import make_engine, migrate
         engine = make_engine(database_url)
         migrate(engine)
         with engine.begin() as conn:

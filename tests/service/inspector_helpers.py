@@ -13,9 +13,9 @@ from litestar.testing import TestClient
 from sqlmodel import Session
 from svc_helpers import csrf_token
 
-from service import roles as R
-from service.campaigns import create_campaign
-from service.models import ITEM_FIELDS, Response
+from service.accounts import roles as R
+from service.campaigns.rules import create_campaign
+from service.db.models import ITEM_FIELDS, Response
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COUNTY_A, COUNTY_B = "示例县", "示范县"                     # example-pass, example-fail

@@ -11,7 +11,7 @@ from pathlib import Path
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
-from service.models import Link
+from service.db.models import Link
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
 ADMIN, PASSWORD = "admin", "correct horse battery"
@@ -106,7 +106,7 @@ def answer(browser: TestClient, clock: FakeClock, path: str, fields: dict, wait:
 def make_app(database_url: str, clock=None):
     """The app on ``database_url`` with the tests' admin account."""
     from service.app import create_app
-    from service.demo import create_account
+    from service.accounts.roles import create_account
     from service.settings import Settings
     extra = {"clock": clock} if clock is not None else {}
     application = create_app(Settings(database_url=database_url, secret="test-secret", **extra))

@@ -12,10 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from service import group_writer, writer
+from service.answers import group_writer
 from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
-from service.models import Account, Campaign, Response
+from service.db.models import Account, Campaign, Response
 
 from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, login
 
@@ -67,12 +67,10 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
 
     def tap():
         try:
-            with Session(app.state.engine, expire_on_commit=False) as s:
-                row = Response(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
-                               group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
-                barrier.wait()
-                stored, created = writer.submit(s, row, None, datetime.now(timezone.utc))
-                results.append((stored.submission_id, created))
+            row = Response(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
+                           group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
+            barrier.wait()
+            results.append(group_writer.submit(app.state.engine, row, None, datetime.now(timezone.utc)))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -156,13 +154,14 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
     import json
     from pathlib import Path
 
-    from service.campaigns import export_csv, verdict_for
+    from service.campaigns.exports import export_csv
+    from service.verdicts.pipeline import county_verdict
     info = seed(app.state.engine, app.state.templates, app.state.profile)
     example = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
     expected = json.loads((example / "expected.json").read_text(encoding="utf-8"))
     with Session(app.state.engine) as s:
         c = s.get(Campaign, info["campaign_id"])
-        got = verdict_for(s, c, app.state.profile).to_dict()
+        got = county_verdict(s, c.county_name, None, app.state.profile).verdict.to_dict()
         exported = export_csv(s, c.id).decode().splitlines()
     original = (example / "responses.csv").read_text(encoding="utf-8").splitlines()
     assert exported == original
@@ -171,12 +170,13 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
 
 
 def test_progress_counts_agree_with_the_verdict(app):
-    from service.campaigns import progress, verdict_for
+    from service.campaigns.rules import progress
+    from service.verdicts.pipeline import county_verdict
     info = seed(app.state.engine, app.state.templates, app.state.profile)
     with Session(app.state.engine) as s:
         c = s.get(Campaign, info["campaign_id"])
         p = progress(s, c, app.state.profile)
-        rec = verdict_for(s, c, app.state.profile).to_dict()["parts"]["recognition"]
+        rec = county_verdict(s, c.county_name, None, app.state.profile).verdict.to_dict()["parts"]["recognition"]
     assert (p.collected, p.valid) == (rec["collected"], rec["valid"])
     assert (p.incomplete, p.duplicates, p.speeders) == tuple(rec["invalid"][k] for k in
                                                              ("incomplete", "duplicate", "speeder"))
@@ -189,7 +189,7 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
     in a worker thread, deadlocked the pool once every worker waited for a connection.)"""
     import inspect
 
-    from service.app import provide_db
+    from service.web.dependencies import provide_db
     assert inspect.isasyncgenfunction(provide_db)
     pool = app.state.engine.pool
     assert pool.size() + pool._max_overflow >= 40      # >= anyio's worker threads: no thread waits

@@ -7,8 +7,8 @@ from sqlalchemy import LargeBinary, inspect, select, table, column
 from sqlmodel import Session
 
 from scoring.privacy import EMAIL_MASK, ID_MASK, PHONE_MASK
-from service.models import Response
-from service.respondent.routes import DEVICE_COOKIE
+from service.db.models import Response
+from service.answers.routes import DEVICE_COOKIE
 from svc_helpers import ALL_A, answer, link_token
 
 PERSONAL = ["13812345678", "+86 138-1234-5678", "138-1234-5678", "11010519491231002X", "zhang.san@example.com",

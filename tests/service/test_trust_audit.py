@@ -10,11 +10,11 @@ import io
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from inspector_helpers import COUNTY_A, browser, county_url, example_zip as county_zip, make_users, upload
-from service import audit
-from service.models import AuditEntry
+from service.accounts import audit
+from service.db.models import AuditEntry
 from svc_helpers import ADMIN, ALL_A, answer, csrf_token, link_token
 
 
@@ -31,9 +31,10 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     assert len(created) == 1 and created[0].target == f"campaign/{campaign}" and created[0].username == ADMIN
     imported = entries(app, "school_import")
     assert len(imported) == 1 and imported[0].file_sha256 and imported[0].detail["schools"] == 25
-    from service.models import Campaign
+    from service.db.models import Campaign, WorkbookVersion
     with Session(app.state.engine) as s:
-        assert imported[0].file_sha256 == hashlib.sha256(bytes(s.get(Campaign, campaign).workbook_data)).hexdigest()
+        pinned = s.get(WorkbookVersion, s.get(Campaign, campaign).workbook_version_id)
+        assert imported[0].file_sha256 == hashlib.sha256(bytes(pinned.data)).hexdigest() == pinned.sha256
 
     token = link_token(app, campaign, group="public")
     assert client.get(f"/bureau/campaigns/{campaign}/qr/{token}/png").status_code == 200
@@ -57,8 +58,8 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     assert exports[0].file_sha256 == hashlib.sha256(xlsx_r.content).hexdigest()
     assert all(e.detail["count"] == 1 for e in exports)
 
-    assert client.get(f"/bureau/campaigns/{campaign}/verdict").status_code == 200
-    assert entries(app, "verdict_view")[0].target == f"campaign/{campaign}"
+    assert client.get("/inspector/counties/示例县/verdict").status_code == 200
+    assert entries(app, "verdict_view")[0].target == "county/示例县"
     page = client.get(f"/bureau/campaigns/{campaign}")
     client.post(f"/bureau/campaigns/{campaign}/close", data={"_csrf_token": csrf_token(page.text)})
     assert len(entries(app, "campaign_close")) == 1
@@ -114,7 +115,6 @@ def test_no_route_edits_or_deletes_audit_entries(app):
 
 
 def test_database_refuses_update_and_delete_of_entries(app, client):
-    from service.bureau.routes import login  # noqa: F401  (the client fixture logged nobody in yet)
     with Session(app.state.engine) as s:
         audit.record(s, "someone", "login")
     for statement in ("UPDATE audit_entry SET username = 'x'", "DELETE FROM audit_entry"):

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from inspector_helpers import browser, make_users
-from service.models import Campaign, Link, Response
+from service.db.models import Campaign, Link, Response
 from svc_helpers import ALL_A, answer, csrf_token, link_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,7 +121,7 @@ def test_integrity_page_flags_the_coached_school_and_excludes_nothing(app, clien
     assert len(cells) == 7 and cells[3] and cells[4] and re.match(r"[0-9.e+-]+$", cells[5]) and cells[6]
     assert "不剔除任何答卷" in html
     # nothing excluded: the page's valid count is the progress page's (survey.md's rules only)
-    from service import campaigns as C
+    from service.campaigns import rules as C
     with Session(app.state.engine) as s:
         valid = C.progress(s, s.get(Campaign, campaign), app.state.profile).valid
     assert f"有效 {valid} 份" in html

@@ -12,7 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +82,7 @@ class Server:
 
 
 def _empty_pg(url: str) -> None:
-    from service.db import make_engine, migrate
+    from service.db.engine import make_engine, migrate
     engine = make_engine(sa_url(url))
     migrate(engine)
     with engine.begin() as conn:

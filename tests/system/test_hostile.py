@@ -20,10 +20,10 @@ sys.path.insert(0, str(ROOT / "tests" / "service"))
 
 import svc_helpers as H  # noqa: E402
 
-from service import device_limit  # noqa: E402
+from service.answers import rate_limit as device_limit  # noqa: E402
 from service.app import create_app  # noqa: E402
-from service.demo import create_account  # noqa: E402
-from service.models import Campaign, Response  # noqa: E402
+from service.accounts.roles import create_account  # noqa: E402
+from service.db.models import Campaign, Response  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 ITEMS = tuple(H.ALL_A)
@@ -134,7 +134,7 @@ def _zip_bomb() -> bytes:
 
 def _imported(app, cid) -> str | None:
     with Session(app.state.engine) as s:
-        return s.get(Campaign, cid).workbook_filename
+        return s.get(Campaign, cid).workbook_version_id
 
 
 def test_oversized_upload_and_zip_bomb_are_refused(world):

@@ -1,0 +1,124 @@
+"""The audit trail (issue 6): every action of a signed-in user, appended, never changed.
+
+``record(session, actor, action, target, detail, file_sha256=None)`` adds one
+``audit_entry`` row and commits it. ``actor`` is a ``Request`` (the signed-in account
+is read from its session), a ``roles.Principal``, an ``Account`` or a user name.
+
+Append-only: the application has no route that changes or deletes an entry
+(``tests/service/test_trust_audit.py`` checks every route), and triggers created by
+the migration refuse UPDATE and DELETE on SQLite and PostgreSQL. Each entry's
+``checksum`` is sha256 over the previous entry's checksum and the entry itself
+(a hash chain): ``verify_chain`` finds an entry changed behind the application's back.
+"""
+
+import csv
+import hashlib
+import io
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlmodel import Session, select
+
+from service.db.models import Account, AuditEntry, utcnow
+from service.web.clock import CHINA
+
+ACTIONS = {
+    "login": "登录", "login_failed": "登录失败", "logout": "退出",
+    "campaign_create": "创建调查", "campaign_edit": "修改调查", "campaign_open": "开启调查",
+    "campaign_close": "结束调查", "school_import": "导入学校名单", "qr_generate": "生成二维码",
+    "sheet_generate": "生成二维码张贴页", "slips_generate": "生成填写码", "slips_print": "打印填写码告知书",
+    "workbook_upload": "上传指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
+    "export": "导出", "integrity_view": "查看数据可信度信号", "audit_view": "查看审计日志",
+    "audit_export": "导出审计日志", "account_save": "保存账号",
+}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _actor(actor: Any) -> tuple[int | None, str]:
+    if actor is None:
+        return None, ""
+    if isinstance(actor, str):
+        return None, actor[:64]
+    if isinstance(actor, Account):
+        return actor.id, actor.username
+    if hasattr(actor, "account_id") and hasattr(actor, "username"):      # roles.Principal
+        return actor.account_id, actor.username
+    session = getattr(actor, "session", None)                               # a Request
+    if isinstance(session, dict):
+        account_id = session.get("account_id")
+        return (int(account_id) if account_id else None), str(session.get("username") or "")[:64]
+    return None, str(actor)[:64]
+
+
+def _digest(previous: str, entry: AuditEntry) -> str:
+    body = json.dumps({"at": entry.at.astimezone(timezone.utc).isoformat(), "account_id": entry.account_id,
+                       "username": entry.username, "action": entry.action, "target": entry.target,
+                       "detail": entry.detail, "file_sha256": entry.file_sha256},
+                      ensure_ascii=False, sort_keys=True, default=str)
+    return sha256(f"{previous}\n{body}".encode())
+
+
+def record(session: Session, actor: Any, action: str, target: str = "", detail: dict | None = None,
+           file_sha256: str | None = None) -> AuditEntry:
+    """Append one entry and commit (the caller's pending changes are committed with it)."""
+    account_id, username = _actor(actor)
+    previous = session.exec(select(AuditEntry.checksum).order_by(AuditEntry.id.desc()).limit(1)).first() or ""
+    entry = AuditEntry(at=utcnow(), account_id=account_id, username=username, action=action,
+                       target=str(target)[:255], detail=json.loads(json.dumps(detail or {}, default=str)),
+                       file_sha256=file_sha256, checksum="")
+    entry.checksum = _digest(previous, entry)
+    session.add(entry)
+    session.commit()
+    return entry
+
+
+def verify_chain(session: Session) -> list[int]:
+    """Ids of entries whose checksum does not follow from the previous entry (empty: intact)."""
+    broken, previous = [], ""
+    for entry in session.exec(select(AuditEntry).order_by(AuditEntry.id)):
+        if _digest(previous, entry) != entry.checksum:
+            broken.append(entry.id)
+        previous = entry.checksum
+    return broken
+
+
+def query(session: Session, action: str | None = None, user: str | None = None,
+          since: datetime | None = None, until: datetime | None = None, limit: int | None = None) -> list[AuditEntry]:
+    stmt = select(AuditEntry)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if user:
+        stmt = stmt.where(AuditEntry.username == user)
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until)
+    stmt = stmt.order_by(AuditEntry.id.desc())
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt))
+
+
+def usernames(session: Session) -> list[str]:
+    return sorted(set(session.exec(select(AuditEntry.username).distinct()).all()) - {""})
+
+
+CSV_COLUMNS = ("id", "at", "username", "action", "action_name", "target", "detail", "file_sha256", "checksum")
+
+
+def local_time(dt: datetime) -> str:
+    return dt.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def to_csv(entries: list[AuditEntry]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for e in entries:
+        w.writerow([e.id, local_time(e.at), e.username, e.action, ACTIONS.get(e.action, e.action), e.target,
+                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True), e.file_sha256 or "", e.checksum])
+    return buf.getvalue().encode("utf-8")

@@ -1,0 +1,86 @@
+"""The phone form of a link: which groups and questions it asks, and the validation of a
+posted answer (per field, what is missing, in Chinese)."""
+
+from typing import Any
+
+from service.db.models import Campaign, Link
+from survey_templates import GROUPS, ITEMS, LOCATION_LABELS, OPTIONS, SCHOOL_GROUPS
+
+
+def allowed_groups(link: Link) -> list[str]:
+    if link.group:
+        return [link.group]
+    if link.school_code:
+        return list(SCHOOL_GROUPS)
+    return list(GROUPS)
+
+
+def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: str,
+                 token: str, sid: str, values: dict[str, str] | None = None,
+                 errors: dict[str, str] | None = None) -> dict[str, Any]:
+    tpl = campaign.templates[questionnaire]
+    groups = [g for g in tpl["groups"] if g in allowed_groups(link)]
+    fixed_group = groups[0] if len(groups) == 1 else None
+    fixed_school = None
+    if link.school_code:
+        fixed_school = next((s for s in schools if s.school_code == link.school_code), None)
+
+    def asks(field: str) -> bool:
+        spec = tpl.get(field)
+        return bool(spec) and any(g in spec["groups"] for g in groups)
+
+    return {
+        "tpl": tpl, "campaign": campaign, "link": link, "token": token, "sid": sid,
+        "groups": [(g, tpl["groups"][g]) for g in groups], "fixed_group": fixed_group,
+        "ask_school": asks("school") and not link.school_code, "schools": [] if link.school_code else schools,
+        "fixed_school": fixed_school,
+        "ask_grade": asks("grade"), "ask_location": asks("location"),
+        "grades": list(range(tpl["grade"]["min"], tpl["grade"]["max"] + 1)) if tpl.get("grade") else [],
+        "locations": list(LOCATION_LABELS.items()), "options": list(OPTIONS.items()),
+        "values": values or {}, "errors": errors or {},
+    }
+
+
+def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
+             link: Link) -> tuple[dict[str, Any], dict[str, str]]:
+    """The cleaned answer or, per field, what is missing (Chinese)."""
+    tpl = ctx["tpl"]
+    errors: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    group = ctx["fixed_group"] or form.get("group", "")
+    if group not in dict(ctx["groups"]):
+        errors["group"] = "请选择您的身份"
+        group = None
+    out["group"] = group
+    if group in SCHOOL_GROUPS:
+        code = link.school_code or form.get("school_code", "")
+        school = next((s for s in schools if s.school_code == code), None)
+        if school is None:
+            errors["school_code"] = "请选择学校"
+        else:
+            out["school_code"], out["location"] = school.school_code, school.location
+    elif group:
+        out["school_code"] = None
+        loc = form.get("location", "")
+        if loc not in LOCATION_LABELS:
+            errors["location"] = "请选择居住地"
+        out["location"] = loc
+    out["grade"] = None
+    grade_spec = tpl.get("grade")
+    if group and grade_spec and group in grade_spec["groups"]:
+        raw = form.get("grade", "")
+        if raw.isdigit() and grade_spec["min"] <= int(raw) <= grade_spec["max"]:
+            out["grade"] = int(raw)
+        else:
+            errors["grade"] = "请选择年级"
+    for item in ITEMS:
+        value = form.get(item, "")
+        if value not in OPTIONS:
+            errors[item] = "这道题还没有作答"
+        out[item] = value or None
+    comment = (form.get("comment") or "").strip()
+    limit = tpl.get("comment", {}).get("max_length", 1000)
+    if len(comment) > limit:
+        errors["comment"] = f"意见建议最多 {limit} 字"
+    out["comment"] = comment or None
+    return out, errors

@@ -1,0 +1,320 @@
+"""Bureau pages under ``/bureau`` (Chinese, login required, CSRF on every form via Litestar's
+CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
+the survey that counts, QR codes, sheets, slips and the answers' exports."""
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import MediaType, RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Response, Template
+from sqlmodel import Session, select
+
+from scoring.errors import Problem
+from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
+from service.accounts import audit
+from service.answers import page_cache
+from service.campaigns import exports as E
+from service.campaigns import qr
+from service.campaigns import rules as C
+from service.db.models import Campaign, Link, OneTimeCode, WorkbookVersion
+from service.trust import checksums as T
+from service.web.auth import SESSION_KEY
+from service.web.clock import CHINA, app_now, local
+from survey_templates import GROUPS, LOCATION_LABELS
+
+
+def public_base(request: Request) -> str:
+    base = request.app.state.settings.public_url or str(request.base_url)
+    return base.rstrip("/")
+
+
+def link_url(request: Request, link: Link, code: str | None = None) -> str:
+    url = f"{public_base(request)}/s/{link.token}"
+    return f"{url}?c={code}" if code else url
+
+
+# ---- campaigns ----------------------------------------------------------------------------
+
+@get("/", sync_to_thread=True)
+def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
+    rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
+    now = app_now(request)
+    return Template(template_name="bureau/campaigns.html", context={
+        "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
+
+
+def _new_form_context(request: Request, values: dict, errors: dict) -> dict:
+    return {"values": values, "errors": errors, "user": request.session.get("username")}
+
+
+@get("/campaigns/new", sync_to_thread=False)
+def campaign_new(request: Request) -> Template:
+    today = datetime.now(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
+    values = {"opens_at": today.strftime("%Y-%m-%dT%H:%M"),
+              "closes_at": (today + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
+              "share_urban": "", "share_town": "", "share_rural": ""}
+    return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, values, {}))
+
+
+def _parse_local(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.strip()).replace(tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+@post("/campaigns", sync_to_thread=True, media_type=MediaType.HTML)
+def campaign_create(request: Request, db: NamedDependency[Session],
+                    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    errors: dict[str, str] = {}
+
+    def number(key: str, kind=float):
+        try:
+            return kind(data.get(key, "").strip())
+        except ValueError:
+            errors[key] = "请填写数字"
+            return kind(0)
+
+    population = number("resident_population", int)
+    shares = {loc: number(f"share_{loc}") for loc in ("urban", "town", "rural")}
+    if any(v > 1 for v in shares.values()):  # percentages accepted
+        shares = {k: v / 100 for k, v in shares.items()}
+    opens_at, closes_at = _parse_local(data.get("opens_at", "")), _parse_local(data.get("closes_at", ""))
+    if opens_at is None:
+        errors["opens_at"] = "请填写开始时间"
+    if closes_at is None:
+        errors["closes_at"] = "请填写结束时间"
+    if not errors:
+        try:
+            campaign = C.create_campaign(
+                db, name=data.get("name", ""), county_name=data.get("county_name", ""),
+                resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
+                templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY),
+                is_test=data.get("is_test") == "1")
+            audit.record(db, request, "campaign_create", f"campaign/{campaign.id}",
+                         {"name": campaign.name, "county": campaign.county_name, "test": campaign.is_test})
+            return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+        except C.CampaignInputError as exc:
+            db.rollback()
+            errors.update(exc.errors)
+    return Template(template_name="bureau/campaign_new.html", status_code=422,
+                    context=_new_form_context(request, data, errors))
+
+
+def _overview_context(request: Request, db: Session, campaign: Campaign, problems: list | None = None,
+                      errors: dict | None = None) -> dict:
+    profile = request.app.state.profile
+    schools = C.schools_of(db, campaign.id)
+    by_code = {s.school_code: s for s in schools}
+    links = C.links_of(db, campaign.id)
+    prog = C.progress(db, campaign, profile)
+    plan = C.plan_for(db, campaign, profile)
+    version = db.get(WorkbookVersion, campaign.workbook_version_id) if campaign.workbook_version_id else None
+    return {
+        "campaign": campaign, "state": C.state_of(campaign, app_now(request)), "local": local,
+        "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
+        "version": version, "counted": C.counted_campaign(db, campaign.county_name),
+        "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
+        "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
+        "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
+        "user": request.session.get("username"),
+        "link_label": lambda link: C.link_label(link, by_code), "link_url": lambda link: link_url(request, link),
+        "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
+            OneTimeCode.campaign_id == campaign.id).distinct().order_by(OneTimeCode.batch))),
+    }
+
+
+@get("/campaigns/{cid:int}", sync_to_thread=True)
+def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Template:
+    return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
+
+
+@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
+def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    upload = data.get("workbook")
+    version = None
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+    else:
+        version, problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(),
+                                              request.app.state.profile, request.session.get(SESSION_KEY))
+    if problems:
+        db.rollback()
+        return Template(template_name="bureau/campaign.html", status_code=422,
+                        context=_overview_context(request, db, campaign, problems))
+    page_cache.clear(request.app.state.engine)
+    audit.record(db, request, "school_import", f"campaign/{campaign.id}",
+                 {"file": version.filename, "version": version.version, "schools": version.schools}, version.sha256)
+    return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+
+
+@post("/campaigns/{cid:int}/close", sync_to_thread=True)
+def campaign_close(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Redirect:
+    """End the campaign now (answers stop being accepted)."""
+    cid = campaign.id
+    now = app_now(request)
+    if campaign.closes_at > now:
+        campaign.closes_at = max(now, campaign.opens_at)
+        db.add(campaign)
+        db.commit()
+        page_cache.clear(request.app.state.engine)
+    audit.record(db, request, "campaign_close", f"campaign/{cid}", {"closes_at": campaign.closes_at})
+    return Redirect(path=f"/bureau/campaigns/{cid}", status_code=303)
+
+
+# ---- QR codes, sheets, slips --------------------------------------------------------------
+
+def _link(db: Session, campaign: Campaign, token: str) -> Link:
+    link = db.exec(select(Link).where(Link.token == token, Link.campaign_id == campaign.id)).first()
+    if link is None:
+        raise NotFoundException("no such link")
+    return link
+
+
+QR_FORMATS = {"png": (qr.png, "image/png"), "svg": (qr.svg, "image/svg+xml")}
+
+
+@get("/campaigns/{cid:int}/qr/{token:str}/{fmt:str}", sync_to_thread=True)
+def qr_image(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+             token: FromPath[str], fmt: FromPath[str]) -> Response:
+    if fmt not in QR_FORMATS:
+        raise NotFoundException("no such QR format")
+    cid = campaign.id
+    link = _link(db, campaign, token)
+    audit.record(db, request, "qr_generate", f"campaign/{cid}/link/{token}", {"format": fmt})
+    render, media_type = QR_FORMATS[fmt]
+    return Response(render(link_url(request, link)), media_type=media_type,
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@get("/campaigns/{cid:int}/sheets", sync_to_thread=True)
+def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+           school: FromQuery[str | None] = None) -> Template:
+    cid = campaign.id
+    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
+    links = [link for link in C.links_of(db, campaign.id) if school is None or link.school_code == school]
+    pages = [{"school": by_code[link.school_code].school_name if link.school_code in by_code else campaign.county_name,
+              "group": C.link_audience(link),
+              "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
+    audit.record(db, request, "sheet_generate", f"campaign/{cid}", {"school": school, "links": len(links)})
+    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
+
+
+@post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
+def codes_create(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                 data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    cid = campaign.id
+    link = _link(db, campaign, data.get("link", ""))
+    try:
+        count = int(data.get("count", "0"))
+        batch = C.create_codes(db, campaign, link, count)
+    except (ValueError, C.CampaignInputError):
+        db.rollback()
+        ctx = _overview_context(request, db, campaign)
+        ctx["codes_error"] = f"份数须为 1–{C.MAX_CODES_PER_BATCH} 的整数"
+        return Template(template_name="bureau/campaign.html", status_code=422, context=ctx)
+    audit.record(db, request, "slips_generate", f"campaign/{cid}/link/{link.token}", {"batch": batch, "count": count})
+    return Redirect(path=f"/bureau/campaigns/{cid}/codes/{batch}", status_code=303)
+
+
+@get("/campaigns/{cid:int}/codes/{batch:int}", sync_to_thread=True)
+def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                batch: FromPath[int]) -> Template:
+    cid = campaign.id
+    codes = list(db.exec(select(OneTimeCode).where(OneTimeCode.campaign_id == cid, OneTimeCode.batch == batch)
+                         .order_by(OneTimeCode.id)))
+    if not codes:
+        raise NotFoundException("no such batch")
+    link = db.get(Link, codes[0].link_id)
+    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
+    slips = [{"code": c.code, "used": c.used_by is not None, "url": link_url(request, link, c.code),
+              "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
+    audit.record(db, request, "slips_print", f"campaign/{cid}/codes/{batch}", {"count": len(codes)})
+    return Template(template_name="bureau/slips.html", context={
+        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch})
+
+
+# ---- exports ----------------------------------------------------------------------
+
+@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[T.raw_export])
+def export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    data = E.export_csv(db, campaign.id)
+    name = f"responses-{campaign.id}.csv"
+    return Response(data, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        **T.export_headers(request, db, campaign, data, name, T.csv_count(data))})
+
+
+@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
+def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    cid = campaign.id
+    data = E.export_xlsx(db, campaign.id)
+    name = f"responses-{campaign.id}.xlsx"
+    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             **T.export_headers(request, db, campaign, data, name, T.response_count(db, cid))})
+
+
+# ---- dates, the survey that counts, test campaigns -------------------------------------------
+
+def _form_error(request: Request, db: Session, campaign: Campaign, exc: C.CampaignInputError) -> Template:
+    db.rollback()
+    return Template(template_name="bureau/campaign.html", status_code=422,
+                    context=_overview_context(request, db, campaign, errors=exc.errors))
+
+
+@post("/campaigns/{cid:int}/dates", sync_to_thread=True, media_type=MediaType.HTML)
+def campaign_dates(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    """Extend the end of a campaign, or reopen a closed one (not the designated survey)."""
+    closes_at = _parse_local(data.get("closes_at", ""))
+    before = campaign.closes_at
+    try:
+        if closes_at is None:
+            raise C.CampaignInputError({"closes_at": "请填写新的结束时间"})
+        reopened = C.state_of(campaign, app_now(request)) == "closed"
+        C.set_closes_at(db, campaign, closes_at, app_now(request))
+    except C.CampaignInputError as exc:
+        return _form_error(request, db, campaign, exc)
+    page_cache.clear(request.app.state.engine)
+    audit.record(db, request, "campaign_reopen" if reopened else "campaign_extend", f"campaign/{campaign.id}",
+                 {"closes_at_before": before, "closes_at": campaign.closes_at})
+    return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+
+
+@post("/campaigns/{cid:int}/designate", sync_to_thread=True, media_type=MediaType.HTML)
+def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Any:
+    """计入评估的调查: this campaign's answers are the county's verdict's."""
+    before = C.counted_campaign(db, campaign.county_name).campaign
+    try:
+        C.designate(db, campaign, request.session.get(SESSION_KEY))
+    except C.CampaignInputError as exc:
+        return _form_error(request, db, campaign, exc)
+    audit.record(db, request, "survey_designate", f"county/{campaign.county_name}",
+                 {"campaign": campaign.id, "before": before.id if before else None})
+    return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+
+
+@post("/campaigns/{cid:int}/delete", sync_to_thread=True, media_type=MediaType.HTML)
+def campaign_delete(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Any:
+    """Delete a test campaign (试填) with its answers."""
+    name, cid = campaign.name, campaign.id
+    try:
+        answers = C.delete_test_campaign(db, campaign)
+    except C.CampaignInputError as exc:
+        return _form_error(request, db, campaign, exc)
+    page_cache.clear(request.app.state.engine)
+    audit.record(db, request, "campaign_delete", f"campaign/{cid}", {"name": name, "answers": answers})
+    return Redirect(path=f"/inspector/counties/{quote(campaign.county_name)}", status_code=303)
+
+
+BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
+                 campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
+                 export_csv, export_xlsx]

@@ -1,0 +1,316 @@
+"""Campaign rules: creation, the workbook version a campaign pins, links, one-time codes,
+progress against the plan, the survey that counts in the county's verdict, test campaigns,
+extending and reopening.
+
+The service never re-implements a scoring rule: the workbook is read by ``scoring.workbook``
+and the plan comes from ``scoring.sampling``.
+"""
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import and_, delete, func
+from sqlmodel import Session, select
+
+from scoring.errors import Problem
+from scoring.names import GROUPS as GROUP_LABELS
+from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Response, School, WorkbookVersion
+from service.web.security import CODE_ALPHABET, random_token
+from service.workbooks.versions import parse_version, read_upload, store_version
+from survey_templates import GROUPS, ITEMS, SCHOOL_GROUPS
+
+LOCATED_GROUPS = tuple(g for g in GROUPS if g not in SCHOOL_GROUPS)
+MAX_CODES_PER_BATCH = 1000
+
+
+class CampaignInputError(Exception):
+    """Bad form input for a campaign; ``errors`` maps field -> Chinese message."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def state_of(campaign: Campaign, at: datetime) -> str:
+    """``open``, ``not_open`` or ``closed`` at time ``at``."""
+    if at < campaign.opens_at:
+        return "not_open"
+    if at >= campaign.closes_at:
+        return "closed"
+    return "open"
+
+
+def _new_link(session: Session, campaign_id: int, school_code: str | None, group: str | None) -> Link:
+    while True:
+        token = random_token(10)
+        if session.exec(select(Link).where(Link.token == token)).first() is None:
+            link = Link(token=token, campaign_id=campaign_id, school_code=school_code, group=group)
+            session.add(link)
+            return link
+
+
+def create_campaign(session: Session, *, name: str, county_name: str, resident_population: int,
+                    shares: dict[str, float], opens_at: datetime, closes_at: datetime,
+                    templates: dict[str, dict], account_id: int | None = None, is_test: bool = False) -> Campaign:
+    """Validate and store a campaign with its campaign-wide links; the templates are pinned."""
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "请填写调查名称"
+    if not county_name.strip():
+        errors["county_name"] = "请填写县（市、区）名称"
+    if resident_population <= 0:
+        errors["resident_population"] = "常住人口须为正整数"
+    if any(v < 0 or v > 1 for v in shares.values()) or abs(sum(shares.values()) - 1) > 0.01:
+        errors["shares"] = "城区、镇区、乡村人口占比须在 0–1 之间且合计为 1"
+    if closes_at <= opens_at:
+        errors["closes_at"] = "结束时间须晚于开始时间"
+    if errors:
+        raise CampaignInputError(errors)
+    campaign = Campaign(name=name.strip(), county_name=county_name.strip(),
+                        resident_population=resident_population,
+                        share_urban=shares["urban"], share_town=shares["town"], share_rural=shares["rural"],
+                        opens_at=opens_at, closes_at=closes_at, templates=templates,
+                        salt=secrets.token_hex(16), created_by=account_id, is_test=is_test)
+    session.add(campaign)
+    session.flush()
+    _new_link(session, campaign.id, None, None)
+    for group in LOCATED_GROUPS:
+        _new_link(session, campaign.id, None, group)
+    session.commit()
+    return campaign
+
+
+# ---- the workbook version the campaign's schools come from ----------------------------------
+
+def campaign_workbook(session: Session, campaign: Campaign, profile) -> Any | None:
+    """The parsed workbook version the campaign pins (None before schools are imported)."""
+    if campaign.workbook_version_id is None:
+        return None
+    version = session.get(WorkbookVersion, campaign.workbook_version_id)
+    return parse_version(version, profile)
+
+
+def answered_schools(session: Session, campaign_id: int) -> set[str]:
+    return set(session.exec(select(Response.school_code).where(Response.campaign_id == campaign_id,
+                                                               Response.school_code.is_not(None)).distinct()))
+
+
+def pin_problems(session: Session, campaign: Campaign, workbook, filename: str) -> list[Problem]:
+    """A version may be pinned only when every school with answers is still in it."""
+    codes = set(workbook.schools["school_code"].astype(str))
+    names = {s.school_code: s.school_name for s in schools_of(session, campaign.id)}
+    missing = sorted(answered_schools(session, campaign.id) - codes)
+    return [Problem(filename, None, "school_code", code,
+                    f"学校“{names.get(code, code)}”（代码 {code}）在本调查中已有答卷，新指标表中须保留该学校代码")
+            for code in missing]
+
+
+def pin_version(session: Session, campaign: Campaign, version: WorkbookVersion, workbook) -> None:
+    """The campaign's schools become the version's; a school's links (printed QR codes) are kept
+    while its code is in the version. The caller has checked ``pin_problems``. Commits."""
+    rows = workbook.schools.to_dict("records")
+    codes = [str(r["school_code"]) for r in rows]
+    old = {s.school_code: s for s in schools_of(session, campaign.id)}
+    gone = [code for code in old if code not in set(codes)]
+    if gone:
+        session.exec(delete(Link).where(Link.campaign_id == campaign.id, Link.school_code.in_(gone)))
+        session.exec(delete(School).where(School.campaign_id == campaign.id, School.school_code.in_(gone)))
+    for pos, row in enumerate(rows):
+        code = str(row["school_code"])
+        school = old.get(code) or School(campaign_id=campaign.id, school_code=code)
+        school.school_name, school.school_type = str(row["school_name"]), str(row["school_type"])
+        school.location, school.position = str(row["location"]), pos
+        school.students_primary = float(row.get("students_primary") or 0)
+        school.students_junior = float(row.get("students_junior") or 0)
+        session.add(school)
+        if code not in old:
+            _new_link(session, campaign.id, code, None)
+            for group in SCHOOL_GROUPS:
+                _new_link(session, campaign.id, code, group)
+    campaign.workbook_version_id = version.id
+    campaign.workbook_imported_at = now_utc()
+    session.add(campaign)
+    session.commit()
+
+
+def import_workbook(session: Session, campaign: Campaign, filename: str, data: bytes, profile,
+                    account_id: int | None = None) -> tuple[WorkbookVersion | None, list[Problem]]:
+    """Import the campaign's schools: the file becomes (or is) a version of the county, and the
+    campaign pins it. On any problem nothing is stored and every problem is returned."""
+    workbook, problems = read_upload(campaign.county_name, filename, data, profile)
+    if not problems:
+        problems = pin_problems(session, campaign, workbook, filename)
+    if problems:
+        return None, problems
+    version, problems = store_version(session, campaign.county_name, account_id, filename, data, workbook)
+    if version is not None:
+        pin_version(session, campaign, version, workbook)
+    return version, problems
+
+
+def schools_of(session: Session, campaign_id: int) -> list[School]:
+    return list(session.exec(select(School).where(School.campaign_id == campaign_id).order_by(School.position)))
+
+
+def links_of(session: Session, campaign_id: int) -> list[Link]:
+    return list(session.exec(select(Link).where(Link.campaign_id == campaign_id).order_by(Link.id)))
+
+
+def link_label(link: Link, schools: dict[str, School]) -> str:
+    where = schools[link.school_code].school_name if link.school_code in schools else "全县"
+    return f"{where} · {link_audience(link)}"
+
+
+def link_audience(link: Link) -> str:
+    """Who a link is for, in Chinese."""
+    if link.group:
+        return GROUP_LABELS[link.group]
+    if link.school_code:
+        return "学生、家长、教师、校长"
+    return "所有调查对象"
+
+
+# ---- one-time codes ------------------------------------------------------------------------
+
+def create_codes(session: Session, campaign: Campaign, link: Link, count: int) -> int:
+    """A batch of ``count`` single-use codes on ``link``; returns the batch number."""
+    if not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise CampaignInputError({"count": f"每批 1–{MAX_CODES_PER_BATCH} 个"})
+    batch = (session.exec(select(func.max(OneTimeCode.batch)).where(
+        OneTimeCode.campaign_id == campaign.id)).one() or 0) + 1
+    made: set[str] = set()
+    while len(made) < count:
+        code = random_token(8, CODE_ALPHABET)
+        if code in made or session.exec(select(OneTimeCode.id).where(OneTimeCode.code == code)).first():
+            continue
+        made.add(code)
+        session.add(OneTimeCode(code=code, campaign_id=campaign.id, link_id=link.id, batch=batch))
+    session.commit()
+    return batch
+
+
+# ---- progress against the plan -------------------------------------------------------------
+
+@dataclass
+class Progress:
+    collected: int = 0
+    valid: int = 0
+    incomplete: int = 0
+    duplicates: int = 0
+    speeders: int = 0
+    by_group: Counter = field(default_factory=Counter)
+    by_school: dict[str, Counter] = field(default_factory=dict)
+    by_location: dict[str, Counter] = field(default_factory=dict)
+
+
+def progress(session: Session, campaign: Campaign, profile) -> Progress:
+    """Counts of valid responses: complete, not a duplicate, not a speeder (survey.md's order)."""
+    min_s = float(profile.recognition["min_duration_s"])
+    p = Progress()
+    complete = and_(*[getattr(Response, i).is_not(None) for i in ITEMS])
+    first = Response.duplicate_of.is_(None)
+    slow = Response.duration_s >= min_s
+    rows = session.exec(
+        select(Response.group, Response.school_code, Response.location, complete, first, slow, func.count())
+        .where(Response.campaign_id == campaign.id)
+        .group_by(Response.group, Response.school_code, Response.location, complete, first, slow))
+    for group, school, loc, whole, first, slow, n in rows:
+        p.collected += n
+        if not whole:
+            p.incomplete += n
+            continue
+        if not first:
+            p.duplicates += n
+            continue
+        if not slow:
+            p.speeders += n
+            continue
+        p.valid += n
+        p.by_group[group] += n
+        if school:
+            p.by_school.setdefault(school, Counter())[group] += n
+        p.by_location.setdefault(loc, Counter())[group] += n
+    return p
+
+
+def plan_for(session: Session, campaign: Campaign, profile):
+    """``scoring.sampling.sampling_plan`` for the campaign's schools and settings, or None."""
+    workbook = campaign_workbook(session, campaign, profile)
+    if workbook is None:
+        return None
+    from scoring.sampling import sampling_plan
+    shares = {"urban": campaign.share_urban, "town": campaign.share_town, "rural": campaign.share_rural}
+    return sampling_plan(workbook.schools, float(campaign.resident_population), shares, profile)
+
+
+# ---- the survey that counts, dates, test campaigns ------------------------------------------
+
+@dataclass(frozen=True)
+class Counted:
+    """Which campaign a county's verdict uses, and why: ``designated`` by the bureau, the
+    ``only`` real campaign, ``choose`` (several real ones, none designated) or ``none``."""
+    campaign: Campaign | None
+    how: str
+
+
+def campaigns_of(session: Session, county: str) -> list[Campaign]:
+    return list(session.exec(select(Campaign).where(Campaign.county_name == county).order_by(Campaign.id.desc())))
+
+
+def counted_campaign(session: Session, county: str) -> Counted:
+    row = session.get(CountySurvey, county)
+    if row is not None:
+        return Counted(session.get(Campaign, row.campaign_id), "designated")
+    real = [c for c in campaigns_of(session, county) if not c.is_test]
+    if len(real) == 1:
+        return Counted(real[0], "only")
+    return Counted(None, "choose" if real else "none")
+
+
+def is_designated(session: Session, campaign: Campaign) -> bool:
+    row = session.get(CountySurvey, campaign.county_name)
+    return row is not None and row.campaign_id == campaign.id
+
+
+def designate(session: Session, campaign: Campaign, account_id: int | None) -> None:
+    """Make ``campaign`` the county's survey that counts (a test campaign never is). Commits."""
+    if campaign.is_test:
+        raise CampaignInputError({"designate": "试填调查的答卷不计入评估，不能指定为计入评估的调查"})
+    row = session.get(CountySurvey, campaign.county_name) or CountySurvey(county_name=campaign.county_name,
+                                                                          campaign_id=campaign.id)
+    row.campaign_id, row.designated_by, row.designated_at = campaign.id, account_id, now_utc()
+    session.add(row)
+    session.commit()
+
+
+def set_closes_at(session: Session, campaign: Campaign, closes_at: datetime, at: datetime) -> None:
+    """Extend a campaign's end, or reopen a closed one, while it is not the county's designated
+    survey (its answers would move a verdict already relied on). Commits."""
+    if is_designated(session, campaign):
+        raise CampaignInputError({"closes_at": "本调查已指定为计入评估的调查，不能再延长或重新开启"})
+    if closes_at <= max(at, campaign.opens_at):
+        raise CampaignInputError({"closes_at": "新的结束时间须晚于现在和开始时间"})
+    campaign.closes_at = closes_at
+    session.add(campaign)
+    session.commit()
+
+
+def delete_test_campaign(session: Session, campaign: Campaign) -> int:
+    """Delete a test campaign with its answers, codes, links and schools; returns the answers
+    deleted. Real campaigns are never deleted (their answers are evidence). Commits."""
+    if not campaign.is_test:
+        raise CampaignInputError({"delete": "只有试填调查可以删除"})
+    answers = session.exec(select(func.count()).select_from(Response)
+                           .where(Response.campaign_id == campaign.id)).one()
+    for table in (Response, OneTimeCode, Link, School):
+        session.exec(delete(table).where(table.campaign_id == campaign.id))
+    session.exec(delete(Campaign).where(Campaign.id == campaign.id))
+    session.commit()
+    return answers

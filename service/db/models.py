@@ -1,0 +1,193 @@
+"""SQLModel tables. (No ``from __future__ import annotations`` here: it breaks mappers.)
+
+Times are timezone-aware (stored as UTC). Respondents leave no names, phones or IPs: the
+device key is kept only as an HMAC keyed by the app secret and salted per campaign.
+"""
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ITEM_FIELDS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "quality", "burden", "overall")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class AppMeta(SQLModel, table=True):
+    __tablename__ = "app_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class KeyValue(SQLModel, table=True):
+    """Shared store for sessions and rate limits (see web/stores.py)."""
+    __tablename__ = "kv_store"
+    namespace: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=255)
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    expires_at: float | None = Field(default=None, index=True)
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "campaign"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    county_name: str = Field(max_length=100)
+    resident_population: int
+    share_urban: float
+    share_town: float
+    share_rural: float
+    opens_at: datetime
+    closes_at: datetime
+    templates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    salt: str = Field(max_length=64)
+    # The county's workbook version this campaign's schools come from (the only copy of a
+    # workbook is its version); ``workbook_imported_at`` is when it was pinned.
+    workbook_version_id: int | None = Field(default=None, foreign_key="workbook_version.id")
+    workbook_imported_at: datetime | None = None
+    # 试填: a test campaign's answers never count and it may be deleted with them.
+    is_test: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class School(SQLModel, table=True):
+    __tablename__ = "school"
+    __table_args__ = (UniqueConstraint("campaign_id", "school_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    school_code: str = Field(max_length=64)
+    school_name: str = Field(max_length=200)
+    school_type: str = Field(max_length=64)
+    location: str = Field(max_length=16)
+    students_primary: float = 0
+    students_junior: float = 0
+    position: int = 0
+
+
+class Link(SQLModel, table=True):
+    """A QR link: fixes the campaign and optionally the school and the group."""
+    __tablename__ = "link"
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True, index=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    school_code: str | None = Field(default=None, max_length=64)
+    group: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OneTimeCode(SQLModel, table=True):
+    """A single-use code printed on a slip (家长告知书)."""
+    __tablename__ = "one_time_code"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    link_id: int = Field(foreign_key="link.id", index=True)
+    batch: int = Field(index=True)
+    used_by: str | None = Field(default=None, max_length=36)
+    used_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Response(SQLModel, table=True):
+    __tablename__ = "response"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: str = Field(max_length=36, unique=True, index=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    link_id: int | None = Field(default=None, foreign_key="link.id")
+    code_id: int | None = Field(default=None, foreign_key="one_time_code.id")
+    questionnaire: str = Field(max_length=16)
+    template_version: int
+    group: str = Field(max_length=32)
+    school_code: str | None = Field(default=None, max_length=64)
+    location: str = Field(max_length=16)
+    grade: int | None = None
+    duration_s: float
+    device_hash: str | None = Field(default=None, max_length=64, index=True)
+    duplicate_of: str | None = Field(default=None, max_length=36)
+    moral: str | None = Field(default=None, max_length=1)
+    equity: str | None = Field(default=None, max_length=1)
+    sharing: str | None = Field(default=None, max_length=1)
+    conduct: str | None = Field(default=None, max_length=1)
+    quality_ed: str | None = Field(default=None, max_length=1)
+    assessment: str | None = Field(default=None, max_length=1)
+    quality: str | None = Field(default=None, max_length=1)
+    burden: str | None = Field(default=None, max_length=1)
+    overall: str | None = Field(default=None, max_length=1)
+    y: float = 0
+    m: float = 0
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# ---- inspector workspace (issue 4): roles, county assignments, workbook versions ------------
+
+class AccountRole(SQLModel, table=True):
+    """An account's role (service/accounts/roles.py). An account without a row is a province admin
+    (the operators' accounts made by ``create-admin``)."""
+    __tablename__ = "account_role"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    role: str = Field(max_length=32)                 # province_admin | bureau_admin | inspector
+
+
+class AccountCounty(SQLModel, table=True):
+    """Counties of an account: the one county of a bureau admin, those assigned to an inspector."""
+    __tablename__ = "account_county"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    county_name: str = Field(max_length=100, primary_key=True)
+
+
+class WorkbookVersion(SQLModel, table=True):
+    """An indicator workbook of a county: kept, never overwritten; the only place a workbook lives
+    (service/workbooks/versions.py). The same bytes (sha256) uploaded again are the same version."""
+    __tablename__ = "workbook_version"
+    __table_args__ = (UniqueConstraint("county_name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    county_name: str = Field(max_length=100, index=True)
+    version: int
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    schools: int = 0
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class CountySurvey(SQLModel, table=True):
+    """The campaign whose answers count in a county's verdict (计入评估的调查), chosen by its bureau."""
+    __tablename__ = "county_survey"
+    county_name: str = Field(primary_key=True, max_length=100)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    designated_by: int | None = Field(default=None, foreign_key="account.id")
+    designated_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- trust (issue 6): the audit trail -------------------------------------------------------
+
+class AuditEntry(SQLModel, table=True):
+    """One action of a signed-in user (service/accounts/audit.py). Append-only: no route changes or
+    deletes a row, and database triggers refuse UPDATE and DELETE. ``checksum`` chains each
+    entry to the previous one (sha256), ``file_sha256`` is the sha256 of a file involved."""
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    account_id: int | None = None
+    username: str = Field(default="", max_length=64, index=True)
+    action: str = Field(max_length=64, index=True)
+    target: str = Field(default="", max_length=255)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    file_sha256: str | None = Field(default=None, max_length=64)
+    checksum: str = Field(max_length=64)

@@ -1,0 +1,178 @@
+"""What the verdict pages show: the verdict display-rounded (``scoring.display``) with every
+label from ``scoring.names`` and every threshold fact from ``scoring.facts``; the province
+overview's rows; the figures that differ between two versions."""
+
+from typing import Any
+
+from sqlmodel import Session
+
+from scoring import display, facts
+from scoring import names as N
+from service.campaigns.rules import counted_campaign, progress
+from service.verdicts import charts
+from service.verdicts import exports as X
+from service.verdicts.pipeline import CountyVerdict, county_verdict
+
+PARTS = ("resources", "guarantee", "quality", "recognition")
+
+
+def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
+    """Everything the verdict page and the printed report show, display-rounded (scoring.display)."""
+    v = cv.verdict
+    d = v.to_dict()
+    schools = cv.workbook.schools
+    names = dict(zip(schools["school_code"].astype(str), schools["school_name"].astype(str)))
+    threshold = facts.recognition_threshold(profile)
+
+    cards = []
+    res_reasons = [f"{s.school_code} {names.get(s.school_code, '')}：{s.reason}" for s in v.resources.sections
+                   if not s.passed and s.reason]
+    res_reasons += [r for stage in v.resources.cv_reasons.values() for r in stage.values()]
+    cards.append({"key": "resources", "name": N.PARTS["resources"], "passed": v.resources.passed,
+                  "reasons": res_reasons})
+    for key, part, item_names in (("guarantee", v.guarantee, N.GUARANTEE_ITEMS), ("quality", v.quality, N.QUALITY_ITEMS)):
+        cards.append({"key": key, "name": N.PARTS[key], "passed": part.passed,
+                      "reasons": [f"{code} {item_names.get(code, '')}：{item.reason or '未达标'}"
+                                  for code, item in part.items.items() if not item.passed]})
+    cards.append({"key": "recognition", "name": N.PARTS["recognition"], "passed": v.recognition.passed,
+                  "reasons": [v.recognition.reason] if v.recognition.reason else []})
+    cards.append({"key": "veto", "name": N.PARTS["veto"], "passed": not v.veto,
+                  "reasons": [f"{k} {N.VETO_ITEMS[k]}" for k in v.veto]})
+    pre = v.precondition
+    cards.append({"key": "precondition", "name": "前置条件（基本均衡认定满年限）", "passed": pre.status != "failed",
+                  "status": N.PRECONDITION_STATUS[pre.status],
+                  "reasons": [pre.reason] if pre.reason else []})
+
+    stages = []
+    for stage in ("primary", "junior"):
+        secs = [s for s in v.resources.sections if s.stage == stage]
+        if not secs:
+            continue
+        std = facts.standards(profile, stage)
+        rows = []
+        for s in secs:
+            cells = []
+            for ind in N.INDICATORS:
+                met = ind in s.met
+                value = s.values.get(ind)
+                below = facts.below_floor(value, ind, stage, profile)
+                cells.append({"text": display.number(value, passed=met), "met": met, "below_floor": below})
+            rows.append({"code": s.school_code, "name": names.get(s.school_code, ""), "students": s.students,
+                         "cells": cells, "passed": s.passed, "met": len(s.met)})
+        cap = float(profile.resources["cv_cap"][stage])
+        cvs = [{"ind": ind, "value": v.resources.cv[stage].get(ind),
+                "text": display.cv(v.resources.cv[stage].get(ind), passed=v.resources.cv_passed[stage][ind]),
+                "passed": v.resources.cv_passed[stage][ind]} for ind in N.INDICATORS]
+        stages.append({"key": stage, "name": N.STAGES[stage], "standards": std, "floor": facts.shortfall_floor(profile),
+                       "floor_values": facts.floors(profile, stage), "rows": rows, "cap": cap,
+                       "cvs": cvs, "failing": sum(not r["passed"] for r in rows),
+                       "chart": charts.cv_bars([(c["ind"], c["value"], cap) for c in cvs])})
+
+    rec = v.recognition
+    rate = rec.rate
+    rate_ok = facts.meets_recognition(rate.rate, profile)
+    lb_ok = facts.meets_recognition(rate.lower_bound_95, profile)
+    groups = [{"key": g, "name": N.GROUPS.get(g, g), "n": gr.n, "rated": gr.rated, "rate": gr.rate,
+               "text": display.percent(gr.rate), "weight": rate.weights.get(g)} for g, gr in rate.groups.items()]
+    recognition = {
+        "passed": rec.passed, "status": N.RATE_STATUS.get(rate.status, rate.status),
+        "rate": display.percent(rate.rate, passed=rate_ok), "pooled": display.percent(rate.pooled_rate, passed=rate_ok),
+        "ci": [display.percent(x) for x in rate.ci95] if rate.ci95 else None,
+        "lower": display.percent(rate.lower_bound_95, passed=lb_ok), "collected": rate.collected,
+        "valid": rate.valid, "invalid": dict(rate.invalid), "groups": groups, "threshold": threshold,
+        "checks": [{"code": code, "passed": c.passed, "reason": c.reason,
+                    "figures": {k: val for k, val in c.figures.items()}} for code, c in rec.checks.items()],
+        "chart": charts.group_rates([(N.GROUPS.get(g, g), gr.rate, gr.variance, gr.n)
+                                     for g, gr in rate.groups.items()], threshold),
+    }
+    ledger = [dict.fromkeys(X.LEDGER_COLUMNS) | row for row in X.sort_ledger(cv.ledger_dicts, sort)]
+    return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
+            "sort": sort, "indicators": N.INDICATORS, "names": names, "failed_parts":
+            [N.PARTS[p] for p in v.failed_parts] + (["一票否决"] if v.veto else [])
+            + (["前置条件"] if pre.status == "failed" else []),
+            "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
+            "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
+            "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted}
+
+
+OVERVIEW_SORTS = ("county", "passed", "rate", "lower", "progress", "uploaded")
+
+
+def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
+    rows = []
+    for county in counties:
+        row: dict[str, Any] = {"county": county, "parts": {}, "passed": None, "rate": None, "ci": None,
+                               "lower": None, "progress": None, "required": None, "valid": None, "veto": [],
+                               "uploaded": None, "version": None, "error": None}
+        campaign = counted_campaign(db, county).campaign
+        row["campaign"] = campaign
+        try:
+            cv = county_verdict(db, county, None, profile)
+        except Exception:  # noqa: BLE001 - one broken county must not hide the others
+            cv, row["error"] = None, "无法评估"
+        if cv is not None:
+            v = cv.verdict
+            rate = v.recognition.rate
+            s1 = v.recognition.checks.get("S1")
+            row.update(passed=v.passed, version=cv.version.version, uploaded=cv.version.uploaded_at,
+                       parts={k: getattr(v, k).passed for k in PARTS}, rate=rate.rate, ci=rate.ci95,
+                       lower=rate.lower_bound_95, veto=list(v.veto), valid=rate.valid)
+            row["rate_text"] = display.percent(rate.rate, passed=facts.meets_recognition(rate.rate, profile))
+            row["lower_text"] = display.percent(rate.lower_bound_95,
+                                                passed=facts.meets_recognition(rate.lower_bound_95, profile))
+            row["ci_text"] = "–".join(display.percent(x) for x in rate.ci95) if rate.ci95 else "—"
+            if s1 is not None:
+                row["required"] = s1.figures.get("required")
+                if row["required"]:
+                    row["progress"] = rate.valid / row["required"]
+        elif campaign is not None:
+            row["valid"] = progress(db, campaign, profile).valid
+        rows.append(row)
+    return rows
+
+
+def sort_overview(rows: list[dict], sort: str | None) -> list[dict]:
+    key = (sort or "county").lstrip("-")
+    if key not in OVERVIEW_SORTS:
+        key = "county"
+    present = [r for r in rows if r.get(key) is not None]
+    absent = [r for r in rows if r.get(key) is None]
+    present.sort(key=lambda r: r[key], reverse=(sort or "").startswith("-"))
+    return present + absent
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], dict) and "school_code" in value[0]:
+        out = {}
+        for entry in value:
+            key = f"{entry.get('school_code')}/{entry.get('stage', '')}".rstrip("/")
+            out.update(_flatten({k: v for k, v in entry.items() if k not in ("school_code", "stage")},
+                                f"{prefix}[{key}]"))
+        return out
+    if isinstance(value, list):
+        return {prefix: "、".join(map(str, value)) if all(not isinstance(v, (dict, list)) for v in value)
+                else str(value)}
+    return {prefix: value}
+
+
+def compare(a: dict, b: dict) -> list[dict[str, Any]]:
+    """Figures of two verdict JSONs that differ (numbers within 1e-9 are equal)."""
+    fa, fb = _flatten(a), _flatten(b)
+    rows = []
+    for key in sorted(set(fa) | set(fb)):
+        if key.endswith("reason") or key.startswith("ledger"):
+            continue
+        x, y = fa.get(key), fb.get(key)
+        same = x == y
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+            same = abs(x - y) <= 1e-9
+        if not same:
+            rows.append({"figure": key, "a": x, "b": y,
+                         "delta": (y - x) if isinstance(x, (int, float)) and isinstance(y, (int, float))
+                         and not isinstance(x, bool) and not isinstance(y, bool) else None})
+    return rows

@@ -1,0 +1,116 @@
+"""The verdict pages of a county under ``/inspector``: the verdict, the A4 report, the JSON and
+xlsx exports, the ledger, the comparison of two versions, and the province overview. Every one
+reads ``pipeline.county_verdict``; a role changes what one may do, not what one sees."""
+
+from urllib.parse import quote
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Response, Template
+from sqlmodel import Session
+
+from service.accounts import audit
+from service.accounts import roles as R
+from service.accounts.routes import staff_context
+from service.verdicts import exports as X
+from service.verdicts.pipeline import CountyVerdict, county_verdict
+from service.verdicts.presenters import compare as compare_verdicts
+from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
+from service.workbooks.routes import XLSX, attachment
+from service.workbooks.versions import versions_of
+
+
+def _page(request: Request, **ctx) -> dict:
+    return staff_context(request, q=quote, **ctx)
+
+
+def _export(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
+    """A download, recorded in the audit log with its sha256."""
+    audit.record(db, R.principal_of(request), "export", f"county/{county}/{name}", {"file": name}, audit.sha256(data))
+    return Response(data, media_type=media_type, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+
+
+def _verdict(request: Request, db: Session, county: str, version: int | None) -> CountyVerdict:
+    cv = county_verdict(db, county, version, request.app.state.profile)
+    if cv is None:
+        raise NotFoundException("no workbook")
+    return cv
+
+
+def _verdict_context(request: Request, db: Session, county: str, version: int | None, sort: str | None) -> dict:
+    cv = _verdict(request, db, county, version)
+    suffix = f"?version={cv.version.version}"
+    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix,
+                 **verdict_view(cv, request.app.state.profile, sort))
+
+
+@get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def verdict_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+                 sort: FromQuery[str | None] = None) -> Template:
+    audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
+    return Template(template_name="inspector/verdict.html",
+                    context=_verdict_context(request, db, county, version, sort))
+
+
+@get("/counties/{county:str}/report", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def report_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Template:
+    audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "report"})
+    return Template(template_name="inspector/report.html",
+                    context=_verdict_context(request, db, county, version, None))
+
+
+@get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def verdict_json(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
+    cv = _verdict(request, db, county, version)
+    return _export(request, db, county, X.verdict_json_bytes(cv), "application/json; charset=utf-8",
+                   f"{county}-评估结果-v{cv.version.version}.json")
+
+
+@get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
+    cv = _verdict(request, db, county, version)
+    return _export(request, db, county, X.verdict_xlsx(cv), XLSX, f"{county}-评估结果-v{cv.version.version}.xlsx")
+
+
+@get("/counties/{county:str}/ledger.csv", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+               sort: FromQuery[str | None] = None) -> Response:
+    cv = _verdict(request, db, county, version)
+    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)),
+                   "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
+
+
+@get("/counties/{county:str}/ledger.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
+                sort: FromQuery[str | None] = None) -> Response:
+    cv = _verdict(request, db, county, version)
+    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), XLSX,
+                   f"{county}-短板台账-v{cv.version.version}.xlsx")
+
+
+# ---- province overview --------------------------------------------------------------------------
+
+@get("/overview", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
+def overview(request: Request, db: NamedDependency[Session], sort: FromQuery[str | None] = None) -> Template:
+    p = R.principal_of(request)
+    rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
+    return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort))
+
+
+
+@get("/counties/{county:str}/compare", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def compare(request: Request, db: NamedDependency[Session], county: FromPath[str], a: FromQuery[int], b: FromQuery[int]) -> Template:
+    profile = request.app.state.profile
+    va, vb = county_verdict(db, county, a, profile), county_verdict(db, county, b, profile)
+    if va is None or vb is None or a <= 0 or b <= 0:
+        raise NotFoundException("no such version")
+    rows = compare_verdicts(X.verdict_json(va) | {"workbook_version": None},
+                     X.verdict_json(vb) | {"workbook_version": None})
+    return Template(template_name="inspector/compare.html",
+                    context=_page(request, county=county, a=va.version, b=vb.version, rows=rows,
+                                  passed=(va.verdict.passed, vb.verdict.passed)))
+
+
+INSPECTOR_ROUTES = [verdict_page, report_page, verdict_json, verdict_xlsx, ledger_csv, ledger_xlsx, compare, overview]

@@ -1,0 +1,45 @@
+"""What a request is handed once: its database session, and the campaign its path names
+(loaded once per request and shared by the guard that checks it and the handler that uses it)."""
+
+from collections.abc import AsyncIterator
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from sqlmodel import Session
+
+from service.db.models import Campaign
+
+_CAMPAIGN = "renke_campaign"
+
+
+async def provide_db(state: State) -> AsyncIterator[Session]:
+    """One ORM session per request. An *async* generator on purpose: Litestar runs the
+    clean-up of a sync generator in a worker thread, and when every worker waits for a
+    pooled connection the clean-ups that would return them can never run (deadlock)."""
+    session = Session(state.engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def path_campaign(connection: ASGIConnection) -> Campaign | None:
+    """The campaign named by the route's ``cid`` (None when there is none), read once per request."""
+    state = connection.scope.setdefault("state", {})
+    if _CAMPAIGN not in state:
+        cid = connection.path_params.get("cid")
+        campaign = None
+        if cid is not None:
+            with Session(connection.app.state.engine, expire_on_commit=False) as s:
+                campaign = s.get(Campaign, int(cid))
+        state[_CAMPAIGN] = campaign
+    return state[_CAMPAIGN]
+
+
+def provide_campaign(request: ASGIConnection, db: Session) -> Campaign:
+    """The path's campaign, attached to this request's session (404 when missing)."""
+    campaign = path_campaign(request)
+    if campaign is None:
+        raise NotFoundException("no such campaign")
+    return db.merge(campaign, load=False)

@@ -1,0 +1,102 @@
+"""A Litestar ``Store`` kept in the database, so sessions and rate-limit
+counters are shared by every instance (no per-process state that matters)."""
+
+import time
+from datetime import timedelta
+
+import anyio.to_thread
+from litestar.stores.base import NamespacedStore
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from service.db.models import KeyValue
+
+
+def _seconds(value: int | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class SQLStore(NamespacedStore):
+    def __init__(self, engine: Engine, namespace: str = "default"):
+        self.engine = engine
+        self.namespace = namespace
+
+    def with_namespace(self, namespace: str) -> "SQLStore":
+        return SQLStore(self.engine, f"{self.namespace}_{namespace}")
+
+    # -- sync core, run in a worker thread --
+    def _set(self, key: str, value: bytes, expires_in: float | None) -> None:
+        expires_at = time.time() + expires_in if expires_in is not None else None
+        with Session(self.engine) as s:
+            row = s.get(KeyValue, (self.namespace, key))
+            if row is None:
+                s.add(KeyValue(namespace=self.namespace, key=key, value=value, expires_at=expires_at))
+            else:
+                row.value, row.expires_at = value, expires_at
+            try:
+                s.commit()
+            except IntegrityError:  # concurrent insert: last write wins
+                s.rollback()
+                row = s.get(KeyValue, (self.namespace, key))
+                row.value, row.expires_at = value, expires_at
+                s.commit()
+
+    def _get(self, key: str, renew_for: float | None) -> bytes | None:
+        with Session(self.engine) as s:
+            row = s.get(KeyValue, (self.namespace, key))
+            if row is None:
+                return None
+            now = time.time()
+            if row.expires_at is not None and row.expires_at <= now:
+                s.delete(row)
+                s.commit()
+                return None
+            value = row.value
+            if renew_for is not None and row.expires_at is not None:
+                row.expires_at = now + renew_for
+                s.commit()
+            return value
+
+    def _delete(self, key: str | None) -> None:
+        with Session(self.engine) as s:
+            stmt = delete(KeyValue).where(KeyValue.namespace == self.namespace)
+            if key is not None:
+                stmt = stmt.where(KeyValue.key == key)
+            s.exec(stmt)
+            s.commit()
+
+    def _expires_in(self, key: str) -> int | None:
+        with Session(self.engine) as s:
+            row = s.get(KeyValue, (self.namespace, key))
+            if row is None or row.expires_at is None:
+                return None
+            return max(int(row.expires_at - time.time()), 0)
+
+    def purge_expired(self) -> None:
+        with Session(self.engine) as s:
+            s.exec(delete(KeyValue).where(KeyValue.expires_at.is_not(None), KeyValue.expires_at <= time.time()))
+            s.commit()
+
+    # -- the Store interface --
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        await anyio.to_thread.run_sync(self._set, key, data, _seconds(expires_in))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await anyio.to_thread.run_sync(self._get, key, _seconds(renew_for))
+
+    async def delete(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete, key)
+
+    async def delete_all(self) -> None:
+        await anyio.to_thread.run_sync(self._delete, None)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await anyio.to_thread.run_sync(self._expires_in, key)
