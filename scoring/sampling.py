@@ -11,13 +11,11 @@ from scipy import stats
 
 from . import display
 from .profile import GROUPS, LOCATIONS, Profile
+from .recognition import GROUP_NAMES, SCHOOL_GROUPS
 from .scope import compulsory_students, has_section, in_scope
 
 OTHER_GROUPS = tuple(g for g in GROUPS if g != "parent")
-SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")
 COVERAGE_GROUPS = ("student", "parent", "teacher")
-GROUP_NAMES = {"student": "学生", "parent": "家长", "teacher": "教师", "principal": "校长",
-               "npc_deputy": "人大代表", "cppcc_member": "政协委员", "public": "其他群众"}
 LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 BANDS = {"3-4": (3, 4), "5-6": (5, 6), "7-9": (7, 9)}
 
