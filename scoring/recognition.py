@@ -236,3 +236,127 @@ def thin_group_warning(group: str, rate: GroupRate, profile: Profile) -> str:
     need = f"至少 {minimum} 份" + ("、来自 2 所以上学校" if group in SCHOOL_GROUPS else "")
     return (f"{GROUP_NAMES[group]}只有 {rate.rated} 份有效评分问卷{source}，这一组的认可度偶然性很大，"
             f"区间不可信；补足到{need}之前，结论不能算稳健达标")
+
+
+# ---- sufficient statistics -------------------------------------------------------------------
+#
+# The rate and both variances need only sums per (group, cluster). Within group g, with
+# Y = Σy, M = Σm, p = Y/M and z_i = (y_i − p·m_i)/M:
+#   simple:  Σ_i z_i² = (Σy² − 2p·Σym + p²·Σm²) / M²          — sums of squares per group;
+#   design:  Σ_c Z_c² = Σ_c (Y_c − p·M_c)² / M²               — Y_c, M_c per school;
+#   C_g = schools with a rated response (school-linked) or r_g (the others).
+# Deputies, CPPCC members and the public are clusters of one, so their Σ_c Z_c² is their
+# Σ_i z_i²: the aggregate keeps no school for them, and the sums of squares of their rows
+# are enough, however many respondents a row sums. A cell may be finer than a cluster (a
+# school's students by grade): sums add, so cells are first summed per school. S1–S7 need
+# only counts of valid responses by group, location, school and student grade (sampling.py
+# ``sample_counts``). Invalid responses keep their count and carry y = m = 0; a valid all-E
+# response has y = m = 0 too, so it counts in n but not in ``rated`` or any sum.
+
+AGGREGATE_KEYS = ("group", "school_code", "location", "grade", "status")
+AGGREGATE_SUMS = ("n", "rated", "sum_y", "sum_m", "sum_yy", "sum_mm", "sum_ym")
+
+
+@dataclass(frozen=True)
+class RecognitionAggregate:
+    """Part S's sufficient statistics: one row per (group, school, location, grade, status).
+
+    Columns of ``cells`` (the service can fill them from one SQL GROUP BY):
+
+    - ``group``: a GROUPS code; ``school_code``: the school for student/parent/teacher/
+      principal rows, None for the others (they are clusters of one) and for a school-linked
+      response without a school; ``location``: urban/town/rural; ``grade``: the student's
+      grade as float, NaN when empty and for every other group;
+    - ``status``: valid, incomplete, duplicate or speeder (``classify_validity``);
+    - ``n``: responses; ``rated``: valid responses with m_i > 0;
+    - ``sum_y``, ``sum_m``, ``sum_yy``, ``sum_mm``, ``sum_ym``: Σy, Σm, Σy², Σm², Σy·m over
+      the row's valid responses (0 for invalid rows), y and m as ``scores`` under the profile.
+    """
+    cells: pd.DataFrame
+
+    def valid_cells(self) -> pd.DataFrame:
+        return self.cells[self.cells["status"] == "valid"]
+
+
+def aggregate_responses(responses: pd.DataFrame, profile: Profile, validity: pd.Series | None = None,
+                        answers: np.ndarray | None = None) -> RecognitionAggregate:
+    """The sufficient statistics of ``responses`` (one row per response) under ``profile``."""
+    if answers is None:
+        answers = answer_codes(responses)
+    if validity is None:
+        validity = classify_validity(responses, profile, answers)
+    valid = (validity == "valid").to_numpy()
+    ym = scores(responses, profile, answers)
+    y = np.where(valid, ym["y"].to_numpy(), 0.0)
+    m = np.where(valid, ym["m"].to_numpy(), 0.0)
+    group = responses["group"].astype(str)
+    linked = group.isin(SCHOOL_GROUPS)
+    rows = pd.DataFrame({
+        "group": group.to_numpy(),
+        "school_code": responses["school_code"].where(linked).astype(object).to_numpy(),
+        "location": responses["location"].astype(str).to_numpy(),
+        "grade": pd.to_numeric(responses["grade"], errors="coerce").where(group == "student").to_numpy(float),
+        "status": validity.to_numpy(),
+        "n": 1, "rated": (valid & (m > 0)).astype(int),
+        "sum_y": y, "sum_m": m, "sum_yy": y * y, "sum_mm": m * m, "sum_ym": y * m,
+    })
+    cells = rows.groupby(list(AGGREGATE_KEYS), dropna=False, sort=True)[list(AGGREGATE_SUMS)].sum().reset_index()
+    cells["school_code"] = cells["school_code"].astype(object).where(cells["school_code"].notna(), None)
+    return RecognitionAggregate(cells)
+
+
+def ratio_variance_from_sums(cells: pd.DataFrame, strata: np.ndarray, n_strata: int) -> pd.DataFrame:
+    """``ratio_variance`` from cells of sums (see the algebra above); ``strata`` per cell.
+
+    Cells with a ``school_code`` are summed per (stratum, school) into clusters; cells
+    without one are clusters of one respondent each.
+    """
+    def per_stratum(values, where=None) -> np.ndarray:
+        s = strata if where is None else strata[where]
+        v = values if where is None else values[where]
+        return np.bincount(s, weights=v, minlength=n_strata).astype(float)
+
+    r, big_y, big_m = (per_stratum(cells[c].to_numpy(float)) for c in ("rated", "sum_y", "sum_m"))
+    yy, mm, ym = (cells[c].to_numpy(float) for c in ("sum_yy", "sum_mm", "sum_ym"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = big_y / big_m
+        ps = p[strata]
+        # Σ(y − p·m)² of each cell; ≥ 0 up to rounding, so clipped.
+        squares = np.maximum(yy - 2 * ps * ym + ps * ps * mm, 0.0)
+        ss_srs = per_stratum(squares) / big_m ** 2
+        school = cells["school_code"].notna().to_numpy()
+        ss_design = per_stratum(squares, ~school)
+        n_clusters = per_stratum(cells["rated"].to_numpy(float), ~school)
+        if school.any():
+            sc = pd.DataFrame({"stratum": strata[school], "school": cells["school_code"].to_numpy()[school],
+                               "y": cells["sum_y"].to_numpy(float)[school], "m": cells["sum_m"].to_numpy(float)[school],
+                               "r": cells["rated"].to_numpy(float)[school]})
+            sc = sc.groupby(["stratum", "school"], sort=False).sum().reset_index()
+            sc = sc[sc["r"] > 0]
+            st = sc["stratum"].to_numpy(np.intp)
+            ss_design += np.bincount(st, weights=(sc["y"].to_numpy() - p[st] * sc["m"].to_numpy()) ** 2,
+                                     minlength=n_strata)
+            n_clusters += np.bincount(st, minlength=n_strata)
+        ss_design = ss_design / big_m ** 2
+        var_srs = np.where(r >= 2, r / (r - 1) * ss_srs, 0.0)
+        var = np.where(n_clusters >= 2, n_clusters / (n_clusters - 1) * ss_design, 0.0)
+    return pd.DataFrame({"rate": p, "variance": var, "variance_srs": var_srs, "rated": r.astype(int),
+                         "clusters": n_clusters.astype(int)})
+
+
+def evaluate_rate_from_aggregate(aggregate: RecognitionAggregate, profile: Profile) -> RateResult:
+    """``evaluate_rate`` from sufficient statistics: equal to it on the responses aggregated."""
+    cells = aggregate.cells
+    if cells.empty or int(cells["n"].sum()) == 0:
+        return _no_responses()
+    by_status = cells.groupby("status")["n"].sum()
+    invalid = {k: int(by_status.get(k, 0)) for k in INVALID_REASONS}
+    valid = aggregate.valid_cells()
+    group = np.array([GROUPS.index(g) for g in valid["group"]], dtype=np.intp)
+    n_by_group = np.bincount(group, weights=valid["n"].to_numpy(float), minlength=len(GROUPS)).astype(int)
+    rated = valid[valid["rated"] > 0]
+    rated_group = group[(valid["rated"] > 0).to_numpy()]
+    per_group = ratio_variance_from_sums(rated, rated_group, len(GROUPS))
+    pooled = ratio_variance_from_sums(rated, np.zeros(len(rated), np.intp), 1)
+    return _rate_result(per_group, pooled, n_by_group, int(cells["n"].sum()), int(valid["n"].sum()), invalid,
+                        profile)
