@@ -4,6 +4,7 @@ from . import display
 from .guarantee import NAMES as G_NAMES
 from .profile import GROUPS, INDICATORS
 from .quality import NAMES as Q_NAMES
+from .recognition import SCHOOL_GROUPS
 from .resources import STAGE_NAMES
 from .sampling import GROUP_NAMES
 from .verdict import STATUS_NAMES, VETO_NAMES, Verdict
@@ -48,13 +49,24 @@ def render_text(v: Verdict) -> str:
         lines.append(f"  加权认可度 {display.percent(rate.rate, passed=ok)}，汇总认可度 {display.percent(rate.pooled_rate)}")
         lines.append(f"  95% 置信区间 {display.percent(rate.ci95[0])}–{display.percent(rate.ci95[1])}，"
                      f"单侧下限 {display.percent(rate.lower_bound_95, passed=rate.status == 'robust_pass')}（近似）")
+        # The bureau reads what the interval means, not its formula.
+        lines.append("  说明：同一所学校的答卷彼此相关（同一位校长、同一条家长群通知），区间按学校分组计算；"
+                     "它只反映抽样的偶然误差，扫码参与者是否有代表性不在其中。")
+        if rate.thin_groups:
+            lines.append("  样本偏少的群体：" + "、".join(GROUP_NAMES[g] for g in rate.thin_groups)
+                         + "（其结果偶然性大，补足之前不能判定稳健达标）")
     lines.append(f"  回收 {rate.collected} 份，有效 {rate.valid} 份；无效：未答完 {rate.invalid['incomplete']}、"
                  f"重复 {rate.invalid['duplicate']}、用时过短 {rate.invalid['speeder']}")
     groups = [f"{GROUP_NAMES[g]} {rate.groups[g].n} 份"
+              + (f"（{rate.groups[g].clusters} 所学校）" if g in SCHOOL_GROUPS and rate.groups[g].rated else "")
               + (f" {display.percent(rate.groups[g].rate)}" if rate.groups[g].rate is not None else "") for g in GROUPS]
     lines.append("  " + "；".join(groups))
     for code, check in rec.checks.items():
         lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}" + (f"  {check.reason}" if check.reason else ""))
+    if rate.ci95_srs is not None:
+        lines.append(f"  注：若把每份答卷都当作相互独立（全国方法的简单算法），95% 区间为 "
+                     f"{display.percent(rate.ci95_srs[0])}–{display.percent(rate.ci95_srs[1])}，"
+                     f"单侧下限 {display.percent(rate.lower_bound_95_srs)}；同校答卷相关时它会偏窄，仅供对照。")
     if rec.reason and not rec.checks:
         lines.append(f"  ✘ {rec.reason}")
     if v.warnings:

@@ -7,17 +7,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import display
 from .profile import GROUPS, LOCATIONS, Profile
+from .recognition import GROUP_NAMES, SCHOOL_GROUPS
 from .scope import compulsory_students, has_section, in_scope
 
 OTHER_GROUPS = tuple(g for g in GROUPS if g != "parent")
-SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")
 COVERAGE_GROUPS = ("student", "parent", "teacher")
-GROUP_NAMES = {"student": "学生", "parent": "家长", "teacher": "教师", "principal": "校长",
-               "npc_deputy": "人大代表", "cppcc_member": "政协委员", "public": "其他群众"}
 LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
 BANDS = {"3-4": (3, 4), "5-6": (5, 6), "7-9": (7, 9)}
 
@@ -61,27 +58,64 @@ def _balanced(counts: Mapping[str, int], tolerance: float, profile: Profile) -> 
     return ok, mean
 
 
-def s1_sample_size(valid: pd.DataFrame, population: float, profile: Profile) -> CheckResult:
+@dataclass(frozen=True)
+class SampleCounts:
+    """What S1–S7 read of the valid responses: counts only, so sufficient statistics give them too."""
+    valid: int
+    by_group: Mapping[str, int]      # every GROUPS code
+    by_location: Mapping[str, int]   # every LOCATIONS code
+    by_school: Mapping[str, int]     # valid student, parent and teacher responses per school (S6)
+    by_grade: Mapping[int, int]      # valid student responses per grade given (S7)
+
+
+def sample_counts(valid: "pd.DataFrame | SampleCounts") -> SampleCounts:
+    """Counts of valid responses: one row per response, or cells with a count column ``n``
+    (``RecognitionAggregate.valid_cells()``)."""
+    if isinstance(valid, SampleCounts):
+        return valid
+
+    def count(column: pd.Series, mask=None) -> dict:
+        if mask is not None:
+            column = column[mask]
+        if "n" in valid.columns:
+            weights = valid["n"] if mask is None else valid.loc[mask, "n"]
+            counts = weights.groupby(column, observed=True).sum()
+        else:
+            counts = column.value_counts()
+        return {str(k) if isinstance(k, str) else k: int(v) for k, v in counts.items() if v}
+
+    groups = count(valid["group"])
+    locations = count(valid["location"])
+    schools = count(valid["school_code"], valid["group"].isin(COVERAGE_GROUPS).to_numpy())
+    students = (valid["group"] == "student").to_numpy() & valid["grade"].notna().to_numpy()
+    grades = count(valid["grade"], students)
+    total = int(valid["n"].sum()) if "n" in valid.columns else len(valid)
+    return SampleCounts(total, {g: groups.get(g, 0) for g in GROUPS}, {loc: locations.get(loc, 0) for loc in LOCATIONS},
+                        {str(k): v for k, v in schools.items()}, {int(k): v for k, v in grades.items()})
+
+
+def s1_sample_size(valid: "pd.DataFrame | SampleCounts", population: float, profile: Profile) -> CheckResult:
     required = required_sample(population, profile)
-    actual = len(valid)
+    actual = sample_counts(valid).valid
     ok = actual >= required
     reason = None if ok else f"有效样本 {actual} 份，少于应调查的 {required} 份"
     return CheckResult("S1", ok, reason, {"required": required, "actual": actual})
 
 
-def s2_parent_share(valid: pd.DataFrame, profile: Profile) -> CheckResult:
+def s2_parent_share(valid: "pd.DataFrame | SampleCounts", profile: Profile) -> CheckResult:
+    counts = sample_counts(valid)
     minimum = float(profile.sampling["parent_share_min"])
-    parents = int((valid["group"] == "parent").sum())
-    share = parents / len(valid) if len(valid) else 0.0
-    ok = len(valid) > 0 and profile.at_least(share, minimum)
+    parents = counts.by_group["parent"]
+    share = parents / counts.valid if counts.valid else 0.0
+    ok = counts.valid > 0 and profile.at_least(share, minimum)
     reason = None if ok else f"家长问卷占 {display.percent(share, passed=False)}（{parents} 份），应不低于 {minimum:.0%}"
     return CheckResult("S2", ok, reason, {"parents": parents, "share": share})
 
 
-def s3_group_balance(valid: pd.DataFrame, profile: Profile) -> CheckResult:
+def s3_group_balance(valid: "pd.DataFrame | SampleCounts", profile: Profile) -> CheckResult:
     tolerance = float(profile.sampling["balance_tolerance"])
-    counts = valid["group"].value_counts()
-    per_group = {g: int(counts.get(g, 0)) for g in OTHER_GROUPS}
+    counts = sample_counts(valid).by_group
+    per_group = {g: counts[g] for g in OTHER_GROUPS}
     ok, mean = _balanced(per_group, tolerance, profile)
     off = [f"{GROUP_NAMES[g]} {c} 份" for g, c in per_group.items()
            if c == 0 or not (profile.at_least(c, (1 - tolerance) * mean) and profile.at_most(c, (1 + tolerance) * mean))]
@@ -90,11 +124,21 @@ def s3_group_balance(valid: pd.DataFrame, profile: Profile) -> CheckResult:
     return CheckResult("S3", ok, reason, {"counts": per_group, "mean": mean})
 
 
-def s4_location_mix(valid: pd.DataFrame, shares: Mapping[str, float], profile: Profile) -> CheckResult:
+def chi2_sf(x: float, df: int) -> float:
+    """P(χ²_df ≥ x) in closed form for the 1 or 2 degrees of freedom of three locations
+    (what ``scipy.stats.chi2.sf`` gives; scipy.stats costs a second to import)."""
+    if df == 1:
+        return math.erfc(math.sqrt(x / 2))
+    if df == 2:
+        return math.exp(-x / 2)
+    raise ValueError(f"chi2_sf: df must be 1 or 2, not {df}")
+
+
+def s4_location_mix(valid: "pd.DataFrame | SampleCounts", shares: Mapping[str, float], profile: Profile) -> CheckResult:
     tolerance = float(profile.sampling["location_tolerance"])
     population = normalised_shares(shares)
-    counts = valid["location"].value_counts()
-    observed = np.array([counts.get(loc, 0) for loc in LOCATIONS], dtype=float)
+    counts = sample_counts(valid).by_location
+    observed = np.array([counts[loc] for loc in LOCATIONS], dtype=float)
     total = observed.sum()
     sample = observed / total if total else np.zeros(len(LOCATIONS))
     deviations = {loc: abs(sample[i] - population[loc]) for i, loc in enumerate(LOCATIONS)}
@@ -103,9 +147,11 @@ def s4_location_mix(valid: pd.DataFrame, shares: Mapping[str, float], profile: P
     nonzero = [i for i, loc in enumerate(LOCATIONS) if population[loc] > 0]
     chi2_p = None
     if total > 0 and len(nonzero) > 1:
+        # Pearson's goodness of fit (scipy.stats.chisquare), descriptive only.
         obs = observed[nonzero]
         pop = np.array([population[LOCATIONS[i]] for i in nonzero])
-        chi2_p = float(stats.chisquare(obs, f_exp=pop / pop.sum() * obs.sum()).pvalue)
+        expected = pop / pop.sum() * obs.sum()
+        chi2_p = chi2_sf(float(((obs - expected) ** 2 / expected).sum()), len(nonzero) - 1)
     reason = None if ok else "城乡样本结构偏离人口结构超过 {:.0%}：{}".format(tolerance, "、".join(
         f"{LOCATION_NAMES[loc]} 样本 {display.percent(sample[i])} / 人口 {display.percent(population[loc])}"
         for i, loc in enumerate(LOCATIONS) if not profile.at_most(deviations[loc], tolerance)) or "无有效样本")
@@ -122,9 +168,9 @@ def s5_valid_rate(collected: int, valid: int, profile: Profile) -> CheckResult:
     return CheckResult("S5", ok, reason, {"rate": rate, "collected": collected, "valid": valid})
 
 
-def s6_school_coverage(valid: pd.DataFrame, schools: pd.DataFrame, profile: Profile) -> CheckResult:
+def s6_school_coverage(valid: "pd.DataFrame | SampleCounts", schools: pd.DataFrame, profile: Profile) -> CheckResult:
     minimum = int(profile.sampling["min_per_school"])
-    covered = valid.loc[valid["group"].isin(COVERAGE_GROUPS), "school_code"].value_counts()
+    covered = sample_counts(valid).by_school
     codes = schools.loc[in_scope(schools, profile), "school_code"].astype(str)
     missing = [c for c in codes if covered.get(c, 0) < minimum]
     ok = not missing
@@ -132,29 +178,32 @@ def s6_school_coverage(valid: pd.DataFrame, schools: pd.DataFrame, profile: Prof
     return CheckResult("S6", ok, reason, {"missing": missing})
 
 
-def s7_grade_bands(valid: pd.DataFrame, schools: pd.DataFrame, profile: Profile) -> CheckResult:
+def s7_grade_bands(valid: "pd.DataFrame | SampleCounts", schools: pd.DataFrame, profile: Profile) -> CheckResult:
     tolerance = float(profile.sampling["balance_tolerance"])
     bands = expected_bands(schools, profile)
-    grades = valid.loc[(valid["group"] == "student") & valid["grade"].notna(), "grade"]
-    counts = {b: int(grades.between(*BANDS[b]).sum()) for b in bands}
+    grades = sample_counts(valid).by_grade
+    graded = sum(grades.values())
+    counts = {b: sum(c for g, c in grades.items() if BANDS[b][0] <= g <= BANDS[b][1]) for b in bands}
     ok, mean = _balanced(counts, tolerance, profile)
-    ok = ok and len(grades) > 0
+    ok = ok and graded > 0
     reason = None if ok else (f"学生问卷各学段应大致相当（平均 {mean:.1f} 份）：" +
-                              "、".join(f"{b} 年级 {c} 份" for b, c in counts.items()) if len(grades)
+                              "、".join(f"{b} 年级 {c} 份" for b, c in counts.items()) if graded
                               else "没有填写年级的学生有效问卷")
     return CheckResult("S7", ok, reason, {"bands": counts})
 
 
-def evaluate_checks(valid: pd.DataFrame, collected: int, schools: pd.DataFrame, population: float,
+def evaluate_checks(valid: "pd.DataFrame | SampleCounts", collected: int, schools: pd.DataFrame, population: float,
                     shares: Mapping[str, float], profile: Profile) -> dict[str, CheckResult]:
+    """S1–S7 from the valid responses (one row each), valid cells of an aggregate, or their counts."""
+    counts = sample_counts(valid)
     checks = [
-        s1_sample_size(valid, population, profile),
-        s2_parent_share(valid, profile),
-        s3_group_balance(valid, profile),
-        s4_location_mix(valid, shares, profile),
-        s5_valid_rate(collected, len(valid), profile),
-        s6_school_coverage(valid, schools, profile),
-        s7_grade_bands(valid, schools, profile),
+        s1_sample_size(counts, population, profile),
+        s2_parent_share(counts, profile),
+        s3_group_balance(counts, profile),
+        s4_location_mix(counts, shares, profile),
+        s5_valid_rate(collected, counts.valid, profile),
+        s6_school_coverage(counts, schools, profile),
+        s7_grade_bands(counts, schools, profile),
     ]
     return {c.code: c for c in checks}
 

@@ -160,8 +160,10 @@ def _recognition_dict(rec: RecognitionResult) -> dict[str, Any]:
         "passed": rec.passed, "status": rate.status, "rate": rate.rate, "pooled_rate": rate.pooled_rate,
         "ci95": list(rate.ci95) if rate.ci95 else None, "lower_bound_95": rate.lower_bound_95,
         "variance": rate.variance,
-        "groups": {g: {"n": rate.groups[g].n, "rated": rate.groups[g].rated, "rate": rate.groups[g].rate}
-                   for g in GROUPS},
+        "ci95_srs": list(rate.ci95_srs) if rate.ci95_srs else None, "lower_bound_95_srs": rate.lower_bound_95_srs,
+        "variance_srs": rate.variance_srs, "thin_groups": list(rate.thin_groups),
+        "groups": {g: {"n": rate.groups[g].n, "rated": rate.groups[g].rated, "rate": rate.groups[g].rate,
+                       "clusters": rate.groups[g].clusters} for g in GROUPS},
         "weights": dict(rate.weights),
         "collected": rate.collected, "valid": rate.valid, "invalid": dict(rate.invalid),
         "checks": checks, "approximate_interval": True, "warnings": list(rate.warnings),

@@ -60,7 +60,33 @@ def test_group_rate_is_a_ratio_estimator_with_linearised_variance():
     y, m = np.array([9, 6, 3]), np.array([9, 9, 4])
     p = y.sum() / m.sum()
     assert g.rate == pytest.approx(p)
-    assert g.variance == pytest.approx(3 / 2 * ((y - p * m) ** 2).sum() / m.sum() ** 2)
+    assert g.variance_srs == pytest.approx(3 / 2 * ((y - p * m) ** 2).sum() / m.sum() ** 2)
+
+
+def test_design_variance_sums_z_over_each_school_then_squares():
+    # Parents of S01 (two) and S02 (one): C = 2 clusters, var = C/(C−1)·Σ_c Z_c².
+    frame = responses(answers("AAAAAAAAA"), answers("AAAAAADDD"), {**answers("AAAEEEEED"), "school_code": "S02"})
+    g = evaluate_rate(frame, PROFILE).groups["parent"]
+    y, m = np.array([9, 6, 3]), np.array([9, 9, 4])
+    p = y.sum() / m.sum()
+    z = (y - p * m) / m.sum()
+    assert g.clusters == 2
+    assert g.variance == pytest.approx(2 / 1 * ((z[0] + z[1]) ** 2 + z[2] ** 2))
+
+
+def test_one_school_gives_a_school_linked_group_design_variance_zero():
+    frame = responses(answers("AAAAAAAAA"), answers("AAAAAADDD"), answers("AAAEEEEED"))
+    g = evaluate_rate(frame, PROFILE).groups["parent"]
+    assert g.clusters == 1 and g.variance == 0 and g.variance_srs > 0
+
+
+def test_deputies_cppcc_and_public_are_clusters_alone_so_design_equals_simple():
+    rows = [{**answers(p), "group": grp, "school_code": None, "questionnaire": "public"}
+            for grp in ("npc_deputy", "cppcc_member", "public") for p in ("AAAAAAAAA", "AAAAAADDD", "ADDDDDDDD")]
+    result = evaluate_rate(responses(*rows), PROFILE)
+    for grp in ("npc_deputy", "cppcc_member", "public"):
+        g = result.groups[grp]
+        assert g.clusters == 3 and g.variance == pytest.approx(g.variance_srs)
 
 
 def test_variance_is_zero_with_fewer_than_two_rated():
@@ -98,8 +124,13 @@ def test_interval_is_clipped_to_zero_one():
     assert evaluate_rate(frame, PROFILE).ci95[1] <= 1.0
 
 
+def in_schools(rows: list[dict], n_schools: int = 4) -> list[dict]:
+    """The rows spread round-robin over schools S01..S0n."""
+    return [{**row, "school_code": f"S{i % n_schools + 1:02d}"} for i, row in enumerate(rows)]
+
+
 def test_status_robust_marginal_fail_and_no_data():
-    robust = responses(*[answers("AAAAAAAAA")] * 40 + [answers("AAAAAAAAD")] * 40)
+    robust = responses(*in_schools([answers("AAAAAAAAA")] * 40 + [answers("AAAAAAAAD")] * 40))
     assert evaluate_rate(robust, PROFILE).status == "robust_pass"
     marginal = responses(*[answers("AAAAAAAAA")] * 3 + [answers("AAAAAADDD")] * 2)   # 39/45 = 0.8667
     assert evaluate_rate(marginal, PROFILE).status == "marginal_pass"
@@ -107,6 +138,40 @@ def test_status_robust_marginal_fail_and_no_data():
     assert evaluate_rate(failing, PROFILE).status == "fail"
     assert evaluate_rate(responses(ALL_E), PROFILE).status == "no_data"
     assert evaluate_rate(None, PROFILE).status == "no_data"
+
+
+def test_thin_when_fewer_than_30_rated_and_it_blocks_robust_pass():
+    # 80 parents over four schools and 12 all-satisfied teachers: the lower bound is high,
+    # but the teachers' 12 answers cannot make the rate robust.
+    rows = in_schools([answers("AAAAAAAAA")] * 80) + in_schools(
+        [{**answers("AAAAAAAAA"), "group": "teacher", "questionnaire": "staff"}] * 12)
+    result = evaluate_rate(responses(*rows), PROFILE)
+    assert result.thin_groups == ("teacher",)
+    assert result.lower_bound_95 >= 0.85 and result.status == "marginal_pass"
+    assert any("教师只有 12 份" in w and "不能算稳健达标" in w for w in result.warnings)
+
+
+def test_thin_when_a_school_linked_group_comes_from_one_school():
+    rows = in_schools([answers("AAAAAAAAA")] * 80) + [
+        {**answers("AAAAAAAAA"), "group": "teacher", "questionnaire": "staff"}] * 40
+    result = evaluate_rate(responses(*rows), PROFILE)
+    assert result.groups["teacher"].clusters == 1 and result.thin_groups == ("teacher",)
+    assert "来自 1 所学校" in result.warnings[0]
+
+
+def test_the_public_with_30_answers_is_not_thin_though_it_names_no_school():
+    rows = in_schools([answers("AAAAAAAAA")] * 80) + [
+        {**answers("AAAAAAAAA"), "group": "public", "school_code": None}] * 30
+    result = evaluate_rate(responses(*rows), PROFILE)
+    assert result.thin_groups == () and result.status == "robust_pass"
+
+
+def test_simple_interval_kept_beside_the_design_interval():
+    rows = in_schools([answers(p) for p in ["AAAAAAAAA", "AAAAAADDD", "AAADDDDDD", "AAAAAAAAD"] * 10], 3)
+    result = evaluate_rate(responses(*rows), PROFILE)
+    sd = math.sqrt(result.variance_srs)
+    assert result.ci95_srs == pytest.approx((result.rate - 1.959964 * sd, result.rate + 1.959964 * sd))
+    assert result.lower_bound_95_srs == pytest.approx(result.rate - 1.644854 * sd)
 
 
 def test_pooled_weights_make_the_rate_the_pooled_rate():
