@@ -391,6 +391,10 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: "Workbook", new_school
         column_text = texts["column"].iat[i]
         key = school_names.get(column_text.lower()) or county_names.get(column_text.lower())
         where = "school"
+        if key not in county_names.values() and code is not None and code not in base_codes \
+                and code not in opens:
+            problems.append(Problem(sheet, r, at.get("school_code", "school_code"), code,
+                                    "is not a school of the workbook or of the new_schools sheet"))
         if not column_text:
             problems.append(Problem(sheet, r, at["column"], None,
                                     "is blank: name a column of the schools sheet or a county key"))
@@ -414,9 +418,6 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: "Workbook", new_school
                 if year is not None and year < opens[code]:
                     problems.append(Problem(sheet, r, at["year"], str(year),
                                             f"is before {code} opens ({opens[code]}, sheet new_schools)"))
-            elif code not in base_codes:
-                problems.append(Problem(sheet, r, at.get("school_code", "school_code"), code,
-                                        "is not a school of the workbook or of the new_schools sheet"))
         else:
             where = "county"
             if code is not None:
