@@ -451,6 +451,8 @@ def _parse_change(key: str, text: str, where: str) -> tuple[str | None, Any, str
         mode, body = ("add" if t[0] == "+" else "set"), t[1:]
     elif t[0] == "-":
         mode, body = "add", t          # "-5" is "+(-5)"
+    elif t.startswith("#"):      # Excel computed "=是" as a formula: #NAME?
+        return None, None, CHANGE_HINT + " (Excel read it as a formula: format the column as text)"
     else:
         return None, None, CHANGE_HINT
     m = re.fullmatch(r"\((.*)\)", body)
