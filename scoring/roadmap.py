@@ -166,7 +166,7 @@ def _round_up(value: float) -> float:
 # ---------------------------------------------------------------- reading
 
 
-def read_plan(path: str | Path, workbook: "Workbook", *, profile: Profile | None = None) -> Plan:
+def read_plan(path: str | Path, workbook: Workbook, *, profile: Profile | None = None) -> Plan:
     """Read a plan for ``workbook``: an .xlsx, a .csv, a folder or a .zip of CSVs
     (``plan.csv``/``规划.csv`` and optionally ``new_schools.csv``/``新建学校.csv``)."""
     path = Path(path)
@@ -182,7 +182,7 @@ def read_plan(path: str | Path, workbook: "Workbook", *, profile: Profile | None
     return read_plan_bytes(path.name, path.read_bytes(), workbook, profile=profile)
 
 
-def read_plan_bytes(filename: str, data: bytes, workbook: "Workbook", *,
+def read_plan_bytes(filename: str, data: bytes, workbook: Workbook, *,
                     profile: Profile | None = None) -> Plan:
     """Read an uploaded plan: .xlsx, .csv or .zip of CSVs."""
     suffix = PurePosixPath(filename).suffix.lower()
@@ -205,7 +205,7 @@ def read_plan_bytes(filename: str, data: bytes, workbook: "Workbook", *,
         raise PlanError(exc.problems) from exc
 
 
-def read_plan_csvs(files: Mapping[str, bytes], workbook: "Workbook", *,
+def read_plan_csvs(files: Mapping[str, bytes], workbook: Workbook, *,
                    profile: Profile | None = None) -> Plan:
     """Read plan CSVs by file name; a single CSV of any name is the plan sheet."""
     grids: dict[str, pd.DataFrame] = {}
@@ -270,7 +270,7 @@ def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str], problems:
     return _Header(row, positions, written)
 
 
-def _build(sheets: Mapping[str, pd.DataFrame], source: str, workbook: "Workbook",
+def _build(sheets: Mapping[str, pd.DataFrame], source: str, workbook: Workbook,
            profile: Profile | None, *, single: bool) -> Plan:
     profile = profile or load_profile()
     problems: list[Problem] = []
@@ -296,7 +296,7 @@ def _build(sheets: Mapping[str, pd.DataFrame], source: str, workbook: "Workbook"
     return Plan(tuple(rows), new_schools, tuple(warnings), source)
 
 
-def _new_schools(sheet: str, cells: pd.DataFrame, workbook: "Workbook", profile: Profile,
+def _new_schools(sheet: str, cells: pd.DataFrame, workbook: Workbook, profile: Profile,
                  problems: list[Problem], warnings: list[Problem]) -> pd.DataFrame:
     """New schools: rows of the schools sheet, read by the workbook reader, plus ``opens_year``."""
     names = {**wbk._header_names(wbk.SCHOOL_COLUMNS), OPENS_YEAR: OPENS_YEAR, OPENS_YEAR_CHINESE: OPENS_YEAR}
@@ -353,7 +353,7 @@ def _column_names() -> tuple[dict[str, str], dict[str, str]]:
     return schools, county
 
 
-def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: "Workbook", new_schools: pd.DataFrame,
+def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools: pd.DataFrame,
                profile: Profile, problems: list[Problem], warnings: list[Problem]) -> list[PlanRow]:
     header = _header(cells, sheet, wbk._header_names(PLAN_COLUMNS), problems, warnings)
     if header is None:
@@ -414,10 +414,9 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: "Workbook", new_school
             if code is None:
                 problems.append(Problem(sheet, r, at.get("school_code", "school_code"), None,
                                         f"is blank: {column_text} is a schools column, name the school"))
-            elif code in opens:
-                if year is not None and year < opens[code]:
-                    problems.append(Problem(sheet, r, at["year"], str(year),
-                                            f"is before {code} opens ({opens[code]}, sheet new_schools)"))
+            elif code in opens and year is not None and year < opens[code]:
+                problems.append(Problem(sheet, r, at["year"], str(year),
+                                        f"is before {code} opens ({opens[code]}, sheet new_schools)"))
         else:
             where = "county"
             if code is not None:
@@ -529,7 +528,7 @@ class PlanChange:
 @dataclass(frozen=True, eq=False)
 class YearProjection:
     year: int | None              # None: the base workbook
-    workbook: "Workbook"
+    workbook: Workbook
     verdict: Verdict
     passed: bool                  # R, G, Q passed, no veto, and S when responses are given
     ledger: tuple[LedgerRow, ...]
@@ -587,7 +586,7 @@ def _cost(column: str, delta: float | None, profile: Profile) -> float | None:
     return None if unit is None or delta is None else delta * unit
 
 
-def _schools_with_new(workbook: "Workbook", plan: Plan, year: int, profile: Profile
+def _schools_with_new(workbook: Workbook, plan: Plan, year: int, profile: Profile
                       ) -> tuple[pd.DataFrame, list[PlanChange]]:
     schools = workbook.schools
     changes: list[PlanChange] = []
@@ -608,8 +607,8 @@ def _schools_with_new(workbook: "Workbook", plan: Plan, year: int, profile: Prof
     return pd.concat([schools, added], ignore_index=True), changes
 
 
-def projected_workbook(workbook: "Workbook", plan: Plan, year: int, profile: Profile | None = None
-                       ) -> tuple["Workbook", tuple[PlanChange, ...]]:
+def projected_workbook(workbook: Workbook, plan: Plan, year: int, profile: Profile | None = None
+                       ) -> tuple[Workbook, tuple[PlanChange, ...]]:
     """The workbook of ``year``: the base with every row of year ≤ ``year`` applied in table order
     and every new school with opens_year ≤ ``year`` added; and the changes as applied."""
     profile = load_profile(profile)
@@ -647,7 +646,7 @@ def projected_workbook(workbook: "Workbook", plan: Plan, year: int, profile: Pro
                     problems.append(Problem(row.sheet, row.row, row.header, row.change_text(),
                                             f"makes {row.column} {after:g} in {year}: expected a number ≥ 0"))
                 if row.column in INTEGER_KEYS or row.column == "Q9_min_level":
-                    after = int(round(after))
+                    after = round(after)
             county[row.column] = after
             cost = None
         changes.append(PlanChange(row.year, row.school_code, row.column, before, after, row.departments,
@@ -658,7 +657,7 @@ def projected_workbook(workbook: "Workbook", plan: Plan, year: int, profile: Pro
     return projected, tuple(changes)
 
 
-def _projection(year: int | None, workbook: "Workbook", changes: Sequence[PlanChange], profile: Profile,
+def _projection(year: int | None, workbook: Workbook, changes: Sequence[PlanChange], profile: Profile,
                 responses: pd.DataFrame | None) -> YearProjection:
     verdict = evaluate(workbook, responses, profile)
     rows = tuple(ledger(verdict, workbook, profile, responses))
@@ -673,7 +672,7 @@ def _projection(year: int | None, workbook: "Workbook", changes: Sequence[PlanCh
                           sum(plan_by_department.values(), 0.0), MappingProxyType(plan_by_department))
 
 
-def project(workbook: "Workbook", plan: Plan, profile: Profile | str | None = None,
+def project(workbook: Workbook, plan: Plan, profile: Profile | str | None = None,
             responses: pd.DataFrame | None = None) -> Roadmap:
     """The projection of roadmap.md: each year of the plan evaluated with the same profile and,
     when given, the same responses; the compliance year is the first that passes."""
