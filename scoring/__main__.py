@@ -1,4 +1,4 @@
-"""Command line: ``python -m scoring evaluate|plan`` (verdict.md, survey.md)."""
+"""Command line: ``python -m scoring evaluate|plan|roadmap`` (verdict.md, survey.md, roadmap.md)."""
 
 import argparse
 import json
@@ -21,6 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("workbook")
     plan.add_argument("--profile", default=None)
     plan.add_argument("--format", choices=("json", "text"), default="json")
+    roadmap = sub.add_parser("roadmap", help="the projection of a plan year by year (roadmap.md)")
+    roadmap.add_argument("workbook", help=".xlsx, .zip or a folder of CSVs")
+    roadmap.add_argument("plan", help="the plan: .xlsx (sheet 规划/plan), .csv, .zip or a folder")
+    roadmap.add_argument("--responses", help="the responses CSV of survey.md (the same for every year)")
+    roadmap.add_argument("--profile", default=None)
+    roadmap.add_argument("--format", choices=("json", "text"), default="json")
     return parser
 
 
@@ -67,10 +73,30 @@ def _plan(args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _roadmap(args) -> str:
+    from .responses import read_responses
+    from .roadmap import project, read_plan, render_text
+    from .workbook import read_workbook
+
+    profile = load_profile(args.profile)
+    workbook = read_workbook(args.workbook, profile=profile)
+    plan = read_plan(args.plan, workbook, profile=profile)
+    responses = None
+    if args.responses:
+        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)))
+    roadmap = project(workbook, plan, profile, responses)
+    if args.format == "text":
+        return render_text(roadmap)
+    return json.dumps(roadmap.to_dict(), ensure_ascii=False, indent=1)
+
+
+COMMANDS = {"evaluate": _evaluate, "plan": _plan, "roadmap": _roadmap}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        output = _evaluate(args) if args.command == "evaluate" else _plan(args)
+        output = COMMANDS[args.command](args)
     except InputError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

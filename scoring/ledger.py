@@ -72,10 +72,22 @@ class LedgerRow:
     rate: float | None = None
     n: int | None = None
     reason: str | None = None
+    departments: tuple[str, ...] = ()   # responsible departments, the lead first (roadmap.md)
+    cost_yuan: float | None = None      # increase × the profile's unit cost; None: no cost
+
+    @property
+    def lead_department(self) -> str | None:
+        return self.departments[0] if self.departments else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if getattr(self, f.name) is not None}
+        """The row's fields without those that are None; a costed row (one from ``ledger``) always
+        carries ``departments`` and ``cost_yuan``, null when the column has no unit cost."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+               if getattr(self, f.name) is not None and f.name not in ("departments", "cost_yuan")}
+        if self.departments:
+            out["departments"] = list(self.departments)
+            out["cost_yuan"] = self.cost_yuan
+        return out
 
 
 # ---- formatting -----------------------------------------------------------------------------
@@ -706,13 +718,54 @@ def failures(verdict: Verdict, profile: Profile) -> list[tuple]:
     return out
 
 
+def department_rule(row: LedgerRow) -> str:
+    """The rule of the profile's department table a row belongs to: the indicator of an R row
+    (R1–R7), ``CV``, ``S`` for S1–S7 and the rate, else the row's rule."""
+    if row.rule == "R" and row.indicator:
+        return row.indicator
+    if row.rule == "rate" or (row.rule.startswith("S") and row.rule[1:].isdigit()):
+        return "S"
+    return row.rule
+
+
+def costed(row: LedgerRow, profile: Profile) -> LedgerRow:
+    """The row with its ``departments`` (profile table, lead first) and ``cost_yuan`` (its increase
+    × the unit cost of its column; None where the profile has no cost for that column)."""
+    unit = profile.unit_cost(row.column) if row.increase is not None else None
+    cost = None if unit is None else float(row.increase) * unit
+    return dataclasses.replace(row, departments=profile.departments_of(department_rule(row)), cost_yuan=cost)
+
+
+def cost_by_department(rows: Iterable[LedgerRow | Mapping[str, Any]]) -> tuple[float, dict[str, float]]:
+    """The cost of a set of ledger rows: (total, by lead department). A cost is counted once: a
+    cell (school, column) named by several rows costs what its most demanding row costs (as
+    ``apply_rows`` applies it), under that row's lead department; rows without a cost add nothing."""
+    cells: dict[tuple, tuple[float, float, str]] = {}
+    for i, row in enumerate(rows):
+        r = row.to_dict() if isinstance(row, LedgerRow) else row
+        if r.get("cost_yuan") is None:
+            continue
+        lead = (r.get("departments") or ["教育局"])[0]
+        cell = (r.get("school_code"), r.get("column")) if r.get("school_code") is not None else (i,)
+        inc = float(r.get("increase") or 0.0)
+        prev = cells.get(cell)
+        if prev is None or abs(inc) > abs(prev[0]):
+            cells[cell] = (inc, float(r["cost_yuan"]), lead)
+    by_department: dict[str, float] = {}
+    for _, cost, lead in cells.values():
+        by_department[lead] = by_department.get(lead, 0.0) + cost
+    return sum(by_department.values(), 0.0), by_department
+
+
 def ledger(verdict: Verdict, workbook: "Workbook", profile: Profile,
            responses: pd.DataFrame | None = None) -> list[LedgerRow]:
-    """Every failure of ``verdict`` with the rows that remove it (ledger.md)."""
+    """Every failure of ``verdict`` with the rows that remove it (ledger.md), each carrying its
+    departments and cost (roadmap.md)."""
     schools = workbook.schools
-    return (fixed_rows(verdict) + resource_rows(verdict, schools, profile) + cv_rows(verdict, schools, profile)
+    rows = (fixed_rows(verdict) + resource_rows(verdict, schools, profile) + cv_rows(verdict, schools, profile)
             + item_rows(verdict, workbook, profile) + rate_rows(verdict, profile, responses)
             + survey_rows(verdict, workbook, profile, responses))
+    return [costed(row, profile) for row in rows]
 
 
 def ledger_rows(verdict: Verdict, workbook: "Workbook", profile: Profile,

@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -53,6 +53,9 @@ class Profile:
     # sha256 of the merged tables: two profiles with the same digest judge alike, whatever
     # their names or files (the service keys its caches by it).
     digest: str = ""
+    # Roadmap tables (roadmap.md): unit costs per input column, departments per rule.
+    costs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    departments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     # Comparisons of standard.md: ">= X" is v >= X - eps, "<= X" is v <= X + eps,
     # "< X" is v < X - eps.
@@ -73,6 +76,19 @@ class Profile:
             share = (1.0 - sum(listed.values())) / len(rest)
             listed.update({g: share for g in rest})
         return {g: listed[g] for g in GROUPS}
+
+    def unit_cost(self, column: str | None) -> float | None:
+        """元 per unit of an input column (roadmap.md ``[costs]``); None when it has no cost."""
+        value = self.costs.get(column) if column else None
+        return None if value is None else float(value)
+
+    def departments_of(self, rule: str) -> tuple[str, ...]:
+        """The responsible departments of a rule (R1–R7, CV, G1–G15, Q1–Q9, S), lead first;
+        S1–S7 and the rate are part S; rules not listed take ``default``."""
+        if rule not in self.departments and (rule.startswith("S") or rule == "rate"):
+            rule = "S"
+        found = self.departments.get(rule, self.departments.get("default", ("教育局",)))
+        return (found,) if isinstance(found, str) else tuple(found)
 
 
 def _read_mapping(path: Path) -> dict:
@@ -152,4 +168,5 @@ def load_profile(name_or_file: "str | Path | Profile | None" = None) -> Profile:
         **{k: _freeze(copy.deepcopy(data[k])) for k in
            ("resources", "guarantee", "quality", "precondition", "recognition", "sampling", "integrity",
             "privacy")},
+        **{k: _freeze(copy.deepcopy(data.get(k, {}))) for k in ("costs", "departments")},
     )

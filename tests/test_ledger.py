@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scoring.ledger import (LedgerRow, apply_rows, cv_level, failure_of, failures, ledger, ledger_rows,
+from scoring.ledger import (LedgerRow, apply_rows, cost_by_department, cv_level, failure_of, failures, ledger, ledger_rows,
                             min_additions)
 from scoring.profile import ITEMS, load_profile
 from scoring.resources import weighted_cv
@@ -156,10 +156,11 @@ def test_example_fail_section_plan_raises_the_other_to_standard_and_u_star_to_fl
 def test_example_fail_g5_q6_veto_rows():
     rows = ledger_rows(evaluate(FAIL_WB, FAIL_RESPONSES, PROFILE), FAIL_WB, PROFILE, FAIL_RESPONSES)
     assert {"rule": "G5", "school_code": "S05", "stage": "primary", "column": "max_class_size_primary",
-            "increase": -7.0} == {k: v for k, v in next(r for r in rows if r["rule"] == "G5").items() if k != "reason"}
+            "increase": -7.0, "departments": ["教育局"], "cost_yuan": None} == {
+        k: v for k, v in next(r for r in rows if r["rule"] == "G5").items() if k != "reason"}
     assert next(r for r in rows if r["rule"] == "Q6")["target"] == "良好"
     veto = next(r for r in rows if r["rule"] == "V3")
-    assert set(veto) == {"rule", "reason"}
+    assert set(veto) == {"rule", "reason", "departments", "cost_yuan"} and veto["cost_yuan"] is None
 
 
 def test_s2_parent_count_of_example_fail():
@@ -171,6 +172,31 @@ def test_s2_parent_count_of_example_fail():
     assert evaluate(FAIL_WB, fixed, PROFILE).recognition.checks["S2"].passed
     one_short = add_responses(FAIL_RESPONSES, [LedgerRow("S2", group="parent", responses=179)], FAIL_WB)
     assert not evaluate(FAIL_WB, one_short, PROFILE).recognition.checks["S2"].passed
+
+
+def test_every_row_carries_departments_lead_first_and_its_cost():
+    rows = ledger_rows(evaluate(FAIL_WB, FAIL_RESPONSES, PROFILE), FAIL_WB, PROFILE, FAIL_RESPONSES)
+    assert all("departments" in r and "cost_yuan" in r for r in rows)
+    by = {(r["rule"], r.get("indicator")): r for r in rows}
+    r5, r6 = by[("R", "R5")], by[("R", "R6")]
+    # cost = increase × the unit cost of the column ([costs] of the profile)
+    assert r5["cost_yuan"] == pytest.approx(r5["increase"] * PROFILE.costs["sports_area_m2"])
+    assert r6["cost_yuan"] == pytest.approx(r6["increase"] * 1.0)
+    assert r5["departments"] == ["财政局", "发改委", "住建局", "教育局"] and r6["departments"][0] == "财政局"
+    assert by[("S2", None)]["departments"] == ["宣传部", "文旅局", "教育局"]
+    # no unit cost for a class size, a county key, a survey row or a veto: null
+    assert all(by[k]["cost_yuan"] is None for k in (("G5", None), ("Q6", None), ("S2", None), ("V3", None)))
+
+
+def test_a_cost_is_counted_once_under_the_lead_department():
+    rows = [LedgerRow("R", school_code="S21", stage="primary", indicator="R5", column="sports_area_m2",
+                      increase=10.0, departments=("财政局", "教育局"), cost_yuan=4000.0),
+            LedgerRow("R", school_code="S21", stage="junior", indicator="R5", column="sports_area_m2",
+                      increase=10.0, departments=("财政局", "教育局"), cost_yuan=4000.0),
+            LedgerRow("G3", school_code="S21", column="music_rooms", increase=1,
+                      departments=("教育局",), cost_yuan=200000.0)]
+    total, by_department = cost_by_department(rows)
+    assert total == 204000.0 and by_department == {"财政局": 4000.0, "教育局": 200000.0}
 
 
 def test_rows_drop_none_fields():
@@ -377,7 +403,7 @@ def test_veto_and_precondition_are_listed_without_a_change():
     rows = ledger_rows(evaluate(wb, None, PROFILE), wb, PROFILE)
     fixed = [r for r in rows if r["rule"] in ("precondition", "V1", "V7")]
     assert [r["rule"] for r in fixed] == ["precondition", "V1", "V7"]
-    assert all(set(r) == {"rule", "reason"} for r in fixed)
+    assert all(set(r) == {"rule", "reason", "departments", "cost_yuan"} and r["cost_yuan"] is None for r in fixed)
 
 
 # ---- part S ---------------------------------------------------------------------------------
@@ -437,7 +463,8 @@ def test_s7_grade_bands():
 def test_no_responses_needs_the_whole_sample():
     rows = ledger_rows(evaluate(PASS_WB, None, PROFILE), PASS_WB, PROFILE)
     # example-pass has 380,000 residents: 1.5‰ is 570, below the 600 minimum.
-    assert rows == [{"rule": "S1", "responses": 600, "reason": rows[0]["reason"]}]
+    assert rows == [{"rule": "S1", "responses": 600, "reason": rows[0]["reason"],
+                     "departments": ["宣传部", "文旅局", "教育局"], "cost_yuan": None}]
 
 
 def test_low_rate_lists_the_weakest_groups_and_items_without_a_change():
