@@ -30,13 +30,13 @@ Signals:
   ``burst_min_count`` complete answers are chosen — on times alone, so the content test
   that follows is a valid test whatever the selection. The content test asks whether
   the window holds too many all-satisfied (nine A) or near-all-satisfied (only A and
-  B, at most ``near_max_b`` B) answers **for that school and for the county**: for each
-  of the two categories, p = max(p_school, p_county), where p_school is the
-  beta-binomial predictive tail from the link's answers outside the window (with
-  ``prior_weight`` pseudo-answers at the county's share) and p_county the robust
-  between-school beta-binomial tail (without the quasi-binomial floor: p_school
-  already answers for the school's own level); the window's p is 2 · min over the
-  two categories.
+  B, at most ``near_max_b`` B) answers **for that school, given the county**: the
+  school's share θ has the county's between-school distribution as prior (Beta with
+  the robust baseline's mean p and ρ, i.e. 1/ρ − 1 pseudo-answers, at most
+  ``prior_weight``), updated by the link's complete answers outside the chosen
+  windows; the window's count is tested against the beta-binomial predictive tail.
+  A happy school's ordinary meeting is then ordinary (its own answers say so); a
+  window far above both is not. The window's p is 2 · min over the two categories.
 * ``concentrated`` (集中作答, information, ``Flag.informational``): a chosen window
   whose count is far above the link's own rhythm (Poisson against the busiest clock
   hour outside it, scan-corrected, at most ``alpha``) but whose answers are ordinary.
@@ -133,7 +133,7 @@ class IntegritySettings:
     windows_per_link: int = 2
     burst_min_count: int = 10
     near_max_b: int = 2
-    prior_weight: float = 10.0
+    prior_weight: float = 20.0
     trim_z: float = 3.0
     trim_p: float = 0.001
     pacing_run: int = 15
@@ -448,22 +448,21 @@ def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Integ
                         hit = getattr(f, category)
                         x, kw = int(hit[win].sum()), len(win)
                         xo, no = int(hit[out].sum()), len(out)
-                        pc, rho, others = county.get((group, category, school), (0.5, 0.0, 0.0))
-                        a_, b_ = xo + settings.prior_weight * pc, no - xo + settings.prior_weight * (1 - pc)
-                        p_school = float(stats.betabinom.sf(x - 1, kw, a_, b_))
-                        p_county = float(_upper_tail(np.array([x]), np.array([kw]), np.array([pc]),
-                                                     np.array([rho]))[0])
+                        pc, rho, _ = county.get((group, category, school), (0.5, 0.0, 0.0))
+                        prior = min(settings.prior_weight, max(1.0, 1.0 / rho - 1.0)) if rho > 0 \
+                            else settings.prior_weight
+                        a_, b_ = xo + prior * pc, no - xo + prior * (1 - pc)
                         share_out = a_ / (a_ + b_)
-                        p = max(p_school, p_county) if x / kw > max(pc, share_out) else 1.0
+                        p = float(stats.betabinom.sf(x - 1, kw, a_, b_)) if x / kw > share_out else 1.0
                         tests.append((p, category, x, kw, share_out, pc, rho, win[hit[win]]))
                 if tests:
                     p, category, x, kw, share_out, pc, rho, rows = min(tests, key=lambda r: r[0])
                     raw = min(1.0, len(tests) * p)
                     flag = Flag("burst", "link", link, float(x), float(kw * max(pc, share_out)), 1.0,
                                 f"{where}，其中 {kw} 份完整问卷里{names[category]}的 {x} 份，占 {_pct(x / kw)}；"
-                                f"该链接其余时间（含县内同类先验）为 {_pct(share_out)}，其他学校为 {_pct(pc)}"
-                                f"{'' if rho == 0 else '（校间差异 ρ = ' + format(rho, '.3f') + '）'}。"
-                                f"与本校及全县相比均偏高才计入（取两者中较大的 p 值）。",
+                                f"按其他学校的分布（{_pct(pc)}"
+                                f"{'' if rho == 0 else '，校间差异 ρ = ' + format(rho, '.3f')}）与该链接其余时间的 "
+                                f"{len(out)} 份完整问卷估计，本校此类问卷约占 {_pct(share_out)}。β-二项预测",
                                 count=x, total=kw, school_code=school, start=f"{begin:%Y-%m-%d %H:%M}",
                                 end=f"{end:%Y-%m-%d %H:%M}", rows=tuple(int(r) for r in rows))
                     candidates.append(_Candidate(flag, raw))
