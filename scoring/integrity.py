@@ -15,8 +15,9 @@ most ``alpha``. Thresholds live in the profile's ``[integrity]`` table.
 Robust baselines (``_robust_loo``). A school is compared with the *other* schools
 (leave-one-out, half a case added), and schools whose share is an outlier are left out
 of the baseline: on the variance-stabilised scale a = asin √share, a school more than
-``trim_z`` robust standard deviations from the median (the spread from the median
-absolute deviation, less the binomial part) is trimmed. Between-school variation ρ
+``trim_z`` robust standard deviations from the median (the spread from the lower half,
+median − lower quartile, since coaching only pushes shares up; less the binomial
+part; repeated on the kept schools) is trimmed. Between-school variation ρ
 (intra-class correlation, moments) comes from the kept schools only, so a handful of
 coached schools neither raise the baseline nor widen its spread: they cannot hide
 each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at least
@@ -49,7 +50,9 @@ Signals:
   before (``device_hash``; without it, answers not classified ``duplicate``), ordered
   in time, the number of consecutive pairs whose nine answers differ in at most
   ``pacing_hamming`` items (straight-lined vectors left out), against its expectation
-  under random order 2M/n (M = matching pairs; Poisson tail). p = 2 · min(a, b).
+  under random order: exact mean 2M/n and variance (from the matching pairs M, the
+  two-paths and the disjoint pairs of the "close" graph), normal tail with continuity
+  correction. p = 2 · min(a, b).
 * ``identical_answers`` (答案雷同, per school): an answer vector — nine items plus the
   free text — given at least ``pattern_min_count`` times in a school, against the other
   schools' frequency of that vector among vectors of the same composition; a first
@@ -58,7 +61,7 @@ Signals:
 * ``all_a`` (全选满意, per school): the share of complete responses answering A to all
   nine items, against the robust baseline.
 * ``speeder``, ``duplicate`` (per school): the share of responses classified so,
-  against the robust baseline.
+  against the plain leave-one-out baseline (rare events, already invalid: no trimming).
 
 Sensitivity (``integrity_report(...).sensitivity``): the weighted rate
 (``scoring.recognition.evaluate_rate``) with the flagged schools' suspicious answers
@@ -134,7 +137,7 @@ class IntegritySettings:
     burst_min_count: int = 10
     near_max_b: int = 2
     prior_weight: float = 20.0
-    trim_z: float = 3.0
+    trim_z: float = 4.0
     trim_p: float = 0.001
     pacing_run: int = 15
     pacing_hamming: int = 1
@@ -234,23 +237,29 @@ def _totals(x: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float) -> np.ndarray:
-    """Units kept in a baseline: within ``trim_z`` robust SDs of the median of asin √(x/n).
+    """Units kept in a baseline: within ``trim_z`` robust SDs of the median of a = asin √(x/n).
 
-    The spread of a = asin √share is τ² + 1/(4n): τ² (between units) from the median
-    absolute deviation (× 1.4826) less the median binomial part. Units with n = 0 are
-    not kept. With fewer than five units every unit is kept.
+    The spread of a is τ² + 1/(4n). Coaching only pushes shares up, so the robust
+    SD comes from the lower half: (median − lower quartile) / 0.6745; τ² is its square
+    less the median binomial part. Repeated on the kept units until nothing changes
+    (at most five times), so that a handful of high schools, which shift the median
+    and quartile a little, are trimmed in turn. Units with n = 0 are not kept; with
+    fewer than five units every unit is kept.
     """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
-    has = n > 0
-    if has.sum() < 5:
-        return has
-    a = np.arcsin(np.sqrt(x[has] / n[has]))
-    centre = np.median(a)
-    binomial = 1.0 / (4.0 * n[has])
-    mad = 1.4826 * np.median(np.abs(a - centre))
-    tau2 = max(0.0, mad ** 2 - float(np.median(binomial)))
-    keep = np.zeros(len(n), dtype=bool)
-    keep[has] = np.abs(a - centre) <= trim_z * np.sqrt(tau2 + binomial)
+    keep = n > 0
+    if keep.sum() < 5 or not np.isfinite(trim_z):
+        return keep
+    a = np.where(keep, np.arcsin(np.sqrt(np.where(keep, x, 0) / np.where(keep, n, 1))), 0.0)
+    binomial = 1.0 / (4.0 * np.where(keep, n, 1))
+    for _ in range(5):
+        centre = np.median(a[keep])
+        sd = (centre - np.percentile(a[keep], 25)) / 0.6745
+        tau2 = max(0.0, sd ** 2 - float(np.median(binomial[keep])))
+        new = (n > 0) & (np.abs(a - centre) <= trim_z * np.sqrt(tau2 + binomial))
+        if (new == keep).all() or new.sum() < 5:
+            break
+        keep = new
     return keep
 
 
@@ -529,11 +538,20 @@ def _pacing_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
             adjacent = close[np.arange(len(seq) - 1), np.arange(1, len(seq))]
             x = int(adjacent.sum())
             expected = 2.0 * pairs / len(seq)
-            p = float(stats.poisson.sf(x - 1, expected)) if x > expected and x >= 3 else 1.0
+            # Exact mean and variance of the count under random order (M edges, T two-paths, D disjoint edge
+            # pairs of the "close" graph), normal tail.
+            n_ = len(seq)
+            degree = close.sum(axis=1) - 1.0
+            two_paths = float((degree * (degree - 1)).sum())
+            disjoint = 4.0 * pairs ** 2 - 4.0 * float((degree ** 2).sum()) + 4.0 * pairs
+            second = expected + 2 * (n_ - 2) * two_paths / (n_ * (n_ - 1) * (n_ - 2)) \
+                + 2 * ((n_ - 1) * (n_ - 2) / 2 - (n_ - 2)) * disjoint / (n_ * (n_ - 1) * (n_ - 2) * (n_ - 3))
+            sd = float(np.sqrt(max(second - expected ** 2, 1e-12)))
+            p = float(stats.norm.sf((x - 0.5 - expected) / sd)) if x > expected and x >= 3 else 1.0
             run_rows = np.unique(np.concatenate([seq[:-1][adjacent], seq[1:][adjacent]])) if x else seq[:0]
             found.append((p, f"二维码 {link}{f'（学校 {school}）' if school else ''}来自新设备的 {len(seq)} 份问卷"
                              f"（不含九题同选一项的）中，相邻两份九题答案相同或仅差 {settings.pacing_hamming} 题的有 "
-                             f"{x} 对，按随机先后约 {expected:.1f} 对。泊松", x, expected, run_rows))
+                             f"{x} 对，按随机先后约 {expected:.1f} 对（标准差 {sd:.1f}）。置换正态", x, expected, run_rows))
         if not found:
             continue
         p, text, figure, baseline, rows = min(found, key=lambda r_: r_[0])
@@ -625,7 +643,7 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
 # ----------------------------------------------------------------- shares per school
 
 def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndarray,
-                      settings: IntegritySettings, what: str, of_what: str) -> list[_Candidate]:
+                      settings: IntegritySettings, what: str, of_what: str, trim: bool = True) -> list[_Candidate]:
     use = considered & np.array([s is not None for s in f.school])
     if not use.any():
         return []
@@ -636,7 +654,7 @@ def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndar
     tested = n >= settings.min_responses
     if not tested.any():
         return []
-    keep = robust_keep(x, n, settings.trim_z)
+    keep = robust_keep(x, n, settings.trim_z if trim else np.inf)
     p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
     raw = _upper_tail(x, n, p, rho, others)
     raw = np.where(x / n > p, raw, 1.0)  # one-sided: only shares above the county's
@@ -647,7 +665,7 @@ def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndar
         candidates.append(_Candidate(Flag(
             kind, "school", code, float(x[i] / n[i]), float(p[i]), 1.0,
             f"学校 {code} 的 {int(n[i])} 份{of_what}中{what} {int(x[i])} 份，占 {_pct(x[i] / n[i])}；"
-            f"其他学校（剔除离群学校后）为 {_pct(p[i])}。单侧"
+            f"其他学校{'（剔除离群学校后）' if trim else ''}为 {_pct(p[i])}。单侧"
             f"{'二项' if rho[i] == 0 else 'β-二项（校间差异 ρ = ' + format(rho[i], '.3f') + '）'}",
             count=int(x[i]), total=int(n[i]), school_code=code,
             rows=tuple(int(q) for q in hits.get(counts.index[i], ()))), float(raw[i])))
@@ -660,8 +678,12 @@ def _all_a_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate
 
 def _status_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
     every = np.ones(len(f.status), dtype=bool)
-    return [*_share_candidates("speeder", f, f.status == "speeder", every, settings, "答题过快（用时不足下限）的", "问卷"),
-            *_share_candidates("duplicate", f, f.status == "duplicate", every, settings, "重复提交的", "问卷")]
+    # Rare events (a few per cent): quartiles of a handful of counts cannot tell a tail from an outlier, and
+    # these answers are already invalid (nothing to mask), so their baseline is the plain leave-one-out.
+    return [*_share_candidates("speeder", f, f.status == "speeder", every, settings, "答题过快（用时不足下限）的", "问卷",
+                               trim=False),
+            *_share_candidates("duplicate", f, f.status == "duplicate", every, settings, "重复提交的", "问卷",
+                               trim=False)]
 
 
 # ----------------------------------------------------------------- the report
