@@ -1,49 +1,81 @@
-"""Integrity signals for inspectors (issue 6): flags with their evidence, never exclusions.
+"""Integrity signals for inspectors (issues 6 and 12): flags with their evidence, never exclusions.
 
 Input is a campaign's responses frame — the normalised columns of
 ``scoring.responses`` plus ``submitted_at`` (timestamps), ``link_id`` (the QR link)
-and optionally ``free_text`` — and the validity status of each row
-(``scoring.recognition.classify_validity``). The validity rules of survey.md stay
-the only exclusions: a flag only tells an inspector where to look.
+and optionally ``free_text`` and ``device_hash`` (the per-campaign device key) — and
+the validity status of each row (``scoring.recognition.classify_validity``). The
+validity rules of survey.md stay the only exclusions: a flag only tells an inspector
+where to look, and the sensitivity figure only shows what the flagged answers weigh.
 
-Signals (each test one-sided, corrected for multiple comparisons across the units
-tested — Holm by default, Benjamini–Hochberg on request — and flagged when the
-corrected p-value is at most ``alpha``):
+Every test below gives a one-sided raw p-value. **All of them — every signal, every
+school and link — form one family**, corrected once (Holm by default,
+Benjamini–Hochberg on request); a test is flagged when its corrected p-value is at
+most ``alpha``. Thresholds live in the profile's ``[integrity]`` table.
 
-* ``burst`` (per link): the busiest ``burst_window_minutes`` window against the
-  link's own rhythm outside it. Given a submission opening the window, the others
-  in it are Poisson with mean λ·W, λ being the link's rate in its busiest clock hour
-  outside the window (plus one submission, so that a link with nothing outside still
-  has a rate). The busiest hour rather than the average keeps evening peaks and
-  reminder days from counting as bursts. The scan over the link's n windows is
-  Bonferroni-corrected (p = min(1, n·P)). Windows under ``burst_min_count`` are not tested.
-* ``identical_answers`` (per school): an answer vector — nine items plus the free
-  text (NFKC, trimmed) — given at least ``pattern_min_count`` times in a school,
-  against the other schools' frequency of that vector among vectors of the same
-  composition (how many A, B, C, D, E), so that a school's satisfaction level does
-  not count as repetition (see ``identical_answer_flags``).
-* ``all_a`` (per school): the share of complete responses answering A to all nine
-  items, against the other schools' share.
-* ``speeder``, ``duplicate`` (per school): the share of responses classified so.
+Robust baselines (``_robust_loo``). A school is compared with the *other* schools
+(leave-one-out, half a case added), and schools whose share is an outlier are left out
+of the baseline: on the variance-stabilised scale a = asin √share, a school more than
+``trim_z`` robust standard deviations from the median (the spread from the lower half,
+median − lower quartile, since coaching only pushes shares up; less the binomial
+part; repeated on the kept schools) is trimmed. Between-school variation ρ
+(intra-class correlation, moments) comes from the kept schools only, so a handful of
+coached schools neither raise the baseline nor widen its spread: they cannot hide
+each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at least
+the quasi-binomial one (Student's t with kept schools − 2 degrees of freedom).
 
-School tests compare a school with the *other* schools (leave-one-out, so a school
-does not dilute its own baseline), add half a case to the baseline (a baseline of
-zero would make one case "impossible") and use the binomial tail
-(= ``scipy.stats.binomtest(..., alternative="greater")``). Schools differ genuinely —
-a well-liked school has more all-A answers — so when the other schools vary more
-than binomial sampling allows, the tail is the beta-binomial one with the
-between-school intra-class correlation ρ estimated from them by moments (with
-ρ = 0 it is the binomial test); and since ρ comes from a few dozen schools, the
-p-value is at least the quasi-binomial one (Student's t with schools − 2 degrees
-of freedom). Schools with fewer than ``min_responses`` responses are not tested.
+Signals:
 
-Figures for the synthetic benchmark (``benchmarks/integrity_signals.py``, 50 seeds,
-30 schools): 100 % of coached schools flagged, 0.6 % of clean schools.
+* ``burst`` (集中提交且答案异常, per link window). Per link, and for each window width
+  (``burst_window_minutes``, a meeting; ``wave_window_minutes``, a push wave), the
+  ``windows_per_link`` busiest non-overlapping windows with at least
+  ``burst_min_count`` complete answers are chosen — on times alone, so the content test
+  that follows is a valid test whatever the selection. The content test asks whether
+  the window holds too many all-satisfied (nine A) or near-all-satisfied (only A and
+  B, at most ``near_max_b`` B) answers **for that school, given the county**: the
+  school's share θ has the county's between-school distribution as prior (Beta with
+  the robust baseline's mean p and ρ, i.e. 1/ρ − 1 pseudo-answers, at most
+  ``prior_weight``), updated by the link's complete answers outside the chosen
+  windows; the window's count is tested against the beta-binomial predictive tail.
+  A happy school's ordinary meeting is then ordinary (its own answers say so); a
+  window far above both is not. The window's p is 2 · min over the two categories.
+* ``concentrated`` (集中作答, information, ``Flag.informational``): a chosen window
+  whose count is far above the link's own rhythm (Poisson against the busiest clock
+  hour outside it, scan-corrected, at most ``alpha``) but whose answers are ordinary.
+  It is not a test of the family and not a flag: a parents' meeting looks like this.
+* ``pacing`` (作答节奏异常, per link): (a) machine-regular intervals — over every run of
+  ``pacing_run`` consecutive gaps, Moran's statistic 2r(log mean − mean log) is small
+  when the gaps are too even for arrivals of people (exponential gaps under the null;
+  lower χ² tail with r − 1 df, Bonferroni over the runs); (b) a run of new devices with
+  identical or near-identical vectors — among the link's answers from devices not seen
+  before (``device_hash``; without it, answers not classified ``duplicate``), ordered
+  in time, the number of consecutive pairs whose nine answers differ in at most
+  ``pacing_hamming`` items (straight-lined vectors left out), against its expectation
+  under random order: exact mean 2M/n and variance (from the matching pairs M, the
+  two-paths and the disjoint pairs of the "close" graph), normal tail with continuity
+  correction. p = 2 · min(a, b).
+* ``identical_answers`` (答案雷同, per school): an answer vector — nine items plus the
+  free text — given at least ``pattern_min_count`` times in a school, against the other
+  schools' frequency of that vector among vectors of the same composition; a first
+  pass finds school-vector cells with a raw p below ``trim_p`` and leaves them out of
+  the second pass's baseline (trimming).
+* ``all_a`` (全选满意, per school): the share of complete responses answering A to all
+  nine items, against the robust baseline.
+* ``speeder``, ``duplicate`` (per school): the share of responses classified so,
+  against the plain leave-one-out baseline (rare events, already invalid: no trimming).
+
+Sensitivity (``integrity_report(...).sensitivity``): the weighted rate
+(``scoring.recognition.evaluate_rate``) with the flagged schools' suspicious answers
+set aside — the over-represented answers of a flagged window, the answers of a flagged
+pacing run, the repeated vector, a flagged school's all-A answers — next to the rate.
+Information for the inspector; the product never excludes them.
+
+Benchmark (``benchmarks/integrity_signals.py``, README): push waves, parents' meetings,
+five coaching patterns at 15/30/60 %.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,24 +85,45 @@ from scipy import stats
 from .profile import ITEMS, Profile, load_profile
 from .recognition import OPTIONS, answer_codes
 
-KINDS = ("burst", "identical_answers", "all_a", "speeder", "duplicate")
-KIND_NAMES = {"burst": "集中提交", "identical_answers": "答案雷同", "all_a": "全选满意",
-              "speeder": "答题过快", "duplicate": "重复提交"}
+KINDS = ("burst", "pacing", "identical_answers", "all_a", "speeder", "duplicate")
+INFORMATION_KINDS = ("concentrated",)
+KIND_NAMES = {"burst": "集中提交且答案异常", "pacing": "作答节奏异常", "identical_answers": "答案雷同",
+              "all_a": "全选满意", "speeder": "答题过快", "duplicate": "重复提交", "concentrated": "集中作答"}
 
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str                 # one of KINDS
+    kind: str                 # one of KINDS, or INFORMATION_KINDS when informational
     scope: str                # "school" or "link"
     scope_id: str             # school code or link id
-    figure: float             # observed: a share, or a count (burst, identical_answers)
+    figure: float             # observed: a share, or a count (burst, concentrated, pacing, identical_answers)
     baseline: float           # the county's share, or the expected count
-    p_value: float            # the one-sided test's p-value, corrected for multiple comparisons
+    p_value: float            # corrected over the whole family (information: the rhythm test's p)
     evidence: str             # Chinese, for inspectors
     raw_p_value: float = 1.0  # before the correction
     count: int = 0            # responses concerned
-    total: int = 0            # responses of the school or link
+    total: int = 0            # responses of the school, link or window
     school_code: str | None = None  # the school (of a link: its most frequent school)
+    informational: bool = False     # True: information (集中作答), not a flag
+    start: str | None = None        # a window's start (wall clock, "YYYY-MM-DD HH:MM"), else None
+    end: str | None = None
+    rows: tuple[int, ...] = ()      # positions (0-based, in the input frame) of the answers concerned
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    rate: float | None               # the weighted rate, as evaluated
+    rate_set_aside: float | None     # the same with the flagged answers set aside
+    set_aside: int                   # valid answers set aside
+    by_school: dict[str, int] = field(default_factory=dict)   # valid answers set aside per school
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    flags: tuple[Flag, ...]          # flags, most significant first
+    information: tuple[Flag, ...]    # 集中作答 windows with ordinary answers (informational)
+    tests: int                       # size of the family corrected together
+    sensitivity: Sensitivity | None  # None without a profile
 
 
 @dataclass(frozen=True)
@@ -78,8 +131,16 @@ class IntegritySettings:
     alpha: float = 0.01
     correction: str = "holm"          # or "bh"
     min_responses: int = 10
-    burst_window_minutes: float = 10.0
+    burst_window_minutes: float = 15.0
+    wave_window_minutes: float = 90.0
+    windows_per_link: int = 2
     burst_min_count: int = 10
+    near_max_b: int = 2
+    prior_weight: float = 20.0
+    trim_z: float = 4.0
+    trim_p: float = 0.001
+    pacing_run: int = 15
+    pacing_hamming: int = 1
     pattern_min_count: int = 5
 
 
@@ -95,17 +156,9 @@ def integrity_settings(profile: Profile | str | Path | None = None) -> Integrity
     return settings
 
 
-def integrity_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
-                    settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    """Every signal's flags for a campaign, most significant first within each kind."""
-    settings = settings or integrity_settings()
-    return (*burst_flags(responses, settings), *identical_answer_flags(responses, settings, validity),
-            *all_a_flags(responses, validity, settings), *share_flags(responses, validity, settings))
-
-
 def flagged_schools(flags: tuple[Flag, ...] | list[Flag]) -> frozenset[str]:
-    """Schools concerned by any flag (a link's flag concerns the link's school)."""
-    return frozenset(f.school_code for f in flags if f.school_code is not None)
+    """Schools concerned by any flag (a link's flag concerns the link's school); information is not a flag."""
+    return frozenset(f.school_code for f in flags if f.school_code is not None and not f.informational)
 
 
 # ----------------------------------------------------------------- statistics
@@ -125,28 +178,29 @@ def adjust_p_values(p: np.ndarray, method: str = "holm") -> np.ndarray:
     return out
 
 
-def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _leave_one_out(x: np.ndarray, n: np.ndarray, totals: dict[str, np.ndarray],
+                   member: np.ndarray | bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Other units' share (half a case added) and their intra-class correlation ρ (moments).
 
-    ``totals`` holds, over all units, T = Σx, A = Σx², B = Σx·n, N = Σn, C = Σn²,
-    E = Σn³ and K = the number of units. For the other units, with q their share
+    ``totals`` holds, over the baseline units, T = Σx, A = Σx², B = Σx·n, N = Σn, C = Σn²,
+    E = Σn³ and K = the number of units; ``member`` says whether a unit is among them
+    (its own contribution is then taken out). For the other units, with q their share
     Σx/Σn, E[Σ_t (x_t − n_t·q)²] = q(1−q)·[N − C/N + ρ·((C − N) − 2(E − C)/N + C(C − N)/N²)]
-    (sums over the other units; beta-binomial variance n·q(1−q)(1 + (n − 1)ρ)),
-    which is solved for ρ (clipped to [0, 0.5]; 0 with fewer than four other units).
-    Returns (p, ρ, number of other units).
+    (beta-binomial variance n·q(1−q)(1 + (n − 1)ρ)), solved for ρ (clipped to [0, 0.5];
+    0 with fewer than four other units). Returns (p, ρ, number of other units).
     """
-    n_o = totals["N"] - n
-    x_o = totals["T"] - x
-    c_o = totals["C"] - n * n
-    e_o = totals["E"] - n ** 3
+    own = np.asarray(member, dtype=float) * (n > 0)
+    n_o = totals["N"] - own * n
+    x_o = totals["T"] - own * x
+    c_o = totals["C"] - own * n * n
+    e_o = totals["E"] - own * n ** 3
     p = (x_o + 0.5) / (n_o + 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = x_o / n_o
-        ss = (totals["A"] - x * x) - 2 * q * (totals["B"] - x * n) + q * q * c_o
+        ss = (totals["A"] - own * x * x) - 2 * q * (totals["B"] - own * x * n) + q * q * c_o
         rho = (ss / (q * (1 - q)) - (n_o - c_o / n_o)) \
             / ((c_o - n_o) - 2 * (e_o - c_o) / n_o + c_o * (c_o - n_o) / n_o ** 2)
-    others = totals["K"] - (n > 0)
+    others = totals["K"] - own
     rho = np.where((others >= 4) & np.isfinite(rho), rho, 0.0)
     return p, np.clip(rho, 0.0, 0.5), np.broadcast_to(others, np.shape(x))
 
@@ -171,7 +225,8 @@ def _upper_tail(x: np.ndarray, n: np.ndarray, p: np.ndarray, rho: np.ndarray,
     if others is None:
         return exact
     df = np.asarray(others, dtype=float) - 1.0
-    z = (x - n * p) / np.sqrt(n * p * (1 - p) * (1 + (n - 1) * rho))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x - n * p) / np.sqrt(n * p * (1 - p) * (1 + (n - 1) * rho))
     quasi = stats.t.sf(z, np.where(df >= 2, df, 2.0))
     return np.where(df >= 2, np.maximum(exact, quasi), exact)
 
@@ -181,6 +236,40 @@ def _totals(x: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
             "E": (n ** 3).sum(), "K": np.float64(len(n))}
 
 
+def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float) -> np.ndarray:
+    """Units kept in a baseline: within ``trim_z`` robust SDs of the median of a = asin √(x/n).
+
+    The spread of a is τ² + 1/(4n). Coaching only pushes shares up, so the robust
+    SD comes from the lower half: (median − lower quartile) / 0.6745; τ² is its square
+    less the median binomial part. Repeated on the kept units until nothing changes
+    (at most five times), so that a handful of high schools, which shift the median
+    and quartile a little, are trimmed in turn. Units with n = 0 are not kept; with
+    fewer than five units every unit is kept.
+    """
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    keep = n > 0
+    if keep.sum() < 5 or not np.isfinite(trim_z):
+        return keep
+    a = np.where(keep, np.arcsin(np.sqrt(np.where(keep, x, 0) / np.where(keep, n, 1))), 0.0)
+    binomial = 1.0 / (4.0 * np.where(keep, n, 1))
+    for _ in range(5):
+        centre = np.median(a[keep])
+        sd = (centre - np.percentile(a[keep], 25)) / 0.6745
+        tau2 = max(0.0, sd ** 2 - float(np.median(binomial[keep])))
+        new = (n > 0) & (np.abs(a - centre) <= trim_z * np.sqrt(tau2 + binomial))
+        if (new == keep).all() or new.sum() < 5:
+            break
+        keep = new
+    return keep
+
+
+def _robust_loo(x: np.ndarray, n: np.ndarray, trim_z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leave-one-out baseline (p, ρ, other kept units) over the units kept by ``robust_keep``."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    keep = robust_keep(x, n, trim_z)
+    return _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
@@ -188,8 +277,6 @@ def _pct(value: float) -> str:
 def _p(value: float) -> str:
     return f"{value:.2g}" if value >= 1e-4 else f"{value:.1e}"
 
-
-# ----------------------------------------------------------------- bursts
 
 def _seconds(column: pd.Series) -> np.ndarray:
     """Wall-clock seconds since 1970 (NaN when missing).
@@ -206,73 +293,6 @@ def _seconds(column: pd.Series) -> np.ndarray:
     return (times - pd.Timestamp(0)).dt.total_seconds().to_numpy(dtype=float)
 
 
-def burst_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    """Per QR link: the busiest window's count against the link's busiest hour outside it."""
-    settings = settings or integrity_settings()
-    if responses.empty or "submitted_at" not in responses or "link_id" not in responses:
-        return ()
-    t = _seconds(responses["submitted_at"])
-    link = responses["link_id"]
-    keep = np.isfinite(t) & link.notna().to_numpy()
-    if not keep.any():
-        return ()
-    t = t[keep]
-    codes, links = pd.factorize(link[keep].astype(str))
-    school = responses["school_code"][keep].to_numpy(dtype=object)
-    order = np.lexsort((t, codes))
-    t, codes, school = t[order], codes[order], school[order]
-    width = 60.0 * settings.burst_window_minutes
-    origin = t.min()
-    offset = (t.max() - origin) + 2 * width + 1.0
-    key = codes * offset + (t - origin)
-    count = np.searchsorted(key, key + width, side="left") - np.arange(len(key))
-
-    per_row = pd.DataFrame({"link": codes, "count": count, "t": t})
-    best = per_row.groupby("link", sort=True)["count"].idxmax()   # first busiest window per link
-    n_link = np.bincount(codes, minlength=len(links))
-    k = count[best.to_numpy()]
-    start = t[best.to_numpy()]
-    link_codes = best.index.to_numpy()
-    start_of = np.full(len(links), np.nan)
-    start_of[link_codes] = start
-    inside = (t >= start_of[codes]) & (t < start_of[codes] + width)
-    hours = np.floor(t / 3600.0)
-    outside = pd.DataFrame({"link": codes[~inside], "hour": hours[~inside]})
-    peak = outside.groupby(["link", "hour"]).size().groupby(level="link").max()
-    peak_of = np.zeros(len(links))
-    peak_of[peak.index.to_numpy()] = peak.to_numpy()
-    expected = (peak_of[link_codes] + 1.0) / 60.0 * settings.burst_window_minutes
-    n = n_link[link_codes]
-    tested = k >= settings.burst_min_count
-    if not tested.any():
-        return ()
-    raw = np.minimum(1.0, n * stats.poisson.sf(k - 2, expected))   # others in the window: ≥ k − 1
-    adjusted = np.ones_like(raw)
-    adjusted[tested] = adjust_p_values(raw[tested], settings.correction)
-
-    # A link's school: the most frequent school code among its responses.
-    by_school = pd.DataFrame({"link": codes, "school": school}).dropna()
-    main_school = (by_school.groupby(["link", "school"]).size().sort_values(ascending=False, kind="stable")
-                   .reset_index().drop_duplicates("link").set_index("link")["school"])
-    flags = []
-    for i in np.flatnonzero(tested & (adjusted <= settings.alpha)):
-        code = int(link_codes[i])
-        begin = pd.Timestamp(start[i], unit="s")
-        end = begin + pd.Timedelta(minutes=settings.burst_window_minutes)
-        school_code = main_school.get(code)
-        flags.append(Flag(
-            "burst", "link", str(links[code]), float(k[i]), float(expected[i]), float(adjusted[i]),
-            f"二维码 {links[code]}{f'（学校 {school_code}）' if school_code else ''}在 "
-            f"{begin:%m-%d %H:%M}–{end:%H:%M} 的 {settings.burst_window_minutes:g} 分钟内收到 {int(k[i])} 份问卷；"
-            f"按该链接其余时间最忙一小时的节奏，{settings.burst_window_minutes:g} 分钟约 {expected[i]:.1f} 份"
-            f"（该链接共 {int(n[i])} 份）。泊松检验 p = {_p(raw[i])}，多重比较校正后 p = {_p(adjusted[i])}。",
-            raw_p_value=float(raw[i]), count=int(k[i]), total=int(n[i]),
-            school_code=None if school_code is None else str(school_code)))
-    return tuple(sorted(flags, key=lambda f: f.p_value))
-
-
-# ----------------------------------------------------------------- identical answers
-
 def free_text_codes(responses: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     """Per row a code of its free text (NFKC, trimmed; missing = ""), and the texts coded."""
     if "free_text" not in responses:
@@ -284,136 +304,487 @@ def free_text_codes(responses: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     return (recoded[codes] if len(uniques) else codes), pd.Index(texts)
 
 
-def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
-                           validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+@dataclass(frozen=True)
+class _Candidate:
+    """A test of the family: its flag without the corrected p-value (filled in by ``_correct``)."""
+    flag: Flag                 # p_value and the evidence's last sentence are set by the correction
+    raw: float
+
+
+def _correct(candidates: list[_Candidate], settings: IntegritySettings) -> tuple[Flag, ...]:
+    """One correction over all candidates; the flagged ones, most significant first."""
+    if not candidates:
+        return ()
+    raw = np.array([c.raw for c in candidates])
+    adjusted = adjust_p_values(raw, settings.correction)
+    flags = [replace(c.flag, p_value=float(a), raw_p_value=float(c.raw),
+                     evidence=c.flag.evidence + f"检验 p = {_p(c.raw)}，全部信号与学校一并多重比较校正后 p = {_p(a)}"
+                     f"（共 {len(candidates)} 项检验）。")
+             for c, a in zip(candidates, adjusted) if a <= settings.alpha]
+    return tuple(sorted(flags, key=lambda f: (f.p_value, f.raw_p_value)))
+
+
+# ----------------------------------------------------------------- shared preparation
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every signal needs, computed once."""
+    answers: np.ndarray       # n×9 option codes (-1 unanswered)
+    complete: np.ndarray      # all nine answered
+    all_a: np.ndarray         # nine A
+    near_a: np.ndarray        # only A and B, between one and near_max_b B
+    straight: np.ndarray      # all nine alike
+    school: np.ndarray        # school code (object; None when missing)
+    group: np.ndarray         # group (object)
+    status: np.ndarray        # validity (object)
+
+
+def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> _Frame:
+    answers = answer_codes(responses).astype(np.int64)
+    complete = (answers >= 0).all(axis=1)
+    n_b = (answers == 1).sum(axis=1)
+    a_or_b = ((answers == 0) | (answers == 1)).all(axis=1)
+    school = responses["school_code"].astype(object).where(responses["school_code"].notna(), None)
+    school = np.array([s if isinstance(s, str) and s else None for s in school], dtype=object)
+    group = responses["group"].astype(str).to_numpy(dtype=object) if "group" in responses \
+        else np.full(len(responses), "", dtype=object)
+    status = np.asarray(validity, dtype=object) if validity is not None and len(validity) == len(responses) \
+        else np.full(len(responses), "valid", dtype=object)
+    return _Frame(answers, complete, complete & (answers == 0).all(axis=1),
+                  complete & a_or_b & (n_b >= 1) & (n_b <= settings.near_max_b),
+                  complete & (answers == answers[:, :1]).all(axis=1) if len(answers) else complete,
+                  school, group, status)
+
+
+def _county_baselines(f: _Frame, settings: IntegritySettings) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+    """(group, category, school) → robust leave-one-out (p, ρ, other schools) of that category's share."""
+    out = {}
+    has = f.complete & np.array([s is not None for s in f.school])
+    if not has.any():
+        return out
+    frame = pd.DataFrame({"group": f.group[has], "school": f.school[has],
+                          "all_a": f.all_a[has], "near_a": f.near_a[has]})
+    for (group,), part in frame.groupby(["group"]):
+        counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
+        for category in ("all_a", "near_a"):
+            x = counts[(category, "sum")].to_numpy(dtype=float)
+            n = counts[(category, "size")].to_numpy(dtype=float)
+            p, rho, others = _robust_loo(x, n, settings.trim_z)
+            for code, values in zip(counts.index, zip(p, rho, others)):
+                out[(group, category, code)] = tuple(float(v) for v in values)
+    return out
+
+
+def _mode(values: np.ndarray):
+    values = [v for v in values if v is not None and v == v and v != ""]
+    if not values:
+        return None
+    codes, counts = np.unique(np.array(values, dtype=object).astype(str), return_counts=True)
+    return str(codes[np.argmax(counts)])
+
+
+def _links(responses: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Per link: (link id, positions sorted by time, their seconds)."""
+    if responses.empty or "submitted_at" not in responses or "link_id" not in responses:
+        return []
+    t = _seconds(responses["submitted_at"])
+    link = responses["link_id"]
+    keep = np.isfinite(t) & link.notna().to_numpy() & (link.astype(str) != "").to_numpy()
+    positions = np.flatnonzero(keep)
+    if not positions.size:
+        return []
+    codes, names = pd.factorize(link.iloc[positions].astype(str))
+    order = np.lexsort((t[positions], codes))
+    positions, codes = positions[order], codes[order]
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    return [(str(names[c[0]]), p, t[p]) for p, c in zip(np.split(positions, bounds), np.split(codes, bounds))]
+
+
+def _clock(seconds: float) -> pd.Timestamp:
+    return pd.Timestamp(seconds, unit="s")
+
+
+# ----------------------------------------------------------------- bursts: concentrated windows, their answers
+
+def _windows(tt: np.ndarray, width: float, how_many: int, min_count: int) -> list[tuple[int, int]]:
+    """The ``how_many`` busiest non-overlapping windows [tt[i], tt[i] + width): (first, past-last) indexes."""
+    count = np.searchsorted(tt, tt + width, side="left") - np.arange(len(tt))
+    free = np.ones(len(tt), dtype=bool)
+    chosen = []
+    for _ in range(how_many):
+        masked = np.where(free, count, -1)
+        i = int(np.argmax(masked)) if len(masked) else 0
+        if not len(masked) or masked[i] < min_count:
+            break
+        chosen.append((i, i + int(count[i])))
+        free &= (tt >= tt[i] + width) | (tt + width <= tt[i])
+    return chosen
+
+
+def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings
+                      ) -> tuple[list[_Candidate], list[Flag]]:
+    """The content test of each chosen window (candidates) and the concentrated windows (information)."""
+    county = _county_baselines(f, settings)
+    candidates, information = [], []
+    names = {"all_a": "九题全选“满意”(A)", "near_a": f"只选“满意”和“比较满意”且“比较满意”不超过 {settings.near_max_b} 个"}
+    for link, pos, tt in links:
+        school = _mode(f.school[pos])
+        group = _mode(f.group[pos]) or ""
+        n_link = len(pos)
+        hours = np.floor(tt / 3600.0)
+        for minutes in sorted({settings.burst_window_minutes, settings.wave_window_minutes}):
+            width = 60.0 * minutes
+            chosen = _windows(tt, width, settings.windows_per_link, settings.burst_min_count)
+            inside_any = np.zeros(n_link, dtype=bool)
+            for a, b in chosen:
+                inside_any[a:b] = True
+            for a, b in chosen:
+                k = b - a
+                inside = np.zeros(n_link, dtype=bool)
+                inside[a:b] = True
+                _, per_hour = np.unique(hours[~inside], return_counts=True)
+                expected_k = (float(per_hour.max(initial=0)) + 1.0) * minutes / 60.0
+                rhythm = float(min(1.0, n_link * stats.poisson.sf(k - 2, expected_k)))
+                win = pos[a:b][f.complete[pos[a:b]]]
+                out = pos[~inside_any & f.complete[pos]]
+                begin, end = _clock(tt[a]), _clock(tt[a] + width)
+                where = f"二维码 {link}{f'（学校 {school}）' if school else ''}在 {begin:%m-%d %H:%M}–{end:%H:%M} 的 " \
+                        f"{minutes:g} 分钟内收到 {k} 份问卷（该链接共 {n_link} 份；按其余时间最忙一小时的节奏约 " \
+                        f"{expected_k:.1f} 份）"
+                tests = []
+                if len(win) >= settings.burst_min_count and school is not None:
+                    for category in ("all_a", "near_a"):
+                        hit = getattr(f, category)
+                        x, kw = int(hit[win].sum()), len(win)
+                        xo, no = int(hit[out].sum()), len(out)
+                        pc, rho, _ = county.get((group, category, school), (0.5, 0.0, 0.0))
+                        prior = min(settings.prior_weight, max(1.0, 1.0 / rho - 1.0)) if rho > 0 \
+                            else settings.prior_weight
+                        a_, b_ = xo + prior * pc, no - xo + prior * (1 - pc)
+                        share_out = a_ / (a_ + b_)
+                        p = float(stats.betabinom.sf(x - 1, kw, a_, b_)) if x / kw > share_out else 1.0
+                        tests.append((p, category, x, kw, share_out, pc, rho, win[hit[win]]))
+                if tests:
+                    p, category, x, kw, share_out, pc, rho, rows = min(tests, key=lambda r: r[0])
+                    raw = min(1.0, len(tests) * p)
+                    flag = Flag("burst", "link", link, float(x), float(kw * max(pc, share_out)), 1.0,
+                                f"{where}，其中 {kw} 份完整问卷里{names[category]}的 {x} 份，占 {_pct(x / kw)}；"
+                                f"按其他学校的分布（{_pct(pc)}"
+                                f"{'' if rho == 0 else '，校间差异 ρ = ' + format(rho, '.3f')}）与该链接其余时间的 "
+                                f"{len(out)} 份完整问卷估计，本校此类问卷约占 {_pct(share_out)}。β-二项预测",
+                                count=x, total=kw, school_code=school, start=f"{begin:%Y-%m-%d %H:%M}",
+                                end=f"{end:%Y-%m-%d %H:%M}", rows=tuple(int(r) for r in rows))
+                    candidates.append(_Candidate(flag, raw))
+                if rhythm <= settings.alpha and k >= settings.burst_min_count:
+                    information.append(Flag(
+                        "concentrated", "link", link, float(k), float(expected_k), rhythm,
+                        f"{where}。泊松检验（已按扫描窗口数校正）p = {_p(rhythm)}。所答内容与本校、全县相比并无异常，"
+                        f"例如家长会上集中填写：仅供参考，不是预警。",
+                        raw_p_value=rhythm, count=k, total=n_link, school_code=school, informational=True,
+                        start=f"{begin:%Y-%m-%d %H:%M}", end=f"{end:%Y-%m-%d %H:%M}",
+                        rows=tuple(int(r) for r in pos[a:b])))
+    return candidates, information
+
+
+# ----------------------------------------------------------------- pacing
+
+def _new_devices(responses: pd.DataFrame, f: _Frame) -> np.ndarray:
+    """Rows from a device not seen before in the campaign (by time); without device_hash, non-duplicates."""
+    if "device_hash" not in responses:
+        return f.status != "duplicate"
+    device = responses["device_hash"].astype("string")
+    known = device.notna() & (device != "")
+    t = _seconds(responses["submitted_at"]) if "submitted_at" in responses else np.zeros(len(responses))
+    order = np.argsort(np.where(np.isfinite(t), t, np.inf), kind="stable")
+    first = np.ones(len(responses), dtype=bool)
+    seen = device.iloc[order].duplicated(keep="first").to_numpy() & known.iloc[order].to_numpy()
+    first[order] = ~seen
+    return first
+
+
+def _pacing_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings) -> list[_Candidate]:
+    new = _new_devices(responses, f)
+    r = settings.pacing_run
+    correction = 1.0 + (r + 1.0) / (6.0 * r)
+    candidates = []
+    for link, pos, tt in links:
+        if len(pos) < settings.min_responses:
+            continue
+        school = _mode(f.school[pos])
+        found = []
+        # (a) machine-regular intervals: Moran's statistic over runs of r gaps (0.5 s for the clock's resolution).
+        gaps = np.diff(tt) + 0.5
+        if len(gaps) >= r:
+            c1 = np.concatenate([[0.0], np.cumsum(gaps)])
+            c2 = np.concatenate([[0.0], np.cumsum(np.log(gaps))])
+            mean = (c1[r:] - c1[:-r]) / r
+            mean_log = (c2[r:] - c2[:-r]) / r
+            moran = 2.0 * r * (np.log(mean) - mean_log)
+            p_run = stats.chi2.cdf(moran / correction, r - 1)
+            i = int(np.argmin(p_run))
+            p = float(min(1.0, len(p_run) * p_run[i]))
+            cv = float(np.std(gaps[i:i + r]) / np.mean(gaps[i:i + r]))
+            found.append((p, f"二维码 {link}{f'（学校 {school}）' if school else ''}在 "
+                             f"{_clock(tt[i]):%m-%d %H:%M}–{_clock(tt[i + r]):%H:%M} 连续 {r + 1} 份问卷的提交间隔"
+                             f"过于均匀（平均 {mean[i]:.0f} 秒，变异系数 {cv:.2f}；人们各自作答时约为 1）。"
+                             f"Moran 检验（已按 {len(p_run)} 个连续段校正）", r + 1, 0.0,
+                          pos[i:i + r + 1]))
+        # (b) new devices, one after another, with identical or near-identical (non-straight) vectors.
+        seq = pos[new[pos] & f.complete[pos] & ~f.straight[pos]]
+        if len(seq) >= settings.burst_min_count:
+            v = f.answers[seq]
+            close = (v[:, None, :] != v[None, :, :]).sum(axis=2) <= settings.pacing_hamming
+            pairs = (int(close.sum()) - len(seq)) // 2
+            adjacent = close[np.arange(len(seq) - 1), np.arange(1, len(seq))]
+            x = int(adjacent.sum())
+            expected = 2.0 * pairs / len(seq)
+            # Exact mean and variance of the count under random order (M edges, T two-paths, D disjoint edge
+            # pairs of the "close" graph), normal tail.
+            n_ = len(seq)
+            degree = close.sum(axis=1) - 1.0
+            two_paths = float((degree * (degree - 1)).sum())
+            disjoint = 4.0 * pairs ** 2 - 4.0 * float((degree ** 2).sum()) + 4.0 * pairs
+            second = expected + 2 * (n_ - 2) * two_paths / (n_ * (n_ - 1) * (n_ - 2)) \
+                + 2 * ((n_ - 1) * (n_ - 2) / 2 - (n_ - 2)) * disjoint / (n_ * (n_ - 1) * (n_ - 2) * (n_ - 3))
+            sd = float(np.sqrt(max(second - expected ** 2, 1e-12)))
+            p = float(stats.norm.sf((x - 0.5 - expected) / sd)) if x > expected and x >= 3 else 1.0
+            run_rows = np.unique(np.concatenate([seq[:-1][adjacent], seq[1:][adjacent]])) if x else seq[:0]
+            found.append((p, f"二维码 {link}{f'（学校 {school}）' if school else ''}来自新设备的 {len(seq)} 份问卷"
+                             f"（不含九题同选一项的）中，相邻两份九题答案相同或仅差 {settings.pacing_hamming} 题的有 "
+                             f"{x} 对，按随机先后约 {expected:.1f} 对（标准差 {sd:.1f}）。置换正态", x, expected, run_rows))
+        if not found:
+            continue
+        p, text, figure, baseline, rows = min(found, key=lambda r_: r_[0])
+        total = len(pos)
+        candidates.append(_Candidate(Flag(
+            "pacing", "link", link, float(figure), float(baseline), 1.0,
+            text + f"（该链接共 {total} 份，涉及 {len(rows)} 份）", count=int(len(rows)), total=int(total),
+            school_code=school, rows=tuple(int(q) for q in rows)), min(1.0, len(found) * p)))
+    return candidates
+
+
+# ----------------------------------------------------------------- identical answers
+
+def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
     """Per school: an answer vector (nine items + free text) repeated far more often than predicted.
 
     Schools differ in how satisfied they are, and a school's level changes the
-    frequency of whole answer vectors a lot (all-D vectors cluster in an unhappy
-    school). So a vector is compared *within its composition* — how many A, B, C,
-    D and E it holds: among the school's complete responses of that composition,
-    the count giving exactly this arrangement and free text, against the other
-    schools' share of it among theirs. Coaching (everyone told the same answers)
-    repeats one arrangement; genuine satisfaction shifts compositions. All-A
-    vectors differ only by their text here; their share is the ``all_a`` signal.
-    Rows classified ``duplicate`` (when ``validity`` is given) are left out: a
-    resubmission repeating its own answers is the duplicate signal's business.
+    frequency of whole answer vectors a lot. So a vector is compared *within its
+    composition* — how many A, B, C, D and E it holds: among the school's complete
+    responses of that composition, the count giving exactly this arrangement and free
+    text, against the other schools' share of it among theirs. Rows classified
+    ``duplicate`` are left out. Two passes: school-vector cells whose first-pass raw p
+    is below ``trim_p`` are left out of every other school's baseline in the second.
     """
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    answers = answer_codes(responses).astype(np.int64)
-    keep = (answers >= 0).all(axis=1) & responses["school_code"].notna().to_numpy()
-    if validity is not None:
-        keep &= np.asarray(validity, dtype=object) != "duplicate"
+    keep = f.complete & np.array([s is not None for s in f.school]) & (f.status != "duplicate")
     if not keep.any():
-        return ()
+        return []
     powers = len(OPTIONS) ** np.arange(len(ITEMS), dtype=np.int64)
     text_code, texts = free_text_codes(responses)
+    position = np.arange(len(responses))
     rows = pd.DataFrame({
-        "school": responses["school_code"].to_numpy(dtype=object),
-        "composition": np.sort(answers, axis=1) @ powers,
-        "arrangement": answers @ powers,
-        "text": text_code,
+        "school": f.school, "composition": np.sort(f.answers, axis=1) @ powers,
+        "arrangement": f.answers @ powers, "text": text_code, "position": position,
     })[keep]
     n_school = rows.groupby("school").size()
     cells = rows.groupby(["school", "composition"]).size().rename("m")
-    pairs = rows.groupby(["school", "composition", "arrangement", "text"]).size().rename("x").reset_index()
+    key = ["school", "composition", "arrangement", "text"]
+    pairs = rows.groupby(key).size().rename("x").reset_index()
     pairs["m"] = cells.reindex(pd.MultiIndex.from_frame(pairs[["school", "composition"]])).to_numpy()
     pairs["n"] = n_school.reindex(pairs["school"]).to_numpy()
     x = pairs["x"].to_numpy(dtype=float)
     m = pairs["m"].to_numpy(dtype=float)
-    pairs["A"], pairs["B"] = x * x, x * m
-    per_pattern = pairs.groupby(["composition", "arrangement", "text"])[["x", "A", "B"]].transform("sum")
-    cell = cells.reset_index().astype({"m": float})
-    cell["C"], cell["E"], cell["K"] = cell["m"] ** 2, cell["m"] ** 3, 1.0
-    per_composition = cell.groupby("composition")[["m", "C", "E", "K"]].sum() \
-        .reindex(pairs["composition"]).to_numpy()
     tested = (x >= settings.pattern_min_count) & (pairs["n"].to_numpy() >= settings.min_responses)
     if not tested.any():
-        return ()
-    totals = {"T": per_pattern["x"].to_numpy(), "A": per_pattern["A"].to_numpy(), "B": per_pattern["B"].to_numpy(),
-              "N": per_composition[:, 0], "C": per_composition[:, 1], "E": per_composition[:, 2],
-              "K": per_composition[:, 3]}
-    p, rho, others = _leave_one_out(x[tested], m[tested], {k: v[tested] for k, v in totals.items()})
-    raw = _upper_tail(x[tested], m[tested], p, rho, others)
-    adjusted = adjust_p_values(raw, settings.correction)
-    found = pairs[tested].assign(p=p, rho=rho, raw=raw, adjusted=adjusted)
-    found = found[found["adjusted"] <= settings.alpha].sort_values(["adjusted", "x"], ascending=[True, False])
+        return []
+    pattern = ["composition", "arrangement", "text"]
+    cell = cells.reset_index().astype({"m": float})
+    per_composition = cell.assign(C=cell["m"] ** 2, E=cell["m"] ** 3, K=1.0) \
+        .groupby("composition")[["m", "C", "E", "K"]].sum().reindex(pairs["composition"]).to_numpy()
+
+    def totals(trimmed: np.ndarray) -> dict[str, np.ndarray]:
+        parts = pairs.assign(xx=x * ~trimmed, A=x * x * ~trimmed, B=x * m * ~trimmed,
+                             tm=m * trimmed, tC=m * m * trimmed, tE=m ** 3 * trimmed, tK=1.0 * trimmed)
+        per = parts.groupby(pattern)[["xx", "A", "B", "tm", "tC", "tE", "tK"]].transform("sum")
+        return {"T": per["xx"].to_numpy(), "A": per["A"].to_numpy(), "B": per["B"].to_numpy(),
+                "N": per_composition[:, 0] - per["tm"].to_numpy(), "C": per_composition[:, 1] - per["tC"].to_numpy(),
+                "E": per_composition[:, 2] - per["tE"].to_numpy(), "K": per_composition[:, 3] - per["tK"].to_numpy()}
+
+    trimmed = np.zeros(len(pairs), dtype=bool)
+    for _ in range(2):
+        t = {k: v[tested] for k, v in totals(trimmed).items()}
+        p, rho, others = _leave_one_out(x[tested], m[tested], t, ~trimmed[tested])
+        raw = _upper_tail(x[tested], m[tested], p, rho, others)
+        raw = np.where(x[tested] / m[tested] > p, raw, 1.0)
+        trimmed = np.zeros(len(pairs), dtype=bool)
+        trimmed[np.flatnonzero(tested)[raw < settings.trim_p]] = True
+    found = pairs[tested].assign(p=p, rho=rho, raw=raw).sort_values(["raw", "x"], ascending=[True, False])
     found = found.drop_duplicates("school")   # the most significant vector of each school
-    flags = []
+    members = rows.groupby(key)["position"].agg(tuple)
+    candidates = []
     for row in found.itertuples(index=False):
         digits = (int(row.arrangement) // powers) % len(OPTIONS)
         letters = "".join(OPTIONS[d] for d in digits)
         makeup = "、".join(f"{letters.count(o)} 个 {o}" for o in OPTIONS if o in letters)
         comment = str(texts[row.text]) if len(texts) else ""
         expected = row.m * row.p
-        flags.append(Flag(
-            "identical_answers", "school", str(row.school), float(row.x), float(expected), float(row.adjusted),
+        candidates.append(_Candidate(Flag(
+            "identical_answers", "school", str(row.school), float(row.x), float(expected), 1.0,
             f"学校 {row.school} 答案构成为 {makeup} 的 {int(row.m)} 份完整问卷中，有 {int(row.x)} 份九题答案"
             f"（依次为 {letters}）与意见建议（{'“' + comment[:30] + '”' if comment else '空'}）完全相同；"
-            f"其他学校同构成问卷中这一组合占 {_pct(row.p)}，预期约 {expected:.1f} 份。"
-            f"{'二项' if row.rho == 0 else 'β-二项（校间差异 ρ = ' + format(row.rho, '.3f') + '）'}检验 "
-            f"p = {_p(row.raw)}，多重比较校正后 p = {_p(row.adjusted)}。",
-            raw_p_value=float(row.raw), count=int(row.x), total=int(row.m), school_code=str(row.school)))
-    return tuple(flags)
+            f"其他学校（剔除离群学校后）同构成问卷中这一组合占 {_pct(row.p)}，预期约 {expected:.1f} 份。"
+            f"{'二项' if row.rho == 0 else 'β-二项（校间差异 ρ = ' + format(row.rho, '.3f') + '）'}",
+            count=int(row.x), total=int(row.m), school_code=str(row.school),
+            rows=tuple(int(q) for q in members[(row.school, row.composition, row.arrangement, row.text)])),
+            float(row.raw)))
+    return candidates
 
 
 # ----------------------------------------------------------------- shares per school
 
-def _share_test(kind: str, school: pd.Series, hit: np.ndarray, considered: np.ndarray,
-                settings: IntegritySettings, what: str, of_what: str) -> tuple[Flag, ...]:
-    frame = pd.DataFrame({"school": school.to_numpy(dtype=object)[considered], "hit": hit[considered]}).dropna()
-    if frame.empty:
-        return ()
+def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndarray,
+                      settings: IntegritySettings, what: str, of_what: str, trim: bool = True) -> list[_Candidate]:
+    use = considered & np.array([s is not None for s in f.school])
+    if not use.any():
+        return []
+    frame = pd.DataFrame({"school": f.school[use], "hit": hit[use], "position": np.flatnonzero(use)})
     counts = frame.groupby("school")["hit"].agg(["sum", "size"])
     x = counts["sum"].to_numpy(dtype=float)
     n = counts["size"].to_numpy(dtype=float)
     tested = n >= settings.min_responses
     if not tested.any():
-        return ()
-    p, rho, others = _leave_one_out(x, n, _totals(x, n))
+        return []
+    keep = robust_keep(x, n, settings.trim_z if trim else np.inf)
+    p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
     raw = _upper_tail(x, n, p, rho, others)
     raw = np.where(x / n > p, raw, 1.0)  # one-sided: only shares above the county's
-    adjusted = np.ones_like(raw)
-    adjusted[tested] = adjust_p_values(raw[tested], settings.correction)
-    flags = []
-    for i in np.flatnonzero(tested & (adjusted <= settings.alpha)):
+    hits = frame[frame["hit"]].groupby("school")["position"].agg(tuple)
+    candidates = []
+    for i in np.flatnonzero(tested):
         code = str(counts.index[i])
-        flags.append(Flag(
-            kind, "school", code, float(x[i] / n[i]), float(p[i]), float(adjusted[i]),
+        candidates.append(_Candidate(Flag(
+            kind, "school", code, float(x[i] / n[i]), float(p[i]), 1.0,
             f"学校 {code} 的 {int(n[i])} 份{of_what}中{what} {int(x[i])} 份，占 {_pct(x[i] / n[i])}；"
-            f"其他学校为 {_pct(p[i])}。单侧{'二项' if rho[i] == 0 else 'β-二项（校间差异 ρ = ' + format(rho[i], '.3f') + '）'}检验 "
-            f"p = {_p(raw[i])}，多重比较校正后 p = {_p(adjusted[i])}。",
-            raw_p_value=float(raw[i]), count=int(x[i]), total=int(n[i]), school_code=code))
-    return tuple(sorted(flags, key=lambda f: f.p_value))
+            f"其他学校{'（剔除离群学校后）' if trim else ''}为 {_pct(p[i])}。单侧"
+            f"{'二项' if rho[i] == 0 else 'β-二项（校间差异 ρ = ' + format(rho[i], '.3f') + '）'}",
+            count=int(x[i]), total=int(n[i]), school_code=code,
+            rows=tuple(int(q) for q in hits.get(counts.index[i], ()))), float(raw[i])))
+    return candidates
 
 
-def all_a_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
-                settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    """Per school: the share of complete responses with A on all nine items, above the other schools'.
+def _all_a_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
+    return _share_candidates("all_a", f, f.all_a, f.complete, settings, "九题全选“满意”(A)的", "完整问卷")
 
-    ``validity`` is accepted for a uniform signature; every complete response counts.
+
+def _status_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
+    every = np.ones(len(f.status), dtype=bool)
+    # Rare events (a few per cent): quartiles of a handful of counts cannot tell a tail from an outlier, and
+    # these answers are already invalid (nothing to mask), so their baseline is the plain leave-one-out.
+    return [*_share_candidates("speeder", f, f.status == "speeder", every, settings, "答题过快（用时不足下限）的", "问卷",
+                               trim=False),
+            *_share_candidates("duplicate", f, f.status == "duplicate", every, settings, "重复提交的", "问卷",
+                               trim=False)]
+
+
+# ----------------------------------------------------------------- the report
+
+def _all_candidates(responses: pd.DataFrame, validity, settings: IntegritySettings):
+    f = _prepare(responses, validity, settings)
+    links = _links(responses)
+    bursts, information = _burst_candidates(responses, f, links, settings)
+    candidates = [*bursts, *_pacing_candidates(responses, f, links, settings),
+                  *_identical_candidates(responses, f, settings), *_all_a_candidates(f, settings),
+                  *_status_candidates(f, settings)]
+    return candidates, information
+
+
+def sensitivity(responses: pd.DataFrame, validity: pd.Series | np.ndarray, flags, profile: Profile | str | Path | None
+                = None) -> Sensitivity:
+    """The weighted rate, and the same with the flagged answers (``Flag.rows``) set aside.
+
+    Nothing is excluded by the product: this is a figure for the inspector only.
+    """
+    from .recognition import evaluate_rate
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
+    status = pd.Series(np.asarray(validity, dtype=object), index=responses.index)
+    rows = sorted({r for flag in flags if not flag.informational for r in flag.rows})
+    aside = np.zeros(len(responses), dtype=bool)
+    aside[rows] = True
+    aside &= (status == "valid").to_numpy()
+    before = evaluate_rate(responses, profile, status)
+    after = evaluate_rate(responses, profile, status.where(~aside, "set_aside"))
+    schools = pd.Series(responses["school_code"].to_numpy(dtype=object)[aside]).dropna().astype(str)
+    return Sensitivity(before.rate, after.rate, int(aside.sum()),
+                       {str(k): int(v) for k, v in schools.value_counts().sort_index().items()})
+
+
+def integrity_report(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
+                     settings: IntegritySettings | None = None,
+                     profile: Profile | str | Path | None = None) -> IntegrityReport:
+    """Flags (one correction over every signal and school), 集中作答 information, and the sensitivity figure."""
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
+    settings = settings or integrity_settings(profile)
+    if responses.empty:
+        return IntegrityReport((), (), 0, sensitivity(responses, validity, (), profile) if len(responses) else None)
+    candidates, information = _all_candidates(responses, validity, settings)
+    flags = _correct(candidates, settings)
+    flagged_windows = {(f.scope_id, f.start) for f in flags if f.kind == "burst"}
+    information = tuple(i for i in information if (i.scope_id, i.start) not in flagged_windows)
+    return IntegrityReport(flags, information, len(candidates), sensitivity(responses, validity, flags, profile))
+
+
+def integrity_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
+                    settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
+    """Every signal's flags for a campaign (one correction over all), most significant first.
+
+    Information (集中作答) and the sensitivity figure are in ``integrity_report``.
     """
     settings = settings or integrity_settings()
     if responses.empty:
         return ()
-    items = responses[list(ITEMS)].astype("string")
-    complete = items.notna().all(axis=1).to_numpy()
-    all_a = (items == "A").fillna(False).all(axis=1).to_numpy()
-    return _share_test("all_a", responses["school_code"], all_a, complete, settings,
-                       "九题全选“满意”(A)的", "完整问卷")
+    candidates, _ = _all_candidates(responses, validity, settings)
+    return _correct(candidates, settings)
+
+
+# Each signal alone (corrected within itself): for tests and for reading one signal.
+
+def burst_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
+                validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+    settings = settings or integrity_settings()
+    if responses.empty:
+        return ()
+    f = _prepare(responses, validity, settings)
+    return _correct(_burst_candidates(responses, f, _links(responses), settings)[0], settings)
+
+
+def pacing_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
+                 validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+    settings = settings or integrity_settings()
+    if responses.empty:
+        return ()
+    f = _prepare(responses, validity, settings)
+    return _correct(_pacing_candidates(responses, f, _links(responses), settings), settings)
+
+
+def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
+                           validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+    settings = settings or integrity_settings()
+    if responses.empty:
+        return ()
+    return _correct(_identical_candidates(responses, _prepare(responses, validity, settings), settings), settings)
+
+
+def all_a_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray | None = None,
+                settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
+    settings = settings or integrity_settings()
+    if responses.empty:
+        return ()
+    return _correct(_all_a_candidates(_prepare(responses, validity, settings), settings), settings)
 
 
 def share_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
                 settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    """Per school: speeder and duplicate shares (as classified) above the other schools'."""
     settings = settings or integrity_settings()
     if responses.empty:
         return ()
-    status = np.asarray(validity, dtype=object)
-    every = np.ones(len(responses), dtype=bool)
-    return (*_share_test("speeder", responses["school_code"], status == "speeder", every, settings,
-                         "答题过快（用时不足下限）的", "问卷"),
-            *_share_test("duplicate", responses["school_code"], status == "duplicate", every, settings,
-                         "重复提交的", "问卷"))
+    return _correct(_status_candidates(_prepare(responses, validity, settings), settings), settings)
