@@ -196,7 +196,7 @@ def test_sensitivity_figure(coached):
     s = report.sensitivity
     assert s.rate == evaluate_rate(frame, PROFILE, validity).rate
     rows = sorted({r for f in report.flags for r in f.rows})
-    aside = validity.copy()
+    aside = validity.astype(object)
     aside.iloc[rows] = aside.iloc[rows].where(aside.iloc[rows] != "valid", "set_aside")
     assert s.rate_set_aside == evaluate_rate(frame, PROFILE, aside).rate
     assert s.set_aside == int(((validity == "valid").to_numpy()[rows]).sum()) > 0
