@@ -31,6 +31,8 @@ ACTIONS = {
     "workbook_upload": "上传指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
     "export": "导出", "integrity_view": "查看数据可信度信号", "audit_view": "查看审计日志",
     "audit_export": "导出审计日志", "account_save": "保存账号",
+    "survey_designate": "指定计入评估的调查", "campaign_extend": "延长调查", "campaign_reopen": "重新开启调查",
+    "campaign_delete": "删除试填调查",
 }
 
 

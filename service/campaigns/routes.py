@@ -92,6 +92,7 @@ def campaign_create(request: Request, db: NamedDependency[Session],
         errors["closes_at"] = "请填写结束时间"
     if not errors:
         try:
+            before = C.counted_campaign(db, data.get("county_name", "").strip())
             campaign = C.create_campaign(
                 db, name=data.get("name", ""), county_name=data.get("county_name", ""),
                 resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
@@ -99,6 +100,9 @@ def campaign_create(request: Request, db: NamedDependency[Session],
                 is_test=data.get("is_test") == "1")
             audit.record(db, request, "campaign_create", f"campaign/{campaign.id}",
                          {"name": campaign.name, "county": campaign.county_name, "test": campaign.is_test})
+            if before.how == "only" and C.is_designated(db, before.campaign):   # kept by create_campaign
+                audit.record(db, request, "survey_designate", f"county/{campaign.county_name}",
+                             {"campaign": before.campaign.id, "automatic": True})
             return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
         except C.CampaignInputError as exc:
             db.rollback()

@@ -73,6 +73,11 @@ def create_campaign(session: Session, *, name: str, county_name: str, resident_p
         errors["closes_at"] = "结束时间须晚于开始时间"
     if errors:
         raise CampaignInputError(errors)
+    counted = counted_campaign(session, county_name.strip())
+    if counted.how == "only" and not is_test:
+        # Creating another campaign never changes a verdict: the one that counted so far is
+        # designated, so the second real campaign counts only when the bureau says so.
+        designate(session, counted.campaign, account_id)
     campaign = Campaign(name=name.strip(), county_name=county_name.strip(),
                         resident_population=resident_population,
                         share_urban=shares["urban"], share_town=shares["town"], share_rural=shares["rural"],

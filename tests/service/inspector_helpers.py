@@ -55,7 +55,9 @@ def example_zip(name: str, overrides: dict[str, bytes] | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for member in ("schools.csv", "county.csv", "veto.csv"):
-            z.writestr(member, (overrides or {}).get(member) or (EXAMPLES / name / member).read_bytes())
+            # a fixed timestamp: the same content is the same bytes (and so the same version)
+            z.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)),
+                       (overrides or {}).get(member) or (EXAMPLES / name / member).read_bytes())
     return buf.getvalue()
 
 

@@ -16,7 +16,7 @@ from service.db.models import Link
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
 ADMIN, PASSWORD = "admin", "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-TABLES = ("audit_entry", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link", "school", "campaign", "account", "kv_store", "app_meta")
+TABLES = ("audit_entry", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link", "school", "county_survey", "campaign", "account", "kv_store", "app_meta")
 
 
 class FakeClock:
@@ -103,12 +103,14 @@ def answer(browser: TestClient, clock: FakeClock, path: str, fields: dict, wait:
     return r, token, sid
 
 
-def make_app(database_url: str, clock=None):
+def make_app(database_url: str, clock=None, profile_file=None):
     """The app on ``database_url`` with the tests' admin account."""
     from service.app import create_app
     from service.accounts.roles import create_account
     from service.settings import Settings
     extra = {"clock": clock} if clock is not None else {}
+    if profile_file is not None:
+        extra["profile"] = str(profile_file)
     application = create_app(Settings(database_url=database_url, secret="test-secret", **extra))
     create_account(application.state.engine, ADMIN, PASSWORD)
     return application
