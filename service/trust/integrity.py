@@ -3,12 +3,13 @@ campaign's answers as stored: the export's normalised frame plus ``submitted_at`
 wall clock), ``link_id`` and ``free_text`` (the masked comment). Flags only tell inspectors
 where to look: nothing is excluded (the validity rules of survey.md stay the only ones)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlmodel import Session, select
 
-from scoring.integrity import KIND_NAMES, Flag, integrity_flags, integrity_settings
+from scoring import display
+from scoring.integrity import KIND_NAMES, Flag, Sensitivity, integrity_report, integrity_settings
 from scoring.privacy import min_cell_size, small_cell
 from scoring.recognition import classify_validity
 from scoring.responses import read_responses
@@ -17,7 +18,7 @@ from service.campaigns import rules as C
 from service.campaigns.exports import export_csv
 from service.db.models import Campaign, Response
 from service.web.clock import CHINA
-COUNT_KINDS = ("burst", "identical_answers")
+COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
 
 
 def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
@@ -28,13 +29,14 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     if data.count(b"\n") <= 1:
         return pd.DataFrame()
     frame = read_responses(data, codes)
-    extra = {sid: (at, link, comment) for sid, at, link, comment in db.exec(
-        select(Response.submission_id, Response.created_at, Response.link_id, Response.comment)
-        .where(Response.campaign_id == campaign.id))}
+    extra = {sid: (at, link, comment, device) for sid, at, link, comment, device in db.exec(
+        select(Response.submission_id, Response.created_at, Response.link_id, Response.comment,
+               Response.device_hash).where(Response.campaign_id == campaign.id))}
     ids = frame["response_id"].astype(str)
     frame["submitted_at"] = pd.to_datetime([extra[i][0].astimezone(CHINA).replace(tzinfo=None) for i in ids])
     frame["link_id"] = [str(extra[i][1]) if extra[i][1] is not None else "" for i in ids]
     frame["free_text"] = [extra[i][2] or "" for i in ids]
+    frame["device_hash"] = [extra[i][3] or "" for i in ids]     # keyed hashes: new-device runs (pacing)
     return frame
 
 
@@ -44,6 +46,18 @@ class Signals:
     responses: int
     valid: int
     k: int
+    information: list[Flag] = field(default_factory=list)     # 集中作答 with ordinary answers
+    tests: int = 0                                             # tests corrected together
+    sensitivity: Sensitivity | None = None
+
+    @property
+    def sensitivity_text(self) -> dict | None:
+        """The rate and the rate with the flagged answers set aside, display-rounded (information only)."""
+        s = self.sensitivity
+        if s is None or s.rate is None:
+            return None
+        return {"rate": display.percent(s.rate), "set_aside": display.percent(s.rate_set_aside),
+                "count": s.set_aside}
 
 
 def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
@@ -52,16 +66,17 @@ def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
     if frame.empty:
         return Signals([], 0, 0, k)
     validity = classify_validity(frame, profile)
-    flags = list(integrity_flags(frame, validity, integrity_settings(profile)))
-    return Signals(flags, len(frame), int((validity == "valid").sum()), k)
+    report = integrity_report(frame, validity, integrity_settings(profile), profile)
+    return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
+                   list(report.information), report.tests, report.sensitivity)
 
 
-def flag_rows(db: Session, campaign: Campaign, signals: Signals) -> list[dict]:
+def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:
     """Display rows (Chinese): what, where, figure, county baseline, p-value, evidence."""
     schools = {s.school_code: s for s in C.schools_of(db, campaign.id)}
     links = {str(link.id): link for link in C.links_of(db, campaign.id)}
     rows = []
-    for f in signals.flags:
+    for f in signals.flags if flags is None else flags:
         if f.scope == "link" and f.scope_id in links:
             where = "二维码：" + C.link_label(links[f.scope_id], schools)
         elif f.school_code in schools:

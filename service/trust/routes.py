@@ -78,6 +78,7 @@ def integrity_page(request: Request, db: NamedDependency[Session], campaign: Nam
     audit.record(db, R.principal_of(request), "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
     return Template(template_name="trust/integrity.html", context={
         "campaign": campaign, "signals": signals, "rows": flag_rows(db, campaign, signals),
+        "information": flag_rows(db, campaign, signals, signals.information),
         "user": request.session.get("username")})
 
 

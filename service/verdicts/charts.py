@@ -32,9 +32,9 @@ def cv_bars(rows: list[tuple[str, float | None, float]], width: int = 420) -> st
 
 
 def group_rates(rows: list[tuple[str, float | None, float | None, int]], threshold: float = 0.85,
-                width: int = 680) -> str:
-    """Group rates p_g as dots with 95 % whiskers p_g ± 1.96·sqrt(var_g), against the threshold.
-    rows: (label, rate or None, variance or None, n)."""
+                width: int = 680, z: float = 1.959964) -> str:
+    """Group rates p_g as dots with 95 % whiskers p_g ± z·sqrt(var_g) (the design variance),
+    against the threshold. rows: (label, rate or None, variance or None, n)."""
     left, right, top, row_h = 90, 120, 22, 24
     lo_axis = 0.5
     rates = [r for _, r, _, _ in rows if r is not None]
@@ -61,7 +61,7 @@ def group_rates(rows: list[tuple[str, float | None, float | None, int]], thresho
         if rate is None:
             out.append(f'<text x="{left}" y="{y + 4:.1f}" fill="#667">无有效答卷</text>')
             continue
-        half = 1.96 * math.sqrt(var) if var else 0.0
+        half = z * math.sqrt(var) if var else 0.0
         lo, hi = rate - half, rate + half
         colour = "#2e7d32" if lo >= threshold else ("#ef6c00" if rate >= threshold else "#c62828")
         out.append(f'<line x1="{x(lo):.1f}" y1="{y:.1f}" x2="{x(hi):.1f}" y2="{y:.1f}" stroke="{colour}" '

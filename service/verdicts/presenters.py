@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from scoring import display, facts
 from scoring import names as N
+from scoring.recognition import SCHOOL_GROUPS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
@@ -72,18 +73,25 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
     rate = rec.rate
     rate_ok = facts.meets_recognition(rate.rate, profile)
     lb_ok = facts.meets_recognition(rate.lower_bound_95, profile)
+    thin = set(rate.thin_groups)
     groups = [{"key": g, "name": N.GROUPS.get(g, g), "n": gr.n, "rated": gr.rated, "rate": gr.rate,
-               "text": display.percent(gr.rate), "weight": rate.weights.get(g)} for g, gr in rate.groups.items()]
+               "text": display.percent(gr.rate), "weight": rate.weights.get(g), "clusters": gr.clusters,
+               "school_linked": g in SCHOOL_GROUPS, "thin": g in thin} for g, gr in rate.groups.items()]
     recognition = {
         "passed": rec.passed, "status": N.RATE_STATUS.get(rate.status, rate.status),
         "rate": display.percent(rate.rate, passed=rate_ok), "pooled": display.percent(rate.pooled_rate, passed=rate_ok),
         "ci": [display.percent(x) for x in rate.ci95] if rate.ci95 else None,
         "lower": display.percent(rate.lower_bound_95, passed=lb_ok), "collected": rate.collected,
+        "ci_srs": [display.percent(x) for x in rate.ci95_srs] if rate.ci95_srs else None,
+        "lower_srs": display.percent(rate.lower_bound_95_srs,
+                                     passed=facts.meets_recognition(rate.lower_bound_95_srs, profile)),
+        "thin": list(rate.warnings),
         "valid": rate.valid, "invalid": dict(rate.invalid), "groups": groups, "threshold": threshold,
         "checks": [{"code": code, "passed": c.passed, "reason": c.reason,
                     "figures": {k: val for k, val in c.figures.items()}} for code, c in rec.checks.items()],
         "chart": charts.group_rates([(N.GROUPS.get(g, g), gr.rate, gr.variance, gr.n)
-                                     for g, gr in rate.groups.items()], threshold),
+                                     for g, gr in rate.groups.items()], threshold,
+                                    z=float(profile.recognition["z_two_sided_95"])),
     }
     ledger = [dict.fromkeys(X.LEDGER_COLUMNS) | row for row in X.sort_ledger(cv.ledger_dicts, sort)]
     return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
