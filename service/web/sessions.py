@@ -8,12 +8,15 @@
   ``begin`` marks the response: it gets a fresh ID, and the data under the old one is deleted.
 - **Two lifetimes.** The idle one is the store's expiry (``max_age``, renewed by every
   response); the absolute one (``max_lifetime``) counts from the login, checked when loaded.
+- **Kept under a hash of the ID.** A copy of the database (a backup) holds no cookie that
+  would sign anyone in.
 - **CSRF bound to the session.** ``begin`` issues a fresh Litestar CSRF token (its cookie
   replaces the one held before login) and keeps it in the session; ``csrf_bound`` refuses an
   unsafe request of a signed-in session whose CSRF cookie is not that one. Litestar's own
   middleware has checked the form's token against the cookie before.
 """
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -63,8 +66,21 @@ async def csrf_bound(request: Request) -> None:
         raise PermissionDeniedException("CSRF token not of this session")
 
 
+def _stored_key(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 class RenewingBackend(ServerSideSessionBackend):
     config: "RenewingSessionConfig"
+
+    async def get(self, session_id: str, store: Any) -> bytes | None:
+        return await super().get(_stored_key(session_id), store)
+
+    async def set(self, session_id: str, data: bytes, store: Any) -> None:
+        await super().set(_stored_key(session_id), data, store)
+
+    async def delete(self, session_id: str, store: Any) -> None:
+        await super().delete(_stored_key(session_id), store)
 
     def get_session_id(self, connection: ASGIConnection) -> str:
         scope: Any = connection.scope

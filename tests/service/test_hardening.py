@@ -148,6 +148,15 @@ def test_a_session_ends_its_absolute_lifetime_after_login_even_in_use(tmp_path, 
         assert session_rows(application) == []
 
 
+def test_a_database_copy_holds_no_session_id_that_signs_in(app, client, anon):
+    login(client)
+    [row] = session_rows(app)
+    cookie = client.cookies.get("session")
+    assert row.key != cookie
+    anon.cookies.set("session", row.key, domain="testserver.local")
+    assert anon.get("/bureau").url.path == "/login"
+
+
 def test_csrf_is_rotated_at_login_and_bound_to_the_session(app, client, anon, campaign):
     stale_form = csrf_token(anon.get("/login").text)
     before = anon.cookies.get("csrftoken")
