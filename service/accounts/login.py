@@ -19,6 +19,7 @@ from service.web.security import hash_password, verify_password
 from service.web.stores import SQLStore
 
 LOGIN_FAILURES, LOGIN_WINDOW_S = 10, 15 * 60
+THROTTLED = f"尝试次数过多，请 {LOGIN_WINDOW_S // 60} 分钟后再试"
 MIN_PASSWORD = 8
 # Made once per process, so that the first unknown name costs no more than the others.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
@@ -52,7 +53,7 @@ def change_password(db: Session, counters: SQLStore, secret: str, account_id: in
     account = db.get(Account, account_id)
     key = _counter_key(secret, account.username)
     if counters.count(key) >= LOGIN_FAILURES:
-        return "尝试次数过多，请 15 分钟后再试", account
+        return THROTTLED, account
     if not verify_password(current, account.password_hash):
         counters.incr(key, LOGIN_WINDOW_S)
         audit.record(db, account, "login_failed", detail={"password_change": True})

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.accounts.login import MIN_PASSWORD, change_password, sign_in
+from service.accounts.login import MIN_PASSWORD, THROTTLED, change_password, sign_in
 from service.db.models import Account
 from service.web.auth import PASSWORD_STAMP, SESSION_KEY, login_required, to_login
 from service.web.clock import local
@@ -46,7 +46,7 @@ def login(request: Request, db: NamedDependency[Session],
                                  data.get("username", "").strip(), data.get("password", ""))
     if account is None:
         return Template(template_name="accounts/login.html", status_code=429 if throttled else 401,
-                        context={"next": nxt, "error": "尝试次数过多，请 15 分钟后再试" if throttled else "用户名或密码错误"})
+                        context={"next": nxt, "error": THROTTLED if throttled else "用户名或密码错误"})
     return begin(request, {SESSION_KEY: account.id, "username": account.username,
                            PASSWORD_STAMP: password_stamp(account.password_hash)},
                  Redirect(path=nxt, status_code=303))

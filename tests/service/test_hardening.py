@@ -190,6 +190,16 @@ def test_the_password_change_page_checks_and_audits_the_change(app, client, anon
     assert post_login(anon, ADMIN, NEW_PASSWORD).status_code == 303
 
 
+def test_wrong_current_passwords_count_as_failed_logins_of_the_account(app, client, anon):
+    """A stolen session guesses the password no faster on the change page than on the login page."""
+    from service.accounts.login import LOGIN_FAILURES
+    login(client)
+    for _ in range(LOGIN_FAILURES):
+        assert change_password(client, "guess", NEW_PASSWORD).status_code == 422
+    assert "尝试次数过多" in change_password(client, PASSWORD, NEW_PASSWORD).text
+    assert post_login(anon, ADMIN, PASSWORD).status_code == 429
+
+
 @pytest.mark.parametrize("base", ["bureau", "inspector"])
 def test_the_staff_headers_link_the_password_page(app, client, base):
     login(client)
