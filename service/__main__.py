@@ -17,6 +17,23 @@ def _settings(args) -> Settings:
     return Settings(**kwargs)
 
 
+def uvicorn_options(settings: Settings, access_log: bool) -> dict:
+    """Forwarded headers are believed only from RENKE_TRUSTED_PROXIES (none by default):
+    uvicorn's own default trusts 127.0.0.1, and any local process or same-host proxy
+    that passes X-Forwarded-For through would give each forged address a fresh throttle."""
+    trusted = settings.trusted_proxies
+    return {"host": settings.host, "port": settings.port, "log_level": "info", "access_log": access_log,
+            "proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+
+
+SECRET_MISSING = (
+    "未设置 RENKE_SECRET，服务不启动。请设置 RENKE_SECRET（各实例相同），"
+    "或设置 RENKE_SECRET_IN_DB=1 明确同意把密钥保存在数据库中（数据库备份的持有者可伪造表单和 CSRF 令牌）。\n"
+    "RENKE_SECRET is not set: refusing to start. Set RENKE_SECRET (the same on every instance), or set "
+    "RENKE_SECRET_IN_DB=1 to keep a generated secret in the database (whoever holds a backup can then forge "
+    "form and CSRF tokens).")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "create-admin":
@@ -49,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     settings = _settings(args)
     settings.host, settings.port = args.host, args.port
+    if not args.demo and not settings.secret and not settings.secret_in_db:
+        print(SECRET_MISSING, file=sys.stderr)
+        return 2
 
     import uvicorn
 
@@ -62,8 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         info = seed(app.state.engine, app.state.templates, app.state.profile)
         _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
     gc.freeze()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=args.access_log,
-                proxy_headers=True)
+    uvicorn.run(app, **uvicorn_options(settings, args.access_log))
     return 0
 
 
@@ -124,8 +143,8 @@ def _run_workers(args, settings: Settings) -> int:
         _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
     engine.dispose()
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run("service.__main__:worker_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", access_log=args.access_log, proxy_headers=True)
+    uvicorn.run("service.__main__:worker_app", factory=True, workers=args.workers,
+                **uvicorn_options(settings, args.access_log))
     return 0
 
 

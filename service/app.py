@@ -24,19 +24,19 @@ from litestar.template.config import TemplateConfig
 from survey_templates import load_templates
 
 from .accounts import routes as accounts
-from .accounts.roles import bureau_scope
+from .accounts.roles import bureau_scope, logged_in
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
 from .db.engine import app_secret, make_engine, migrate
 from .settings import Settings
 from .trust import routes as trust
 from .verdicts import routes as verdicts
-from .web.auth import login_required, to_login
+from .web.auth import to_login
 from .web.dependencies import provide_campaign, provide_db
 from .web.errors import GoTo, error_page, go_to
-from .web.headers import security_headers
+from .web.headers import content_security_policy, security_headers
 from .web.security import FormSigner
-from .web.sessions import RenewingSessionConfig
+from .web.sessions import RenewingSessionConfig, csrf_bound
 from .web.stores import SQLStore
 from .workbooks import routes as workbooks
 
@@ -69,11 +69,10 @@ def _routers(in_schema: bool) -> list:
     staff = {"exception_handlers": {NotAuthorizedException: to_login}, "include_in_schema": in_schema}
     return [
         RespondentController,
-        Router(path="/bureau", guards=[login_required, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES,
-               **staff),
-        Router(path="/inspector", route_handlers=[*workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES,
-                                                  *accounts.INSPECTOR_ROUTES], **staff),
-        Router(path="/trust", guards=[login_required], route_handlers=trust.TRUST_ROUTES, **staff),
+        Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
+        Router(path="/inspector", guards=[logged_in], route_handlers=[
+            *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES], **staff),
+        Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,
     ]
 
@@ -95,8 +94,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return request.method == "POST" and request.url.path == "/login"
 
     stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
-    session_config = RenewingSessionConfig(store="sessions", max_age=8 * 3600, httponly=True, samesite="lax",
-                                           secure=settings.secure_cookies, exclude=[RESPONDENT_PREFIX, "^/healthz"])
+    session_config = RenewingSessionConfig(store="sessions", max_age=settings.session_idle_s,
+                                           max_lifetime=settings.session_max_s, clock=settings.clock, httponly=True,
+                                           samesite="lax", secure=settings.secure_cookies,
+                                           exclude=[RESPONDENT_PREFIX, "^/healthz"])
     csrf_config = CSRFConfig(secret=settings.secret, exclude=[RESPONDENT_PREFIX], cookie_httponly=True,
                              cookie_secure=settings.secure_cookies, cookie_samesite="lax")
     rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit",
@@ -118,13 +119,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
                      "signer": FormSigner(settings.secret)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
-        after_request=security_headers,
+        before_request=csrf_bound,
+        before_send=[security_headers(content_security_policy(TEMPLATE_DIRS), https=settings.secure_cookies)],
         debug=settings.debug,
         # RENKE_OPENAPI=1: the routes' description as JSON at /schema/openapi.json, for logged-in
         # staff only (no UI: it would load scripts from a CDN); tests/system/test_schemathesis.py
         # fuzzes every route with it.
         openapi_config=OpenAPIConfig(title="Renke", version="0.1.0", render_plugins=[JsonRenderPlugin()],
-                                     openapi_router=Router(path="/schema", route_handlers=[], guards=[login_required],
+                                     openapi_router=Router(path="/schema", route_handlers=[], guards=[logged_in],
                                                            exception_handlers={NotAuthorizedException: to_login}))
         if settings.openapi else None,
     )

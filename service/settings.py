@@ -1,4 +1,4 @@
-"""Settings from options and the environment (DATABASE_URL, RENKE_SECRET, PORT)."""
+"""Settings from options and the environment (DATABASE_URL, RENKE_SECRET, PORT, RENKE_*)."""
 
 import os
 import time
@@ -28,6 +28,10 @@ class Settings:
     # The secret signs form tokens and keys device hashes; set RENKE_SECRET in
     # production (several instances must share it).
     secret: str = field(default_factory=lambda: os.environ.get("RENKE_SECRET") or "")
+    # RENKE_SECRET_IN_DB=1: without RENKE_SECRET, keep a generated secret in the database (a
+    # backup then lets its reader forge form and CSRF tokens); production refuses to start
+    # without one of the two (``python -m service``).
+    secret_in_db: bool = field(default_factory=lambda: os.environ.get("RENKE_SECRET_IN_DB", "") == "1")
     host: str = "127.0.0.1"
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8000")))
     # Absolute base for QR links (e.g. https://renke.example.cn); default: the request's.
@@ -36,7 +40,14 @@ class Settings:
     # handed to whoever needs it: nothing reloads it by name.
     profile: Any = field(default_factory=lambda: os.environ.get("RENKE_PROFILE") or None)
     debug: bool = False
+    # RENKE_SECURE_COOKIES=1: served over HTTPS (cookies marked Secure, HSTS sent).
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("RENKE_SECURE_COOKIES", "") == "1")
+    # Addresses of the proxies whose X-Forwarded-For is believed (RENKE_TRUSTED_PROXIES, comma
+    # separated IPs or networks; none by default: the client address is the TCP peer's).
+    trusted_proxies: str = field(default_factory=lambda: os.environ.get("RENKE_TRUSTED_PROXIES", "").strip())
+    # A staff session ends after this long unused, and this long after its login whatever happens.
+    session_idle_s: int = field(default_factory=lambda: int(os.environ.get("RENKE_SESSION_IDLE_S", "7200")))
+    session_max_s: int = field(default_factory=lambda: int(os.environ.get("RENKE_SESSION_MAX_S", "43200")))
     # OpenAPI description of every route at /schema/openapi.json, staff only (RENKE_OPENAPI=1).
     openapi: bool = field(default_factory=lambda: os.environ.get("RENKE_OPENAPI", "") == "1")
     clock: Callable[[], float] = time.time

@@ -18,10 +18,10 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from service.db.models import Account, AccountCounty, AccountRole, Campaign, WorkbookVersion
-from service.web.auth import SESSION_KEY
+from service.web.auth import PASSWORD_STAMP, SESSION_KEY
 from service.web.dependencies import path_campaign
 from service.web.errors import GoTo
-from service.web.security import hash_password
+from service.web.security import hash_password, password_stamp
 
 PROVINCE_ADMIN, BUREAU_ADMIN, INSPECTOR = "province_admin", "bureau_admin", "inspector"
 ROLES = {PROVINCE_ADMIN: "省级管理员", BUREAU_ADMIN: "县教育局管理员", INSPECTOR: "督学"}
@@ -62,7 +62,8 @@ def load_principal(session: Session, account_id: int) -> Principal | None:
 
 
 def principal_of(connection: ASGIConnection) -> Principal:
-    """The logged-in account's principal (once per request), or 401 (to the login page)."""
+    """The logged-in account's principal (once per request), or 401 (to the login page). A
+    session made under a password changed since is over: cleared here, deleted by the response."""
     cached = connection.scope.setdefault("state", {}).get("renke_principal")
     if cached is not None:
         return cached
@@ -71,7 +72,9 @@ def principal_of(connection: ASGIConnection) -> Principal:
         raise NotAuthorizedException("login required")
     with Session(connection.app.state.engine) as s:
         p = load_principal(s, int(account_id))
-    if p is None:
+        account = s.get(Account, int(account_id))      # loaded above: no second query
+    if p is None or connection.session.get(PASSWORD_STAMP) != password_stamp(account.password_hash):
+        connection.clear_session()
         raise NotAuthorizedException("login required")
     connection.scope["state"]["renke_principal"] = p
     return p

@@ -1,4 +1,5 @@
-"""Login and logout (``/login``, ``/logout``) and the province's accounts page (``/inspector/accounts``)."""
+"""Login and logout (``/login``, ``/logout``), one's own password (``/inspector/password``) and the
+province's accounts page (``/inspector/accounts``)."""
 
 from typing import Annotated, Any
 
@@ -12,11 +13,12 @@ from sqlmodel import Session, select
 
 from service.accounts import audit
 from service.accounts import roles as R
+from service.accounts.login import MIN_PASSWORD, THROTTLED, change_password, sign_in
 from service.db.models import Account
-from service.web.auth import SESSION_KEY, login_required, to_login
+from service.web.auth import PASSWORD_STAMP, SESSION_KEY, login_required, to_login
 from service.web.clock import local
-from service.web.security import hash_password, verify_password
-from service.web.sessions import renew_id
+from service.web.security import hash_password, password_stamp
+from service.web.sessions import begin, renew_id
 
 
 def staff_context(request: Request, **ctx: Any) -> dict:
@@ -39,22 +41,47 @@ def _safe_next(value: str | None) -> str:
 @post("/login", sync_to_thread=True, media_type=MediaType.HTML)
 def login(request: Request, db: NamedDependency[Session],
           data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
-    account = db.exec(select(Account).where(Account.username == data.get("username", "").strip())).first()
     nxt = _safe_next(data.get("next"))
-    if account is None or not verify_password(data.get("password", ""), account.password_hash):
-        return Template(template_name="accounts/login.html", status_code=401,
-                        context={"next": nxt, "error": "用户名或密码错误"})
-    request.clear_session()
-    renew_id(request)          # a session ID known before login is never the logged-in one
-    request.set_session({SESSION_KEY: account.id, "username": account.username})
-    audit.record(db, account, "login")
-    return Redirect(path=nxt, status_code=303)
+    account, throttled = sign_in(db, request.app.stores.get("rate_limit"), request.app.state.settings.secret,
+                                 data.get("username", "").strip(), data.get("password", ""))
+    if account is None:
+        return Template(template_name="accounts/login.html", status_code=429 if throttled else 401,
+                        context={"next": nxt, "error": THROTTLED if throttled else "用户名或密码错误"})
+    return begin(request, {SESSION_KEY: account.id, "username": account.username,
+                           PASSWORD_STAMP: password_stamp(account.password_hash)},
+                 Redirect(path=nxt, status_code=303))
 
 
 @post("/logout", sync_to_thread=False, guards=[login_required], exception_handlers={NotAuthorizedException: to_login})
 def logout(request: Request) -> Redirect:
     request.clear_session()
     return Redirect(path="/login", status_code=303)
+
+
+# ---- one's own password -----------------------------------------------------------------
+
+def _password_page(request: Request, error: str | None = None, status: int = 200, changed: bool = False) -> Template:
+    return Template(template_name="inspector/password.html", status_code=status,
+                    context=staff_context(request, error=error, changed=changed, min_length=MIN_PASSWORD))
+
+
+@get("/password", sync_to_thread=True, guards=[R.logged_in])
+def password_page(request: Request, changed: FromQuery[bool] = False) -> Template:
+    return _password_page(request, changed=changed)
+
+
+@post("/password", sync_to_thread=True, guards=[R.logged_in], media_type=MediaType.HTML)
+def password_save(request: Request, db: NamedDependency[Session],
+                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    error, account = change_password(db, request.app.stores.get("rate_limit"), request.app.state.settings.secret,
+                                     R.principal_of(request).account_id, data.get("current", ""),
+                                     data.get("new", ""), data.get("again", ""))
+    if error:
+        return _password_page(request, error, 422)
+    # This session goes on under the new password (and a new ID); the account's others are over.
+    request.session[PASSWORD_STAMP] = password_stamp(account.password_hash)
+    renew_id(request)
+    return Redirect(path="/inspector/password?changed=1", status_code=303)
 
 
 # ---- accounts (province) ------------------------------------------------------------------
@@ -104,4 +131,4 @@ def accounts_save(request: Request, db: NamedDependency[Session],
 
 
 LOGIN_ROUTES = [login_page, login, logout]
-INSPECTOR_ROUTES = [accounts, accounts_save]
+INSPECTOR_ROUTES = [password_page, password_save, accounts, accounts_save]

@@ -9,6 +9,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.response import Redirect, Response
 
 SESSION_KEY = "account_id"
+PASSWORD_STAMP = "pw"       # the session's security.password_stamp
 
 
 def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:

@@ -1,21 +1,72 @@
-"""Security headers on every response."""
+"""Security headers on every response, error pages and redirects included (the app's
+``before_send`` hook sees every response start, where ``after_request`` misses the ones
+made by exception handlers and middleware).
 
-from litestar.response import Response
+The CSP allows no inline script but the templates' own: the sha256 of every inline
+``<script>`` block (and of every inline event handler, under 'unsafe-hashes') is computed
+at start-up from the template files, so a script edited in a template stays allowed and an
+injected one does not run. Inline scripts must therefore be static text (no Jinja inside);
+``tests/service/test_hardening.py`` checks the rendered pages against the policy.
+"""
 
-SECURITY_HEADERS = {
+import base64
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.S | re.I)
+_EVENT_HANDLER = re.compile(r"""\son[a-z]+\s*=\s*"([^"]*)\"""", re.I)
+# Pages that set their own caching (the phone form and its thanks page, the health check).
+_OWN_CACHING = ("/s/", "/healthz")
+HSTS = "max-age=31536000"
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def inline_script_hashes(template_dirs: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """(hashes of inline script blocks, hashes of inline event handlers) of every template."""
+    scripts: set[str] = set()
+    handlers: set[str] = set()
+    for directory in template_dirs:
+        for path in sorted(Path(directory).rglob("*.html")):
+            text = path.read_text(encoding="utf-8").replace("\r\n", "\n")   # Jinja renders \n
+            scripts |= {csp_hash(body) for body in _INLINE_SCRIPT.findall(text)}
+            handlers |= {csp_hash(html.unescape(value)) for value in _EVENT_HANDLER.findall(text)}
+    return sorted(scripts), sorted(handlers)
+
+
+def content_security_policy(template_dirs: Iterable[Path]) -> str:
     # Everything is served by this host: no other host is ever contacted (WeChat's browser too).
-    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+    scripts, handlers = inline_script_hashes(template_dirs)
+    script_src = ["'self'", *scripts, *(["'unsafe-hashes'", *handlers] if handlers else [])]
+    return (f"default-src 'self'; script-src {' '.join(script_src)}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-async def security_headers(response: Response) -> Response:
-    # async on purpose: a sync hook runs in the 6-thread executor after the handler, while
-    # the request still holds its pooled DB connection -> pool deadlock under load.
-    for key, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(key, value)
-    return response
+def security_headers(csp: str, https: bool):
+    """The ``before_send`` hook: fixed headers on every response; ``Cache-Control: no-store``
+    on every response that sets no caching of its own, but the phone form's and the health check."""
+    fixed = {"Content-Security-Policy": csp, "X-Content-Type-Options": "nosniff",
+             "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+    if https:
+        fixed["Strict-Transport-Security"] = HSTS
+
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
+            return
+        message.setdefault("headers", [])
+        headers = MutableScopeHeaders.from_message(message)
+        for key, value in fixed.items():
+            if key not in headers:
+                headers[key] = value
+        if "cache-control" not in headers and not scope.get("path", "").startswith(_OWN_CACHING):
+            headers["Cache-Control"] = "no-store"
+
+    return before_send

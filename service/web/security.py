@@ -29,6 +29,12 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
+def password_stamp(password_hash: str) -> str:
+    """What a session keeps of its account's password hash: a session made under another
+    password (changed since, here or elsewhere) is over."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
 def random_token(length: int = 10, alphabet: str = TOKEN_ALPHABET) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 

@@ -76,6 +76,35 @@ class SQLStore(NamespacedStore):
                 return None
             return max(int(row.expires_at - time.time()), 0)
 
+    def incr(self, key: str, window: float) -> int:
+        """Count one more event under ``key`` in a fixed window of ``window`` seconds from its
+        first event; the count so far (sync: the login handler runs in a thread)."""
+        now = time.time()
+        with Session(self.engine) as s:
+            row = s.get(KeyValue, (self.namespace, key), with_for_update=True)
+            if row is None or (row.expires_at is not None and row.expires_at <= now):
+                count, expires_at = 1, now + window
+            else:
+                count, expires_at = int(row.value) + 1, row.expires_at
+            try:
+                if row is None:
+                    s.add(KeyValue(namespace=self.namespace, key=key, value=str(count).encode(),
+                                   expires_at=expires_at))
+                else:
+                    row.value, row.expires_at = str(count).encode(), expires_at
+                s.commit()
+            except IntegrityError:  # a concurrent first event: count this one with it
+                s.rollback()
+                return self.incr(key, window)
+            return count
+
+    def count(self, key: str) -> int:
+        value = self._get(key, None)
+        return int(value) if value is not None else 0
+
+    def reset(self, key: str) -> None:
+        self._delete(key)
+
     def purge_expired(self) -> None:
         with Session(self.engine) as s:
             s.exec(delete(KeyValue).where(KeyValue.expires_at.is_not(None), KeyValue.expires_at <= time.time()))

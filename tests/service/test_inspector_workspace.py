@@ -68,6 +68,8 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200, 303}
     if path == "/inspector/template.xlsx":
         return {200}
+    if path == "/inspector/password":                           # one's own: every role (422: empty form)
+        return {200} if method == "GET" else {422}
     if path.startswith("/inspector/accounts"):
         return {200, 303, 422} if user == "province" else {403}
     if path == "/inspector/overview":
