@@ -39,6 +39,10 @@ class Settings:
     secure_cookies: bool = field(default_factory=lambda: os.environ.get("RENKE_SECURE_COOKIES", "") == "1")
     # OpenAPI description of every route at /schema/openapi.json, staff only (RENKE_OPENAPI=1).
     openapi: bool = field(default_factory=lambda: os.environ.get("RENKE_OPENAPI", "") == "1")
+    # A loaded phone form is accepted this long (RENKE_FORM_TOKEN_MAX_AGE_S, default 12 h): an
+    # older one is refused, so that holding a form open cannot make any answer look slow.
+    form_token_max_age_s: float = field(
+        default_factory=lambda: float(os.environ.get("RENKE_FORM_TOKEN_MAX_AGE_S") or 12 * 3600))
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
