@@ -219,7 +219,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
     answer, errors = validate(data, ctx, schools, link)
     if errors:
-        ctx["errors"] = errors
+        ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data, errors=errors)
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
     device = request.cookies.get(DEVICE_COOKIE)
     row = answer_row(answer, campaign=campaign, link=link, questionnaire=q, sid=sid, code_id=code_id,
