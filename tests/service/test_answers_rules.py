@@ -12,7 +12,8 @@ from service.answers import rate_limit
 from service.db.models import Link, Response
 from service.web.clock import local
 
-from svc_helpers import ALL_A, answer, create_campaign, csrf_token, hidden, link_token, login
+from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token,
+                         login, upload_workbook)
 
 
 def stored(app) -> list[Response]:
@@ -209,3 +210,14 @@ def test_reload_after_submit_shows_submitted(app, campaign, anon, client, clock)
     assert re.search(r'\?q=public">家长及社会各界问卷 · 已提交', chooser)
     assert "已提交" not in chooser.replace("家长及社会各界问卷 · 已提交", "")
     assert "已提交" not in client.get(root + "?q=public").text
+
+
+def test_plan_warns_next_to_the_target_when_it_cannot_be_met(app, client):
+    """A five-school county cannot give 50 principals: the campaign page says so by the target."""
+    login(client)
+    cid = create_campaign(client)
+    five = b"".join((EXAMPLE / "schools.csv").read_bytes().splitlines(keepends=True)[:6])
+    r = upload_workbook(client, cid, example_zip({"schools.csv": five}))
+    assert r.status_code == 200 and "5 所学校" in r.text
+    plan = r.text[r.text.index("按群体"):r.text.index("按城乡")]
+    assert "校长需 50 份，但全县最多约 15 人可答" in plan
