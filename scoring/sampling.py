@@ -232,11 +232,40 @@ class SamplingPlan:
     by_group: Mapping[str, int]
     by_school: Mapping[str, Mapping[str, int]]
     by_location: Mapping[str, Mapping[str, int]]
+    # What the county can supply per group, where the figures tell (``plan_supply``).
+    supply: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def shortfalls(self) -> dict[str, tuple[int, int]]:
+        """(target, supply) of each group whose target exceeds what the county can supply."""
+        return {g: (self.by_group[g], n) for g, n in self.supply.items() if self.by_group[g] > n}
+
+    def warnings(self) -> dict[str, str]:
+        """Per short group, in Chinese: the target cannot be met."""
+        return {g: f"{GROUP_NAMES[g]}需 {target} 份，但全县最多约 {n} 人可答，这一目标无法完成，"
+                   f"请在抽样方案中说明并与督导部门商定"
+                for g, (target, n) in self.shortfalls.items()}
 
     def to_dict(self) -> dict:
         return {"total": self.total, "by_group": dict(self.by_group),
                 "by_school": {k: dict(v) for k, v in self.by_school.items()},
-                "by_location": {k: dict(v) for k, v in self.by_location.items()}}
+                "by_location": {k: dict(v) for k, v in self.by_location.items()},
+                "supply": dict(self.supply), "warnings": self.warnings()}
+
+
+# Of the six primary grades, students from grade 3 answer (survey.md).
+PRIMARY_GRADES_ANSWERING = 4 / 6
+
+
+def plan_supply(scoped: pd.DataFrame, profile: Profile) -> dict[str, int]:
+    """How many people of each group the in-scope schools can supply, for the groups the
+    workbook gives a population of: principals (profile ``principals_per_school`` each,
+    default 3) and students of grade 3 and above (enrolment)."""
+    principals = int(profile.sampling.get("principals_per_school", 3)) * len(scoped)
+    primary = pd.to_numeric(scoped["students_primary"], errors="coerce").fillna(0).sum()
+    junior = pd.to_numeric(scoped["students_junior"], errors="coerce").fillna(0).sum()
+    return {"student": math.floor(primary * PRIMARY_GRADES_ANSWERING + junior + profile.epsilon),
+            "principal": principals}
 
 
 def sampling_plan(schools: pd.DataFrame, resident_population: float, location_shares: Mapping[str, float],
@@ -265,4 +294,4 @@ def sampling_plan(schools: pd.DataFrame, resident_population: float, location_sh
     for g in ("npc_deputy", "cppcc_member", "public"):
         for loc, n in zip(LOCATIONS, largest_remainder(by_group[g], [shares[loc] for loc in LOCATIONS])):
             by_location[loc][g] = n
-    return SamplingPlan(total, by_group, by_school, by_location)
+    return SamplingPlan(total, by_group, by_school, by_location, plan_supply(scoped, profile))

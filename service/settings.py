@@ -50,6 +50,10 @@ class Settings:
     session_max_s: int = field(default_factory=lambda: int(os.environ.get("RENKE_SESSION_MAX_S", "43200")))
     # OpenAPI description of every route at /schema/openapi.json, staff only (RENKE_OPENAPI=1).
     openapi: bool = field(default_factory=lambda: os.environ.get("RENKE_OPENAPI", "") == "1")
+    # A loaded phone form is accepted this long (RENKE_FORM_TOKEN_MAX_AGE_S, default 12 h): an
+    # older one is refused, so that holding a form open cannot make any answer look slow.
+    form_token_max_age_s: float = field(
+        default_factory=lambda: float(os.environ.get("RENKE_FORM_TOKEN_MAX_AGE_S") or 12 * 3600))
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:

@@ -52,6 +52,34 @@ def test_masks_each_kind(text, expected):
     assert mask_free_text(text) == expected
 
 
+def test_masks_15_digit_id_numbers():
+    assert mask_free_text("老身份证110101900307123谢谢") == f"老身份证{ID_MASK}谢谢"
+    assert mask_free_text("110101 900307 123") == ID_MASK
+    assert mask_free_text("14 位 11010190030712 不是") == "14 位 11010190030712 不是"
+
+
+def test_masks_phones_with_dots_spaces_or_dashes_inside():
+    assert mask_free_text("电话138.1234.5678") == f"电话{PHONE_MASK}"
+    assert mask_free_text("电话 138 - 1234 - 5678") == f"电话 {PHONE_MASK}"
+    assert mask_free_text("电话138  1234  5678！") == f"电话{PHONE_MASK}！"
+    assert mask_free_text("电话１３８．１２３４．５６７８") == f"电话{PHONE_MASK}"
+
+
+def test_masks_digits_written_in_chinese():
+    assert mask_free_text("电话一三八一二三四五六七八") == f"电话{PHONE_MASK}"
+    assert mask_free_text("打幺三九 〇〇〇〇 一二三四") == f"打{PHONE_MASK}"
+    assert mask_free_text("身份证壹壹零壹零壹壹玖玖零零叁零柒壹贰叁肆") == f"身份证{ID_MASK}"
+    assert mask_free_text("我有一13812345678") == f"我有一{PHONE_MASK}"   # 一 does not lengthen the number
+    assert mask_free_text("一二三四五六七八九十，三年级二班") == "一二三四五六七八九十，三年级二班"
+
+
+def test_masks_spelled_out_at_in_emails():
+    assert mask_free_text("写信 zhang.san(at)example.com 吧") == f"写信 {EMAIL_MASK} 吧"
+    assert mask_free_text("zs [at] qq [dot] com") == EMAIL_MASK
+    assert mask_free_text("ZS（AT）163.com") == EMAIL_MASK
+    assert mask_free_text("we meet at school") == "we meet at school"
+
+
 @pytest.mark.parametrize("text", [
     "2023年9月1日开学，全校1200名学生，46个班",
     "每学期收费 13800 元，教辅 350.5 元",

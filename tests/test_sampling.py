@@ -106,3 +106,17 @@ def test_plan_splits_students_by_enrolment_and_staff_by_sections():
     assert plan.by_location["rural"]["parent"] == 225
     public = [plan.by_location[loc]["public"] for loc in LOCATIONS]
     assert sum(public) == plan.by_group["public"] == 50 and public == [23, 15, 12]
+
+
+def test_plan_warns_when_a_target_exceeds_what_the_county_can_supply(tmp_path):
+    five = schools(*[{"students_primary": 40}] * 5)                  # 5 schools, 200 pupils
+    plan = sampling_plan(five, 380000, SHARES, PROFILE)
+    assert plan.supply == {"principal": 15, "student": 133}          # 5 x 3; 200 x 4/6 (grades 3-6)
+    assert plan.shortfalls == {"principal": (50, 15)}
+    assert "校长需 50 份" in plan.warnings()["principal"] and "最多约 15 人" in plan.warnings()["principal"]
+    assert plan.to_dict()["warnings"] == plan.warnings()
+    more = tmp_path / "province.toml"
+    more.write_text("[sampling]\nprincipals_per_school = 10\n", encoding="utf-8")
+    assert sampling_plan(five, 380000, SHARES, load_profile(more)).shortfalls == {}
+    small = schools(*[{"students_primary": 30}] * 2)
+    assert set(sampling_plan(small, 380000, SHARES, PROFILE).shortfalls) == {"principal", "student"}

@@ -1,5 +1,10 @@
 """The phone form of a link: which groups and questions it asks, and the validation of a
-posted answer (per field, what is missing, in Chinese)."""
+posted answer (per field, what is missing, in Chinese).
+
+Questions that only some identities answer (a parent's school and grade, the public's
+location) carry those groups (``only``): the page shows them for those identities, and the
+validation reads them only for those. Grades follow the school's stages: a primary school
+offers grades 1-6 (within the template's range), a junior school 7-9."""
 
 from typing import Any
 
@@ -13,6 +18,26 @@ def allowed_groups(link: Link) -> list[str]:
     if link.school_code:
         return list(SCHOOL_GROUPS)
     return list(GROUPS)
+
+
+PRIMARY_GRADES = range(1, 7)
+# Page order of the fields a respondent may have to fix (the first one is focused).
+FIELD_ORDER = ("group", "school_code", "grade", "location")
+
+
+def grades_of(school, spec: dict[str, Any]) -> list[int]:
+    """The grades of the template's range that ``school`` teaches (all of them when the
+    workbook gives it no students)."""
+    grades = range(spec["min"], spec["max"] + 1)
+    primary, junior = school is not None and school.students_primary > 0, school is not None and school.students_junior > 0
+    if not (primary or junior):
+        return list(grades)
+    return [g for g in grades if (g in PRIMARY_GRADES and primary) or (g not in PRIMARY_GRADES and junior)]
+
+
+def stages_of(school) -> str:
+    """"p", "j" or "pj" (empty: unknown), what the page's grade list filters by."""
+    return ("p" if school.students_primary > 0 else "") + ("j" if school.students_junior > 0 else "")
 
 
 def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: str,
@@ -29,15 +54,27 @@ def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: s
         spec = tpl.get(field)
         return bool(spec) and any(g in spec["groups"] for g in groups)
 
+    # For a form whose respondent chooses the identity: the identities each question is for,
+    # when it is not for all of them.
+    only = {}
+    if not fixed_group:
+        for field in ("school", "grade", "location"):
+            answering = [g for g in groups if g in (tpl.get(field) or {}).get("groups", ())]
+            if answering and len(answering) < len(groups):
+                only[field] = " ".join(answering)
+    errors = errors or {}
+    order = [*FIELD_ORDER, *(item["id"] for item in tpl["items"]), "comment"]
     return {
         "tpl": tpl, "campaign": campaign, "link": link, "token": token, "sid": sid,
         "groups": [(g, tpl["groups"][g]) for g in groups], "fixed_group": fixed_group,
         "ask_school": asks("school") and not link.school_code, "schools": [] if link.school_code else schools,
         "fixed_school": fixed_school,
         "ask_grade": asks("grade"), "ask_location": asks("location"),
-        "grades": list(range(tpl["grade"]["min"], tpl["grade"]["max"] + 1)) if tpl.get("grade") else [],
+        "grades": grades_of(fixed_school, tpl["grade"]) if tpl.get("grade") else [],
+        "stages": stages_of, "only": only,
         "locations": list(LOCATION_LABELS.items()), "options": list(OPTIONS.items()),
-        "values": values or {}, "errors": errors or {},
+        "values": values or {}, "errors": errors,
+        "first_error": next((f for f in order if f in errors), None),
     }
 
 
@@ -52,6 +89,7 @@ def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
         errors["group"] = "请选择您的身份"
         group = None
     out["group"] = group
+    school = None
     if group in SCHOOL_GROUPS:
         code = link.school_code or form.get("school_code", "")
         school = next((s for s in schools if s.school_code == code), None)
@@ -69,8 +107,11 @@ def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
     grade_spec = tpl.get("grade")
     if group and grade_spec and group in grade_spec["groups"]:
         raw = form.get("grade", "")
-        if raw.isdigit() and grade_spec["min"] <= int(raw) <= grade_spec["max"]:
+        offered = grades_of(school, grade_spec)
+        if raw.isdigit() and int(raw) in offered:
             out["grade"] = int(raw)
+        elif raw.isdigit() and grade_spec["min"] <= int(raw) <= grade_spec["max"]:
+            errors["grade"] = "所选学校没有这个年级，请重新选择"
         else:
             errors["grade"] = "请选择年级"
     for item in ITEMS:

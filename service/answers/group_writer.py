@@ -2,19 +2,23 @@
 each request only after the transaction holding its answer has committed.
 
 ``submit_async(engine, row, code_id, at, expect)`` returns only once the row is durable
-(``(stored submission id, created?)``) and raises ``CodeAlreadyUsed`` or ``CampaignChanged``;
+(``(stored submission id, created?)``, and ``row["duplicate_of"]`` set to what the stored row
+says) and raises ``CodeAlreadyUsed`` or ``CampaignChanged``;
 the request waits on the event loop for its batch (``submit`` is the same for a thread). Per batch, in ONE transaction:
 
 - the write lock is taken first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-level
-  advisory lock per campaign + device hash, taken in sorted order), so that deciding
-  ``duplicate_of`` ("the first answer of this device in this campaign", ``spec/survey.md``)
-  cannot race with another batch, thread, process or instance;
+  advisory lock per campaign + device hash + group, taken in sorted order), so that deciding
+  ``duplicate_of`` ("the first earlier answer of this device in this campaign and this group";
+  an answer with a one-time code is never a duplicate, ``spec/survey.md``) cannot race with
+  another batch, thread, process or instance;
 - submission ids already stored are answered "stored" (retry, double tap);
 - an answer checked against a cached campaign (``expect``: its dates and school import
   time as the request saw them) is refused with ``CampaignChanged`` when the campaign row
   differs now, so the request re-checks it against fresh data: a campaign closed or
   re-imported a moment ago is obeyed without a campaign query per request;
 - one-time codes are burnt (``used_by IS NULL`` guarded update);
+- an answer from a device new to the campaign counts towards its link's new-device rate
+  (``rate_limit.new_device_burst``) and is flagged ``new_device_burst`` beyond the limit;
 - the rows are inserted with ``ON CONFLICT (submission_id) DO NOTHING ... RETURNING``: the
   same id sent to two instances at once is stored once, the loser answers "stored".
 
@@ -41,6 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from service.answers import rate_limit
 from service.db.models import Campaign, OneTimeCode, Response
 
 log = logging.getLogger("service.group_writer")
@@ -72,8 +77,9 @@ class _Item:
         self.future: Future = Future()
 
 
-def _lock_key(campaign_id: int, device: str) -> int:
-    digest = hashlib.blake2b(f"{campaign_id}:{device}".encode(), digest_size=8).digest()
+def _lock_key(campaign_id: int, device: str, group: str) -> int:
+    # The duplicate decision's key: answers of one device in other groups never wait on it.
+    digest = hashlib.blake2b(f"{campaign_id}:{device}:{group}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -200,10 +206,11 @@ def _resolve(item: _Item, result: Any) -> None:
 
 
 # Built once (statement construction costs more CPU than SQLite's work on a small batch).
-_STORED = select(_TABLE.c.submission_id).where(_TABLE.c.submission_id.in_(bindparam("sids", expanding=True)))
+_STORED = select(_TABLE.c.submission_id, _TABLE.c.duplicate_of).where(_TABLE.c.submission_id.in_(bindparam("sids", expanding=True)))
 # By device hash alone: the hash already depends on the campaign, and a campaign_id condition
-# lets SQLite pick the campaign index and scan every answer of the campaign per batch.
-_FIRSTS = (select(_TABLE.c.campaign_id, _TABLE.c.device_hash, _TABLE.c.submission_id)
+# lets SQLite pick the campaign index and scan every answer of the campaign per batch. All
+# groups are read: the device is known to the campaign (not new) whatever its group.
+_FIRSTS = (select(_TABLE.c.campaign_id, _TABLE.c.device_hash, _TABLE.c.group, _TABLE.c.submission_id)
            .where(_TABLE.c.device_hash.in_(bindparam("hashes", expanding=True)))
            .order_by(_TABLE.c.id))
 _INSERT_SQLITE = (sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["submission_id"])
@@ -217,27 +224,31 @@ _INSERT_PG = pg_insert(_TABLE).on_conflict_do_nothing(index_elements=["submissio
 def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any]:
     """Everything inside the caller's transaction; returns per item (sid, created) or an exception."""
     if not sqlite:
-        keys = sorted({_lock_key(i.row["campaign_id"], i.row["device_hash"]) for i in batch if i.row["device_hash"]})
+        keys = sorted({_lock_key(i.row["campaign_id"], i.row["device_hash"], i.row["group"])
+                       for i in batch if i.row["device_hash"]})
         if keys:     # one round trip; a plain function scan takes them in the array's (sorted) order
             conn.execute(_ADVISORY_LOCKS, {"keys": keys})
     sids = [i.row["submission_id"] for i in batch]
-    stored = set(conn.execute(_STORED, {"sids": sids}).scalars())
+    stored = dict(conn.execute(_STORED, {"sids": sids}).all())
     expected = {i.row["campaign_id"] for i in batch if i.expect is not None}
     current = ({cid: tuple(rest) for cid, *rest in conn.execute(_CAMPAIGNS, {"ids": list(expected)})}
                if expected else {})
-    devices: dict[tuple[int, str], str] = {}
+    firsts: dict[tuple[int, str, str], str] = {}     # (campaign, device, group) -> first answer
+    known: set[tuple[int, str]] = set()               # devices the campaign has answers from
     hashes = sorted({i.row["device_hash"] for i in batch if i.row["device_hash"]})
     if hashes:
-        for campaign_id, device, sid in conn.execute(_FIRSTS, {"hashes": hashes}):
-            devices.setdefault((campaign_id, device), sid)
+        for campaign_id, device, group, sid in conn.execute(_FIRSTS, {"hashes": hashes}):
+            firsts.setdefault((campaign_id, device, group), sid)
+            known.add((campaign_id, device))
 
     results: list[Any] = [None] * len(batch)
     to_insert: list[tuple[int, dict[str, Any]]] = []
-    seen: set[str] = set()
+    seen: dict[str, str | None] = {}
     for n, item in enumerate(batch):
         row = dict(item.row)
         sid = row["submission_id"]
         if sid in stored or sid in seen:
+            item.row["duplicate_of"] = stored[sid] if sid in stored else seen[sid]
             results[n] = (sid, False)
             continue
         if item.expect is not None and current.get(row["campaign_id"]) != item.expect:
@@ -254,11 +265,17 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
                 # the same submission stored by another instance meanwhile: "stored", not refused
                 results[n] = (sid, False) if used_by == sid else CodeAlreadyUsed()
                 continue
+        device = (row["campaign_id"], row["device_hash"])
         if row["device_hash"]:
-            key = (row["campaign_id"], row["device_hash"])
-            row["duplicate_of"] = devices.get(key)
-            devices.setdefault(key, sid)
-        seen.add(sid)
+            key = (*device, row["group"])
+            # a code is one person: never a duplicate, though it is the device's first for later ones
+            row["duplicate_of"] = None if item.code_id is not None else firsts.get(key)
+            firsts.setdefault(key, sid)
+        if not row["device_hash"] or device not in known:
+            row["new_device_burst"] = rate_limit.new_device_burst(row["link_id"])
+            if row["device_hash"]:
+                known.add(device)
+        item.row["duplicate_of"] = seen[sid] = row["duplicate_of"]
         to_insert.append((n, row))
     if to_insert:
         stmt = _INSERT_SQLITE if sqlite else _INSERT_PG

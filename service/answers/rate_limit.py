@@ -13,6 +13,13 @@ most W x I x LIMIT requests a window, still a small constant. A client that drop
 cookie gets a new device key on every load and is not limited here: its answers are kept
 but flagged duplicate only if it keeps the cookie, and one-time codes bound what it can
 count (see docs/deployment.md).
+
+New devices are watched per link too: a link that takes answers from more than
+``NEW_DEVICE_LIMIT`` devices new to the campaign in a minute (``RENKE_NEW_DEVICE_LIMIT``;
+a class chat's parents arriving together stay well below it, a script that drops its
+cookie does not) has the answers beyond it flagged ``new_device_burst``: kept, never
+refused (an honest parent in a burst must not be lost), counted by the integrity signals.
+Counted per process by the group writer, like the device limit above.
 """
 
 import hashlib
@@ -23,6 +30,7 @@ import time
 LIMIT = int(os.environ.get("RENKE_DEVICE_LIMIT", "30"))
 WINDOW = 60.0
 MAX_KEYS = 200_000
+NEW_DEVICE_LIMIT = int(os.environ.get("RENKE_NEW_DEVICE_LIMIT", "120"))
 
 _counts: dict[bytes, list] = {}
 _lock = threading.Lock()
@@ -46,3 +54,22 @@ def allow(campaign_id: int, device_key: str | None) -> bool:
             return True
         entry[1] += 1
         return entry[1] <= LIMIT
+
+
+_new_devices: dict[int | None, list] = {}
+
+
+def new_device_burst(link_id: int | None) -> bool:
+    """Count one answer of a device new to the campaign on this link; True once the link is
+    over ``NEW_DEVICE_LIMIT`` such answers in the current minute."""
+    if NEW_DEVICE_LIMIT <= 0:
+        return False
+    now = time.monotonic()
+    with _lock:
+        entry = _new_devices.get(link_id)
+        if entry is None or entry[0] <= now:
+            if len(_new_devices) >= MAX_KEYS:
+                _new_devices.clear()
+            entry = _new_devices[link_id] = [now + WINDOW, 0]
+        entry[1] += 1
+        return entry[1] > NEW_DEVICE_LIMIT

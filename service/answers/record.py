@@ -23,5 +23,5 @@ def answer_row(answer: dict[str, Any], *, campaign: Campaign, link: Link, questi
         "group": answer["group"], "school_code": answer["school_code"], "location": answer["location"],
         "grade": answer["grade"], "duration_s": round(max(settings.clock() - loaded_at, 0.0), 1),
         "device_hash": device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
-        "duplicate_of": None, "y": y, "m": m, "comment": mask_free_text(answer["comment"]), "created_at": at,
+        "duplicate_of": None, "new_device_burst": False, "y": y, "m": m, "comment": mask_free_text(answer["comment"]), "created_at": at,
         **{i: answer[i] for i in ITEMS}}

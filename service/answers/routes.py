@@ -1,9 +1,18 @@
-"""Respondent pages: the phone form, its submission, the thank-you and friendly refusals."""
+"""Respondent pages: the phone form, its submission, the thank-you and friendly refusals.
+
+A loaded form gives at most one answer: its signed token names the submission id the page
+was given (a post with another id is refused, a retry of the same id is thanked again) and
+expires after ``settings.form_token_max_age_s``. A link with printed slips takes only answers
+with one of its own codes. After a submission the phone keeps a cookie naming the link and
+questionnaire answered (``rk_done``: nothing personal, nothing looked up), so that reloading
+the form says it was submitted.
+"""
 
 import re
 import secrets
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Annotated
 
 import anyio.to_thread
@@ -24,38 +33,54 @@ from service.answers.record import answer_row
 from service.campaigns.rules import state_of
 from service.db.models import Campaign, Link, OneTimeCode
 from service.db.models import Response as Answer
+from service.web.clock import local
 from survey_templates import QUESTIONNAIRE_OF_GROUP
 
 DEVICE_COOKIE = "rk_dev"
+DONE_COOKIE = "rk_done"          # "<link token>-<questionnaire>" entries joined by "_", newest last
+DONE_KEEP = 20
+ICON = (Path(__file__).parent / "static" / "icon.png").read_bytes()
 _SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 QUESTIONNAIRE_LABELS = {"student": "学生问卷", "staff": "校长、教师问卷", "public": "家长及社会各界问卷"}
 REFUSALS = {
     "unknown_link": (404, "链接无效", "没有找到这份问卷。请确认二维码或网址是否完整，或向发放问卷的学校、部门询问。"),
-    "not_open": (403, "调查尚未开始", "本次调查还没有开始，请在开始时间之后再来填写。"),
-    "closed": (410, "调查已经结束", "本次调查已经结束，感谢您的关注。"),
+    "not_open": (403, "调查尚未开始", "本次调查将于 {opens}（北京时间）开始，请届时再来填写。"),
+    "closed": (410, "调查已经结束", "本次调查已于 {closes}（北京时间）结束，感谢您的关注。"),
     "unknown_code": (404, "填写码无效", "这个填写码不存在，请核对告知书上的二维码或网址。"),
+    "other_code": (403, "填写码与问卷不符", "这个填写码不能用于这份问卷。请扫描印有这个填写码的告知书上的二维码。"),
+    "code_required": (403, "需要填写码", "这份问卷需要使用告知书上的填写码。请扫描您收到的告知书上的二维码（其中已带有填写码）。"),
     "used_code": (409, "填写码已使用", "这个填写码已经用过了，每个填写码只能提交一次。感谢您的参与！"),
-    "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。"),
+    "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。每次打开的问卷页面只能提交一份答卷。"),
+    "expired": (400, "页面已过期", "这个问卷页面打开已超过 {hours} 小时，已经失效。请重新打开问卷再提交；"
+                "如果您的浏览器支持，已填好的答案会自动保留。"),
     "too_many": (429, "操作太频繁", "请稍等一分钟后再试。"),
 }
 
 
-def refusal(kind: str, campaign: Campaign | None = None) -> Template:
+def refusal(kind: str, campaign: Campaign | None = None, hours: float = 0) -> Template:
     status, title, message = REFUSALS[kind]
+    if campaign is not None:
+        message = message.format(opens=local(campaign.opens_at), closes=local(campaign.closes_at),
+                                 hours=f"{hours:g}")
     return Template(template_name="respondent/message.html", status_code=status,
-                    context={"title": title, "message": message, "campaign": campaign})
+                    context={"title": title, "message": message, "campaign": campaign},
+                    headers={"X-Renke-Form": kind})   # the form's script reloads an expired page
 
 
 # Stand-ins for the two per-load values in the once-rendered form page (random per process).
 _TOKEN_SLOT, _SID_SLOT = f"rk-token-{secrets.token_hex(8)}", f"rk-sid-{secrets.token_hex(8)}"
 
 
-def _code(engine: Engine, campaign: Campaign, code: str) -> tuple[OneTimeCode | None, str | None]:
+def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, str | None]:
+    """The slip's code, if it is one of this link's and unused (a code printed for one
+    school's parents must not open another's form)."""
     with Session(engine) as db:
         row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code.strip().upper(),
-                                                OneTimeCode.campaign_id == campaign.id)).first()
+                                                OneTimeCode.campaign_id == link.campaign_id)).first()
     if row is None:
         return None, "unknown_code"
+    if row.link_id != link.id:
+        return None, "other_code"
     if row.used_by is not None:
         return row, "used_code"
     return row, None
@@ -65,9 +90,31 @@ def _now(request: Request) -> datetime:
     return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
 
 
+def _done(request: Request) -> list[str]:
+    return [e for e in (request.cookies.get(DONE_COOKIE) or "").split("_") if e]
+
+
+def _done_cookie(request: Request, token: str, questionnaire: str) -> Cookie:
+    entry = f"{token}-{questionnaire}"
+    entries = [e for e in _done(request) if e != entry][-(DONE_KEEP - 1):] + [entry]
+    return Cookie(key=DONE_COOKIE, value="_".join(entries), max_age=400 * 24 * 3600, httponly=True,
+                  samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")
+
+
+def _share(request: Request, title: str, description: str) -> dict[str, str]:
+    """Open Graph meta for WeChat and QQ: absolute URLs."""
+    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+    return {"title": title, "description": description, "image": f"{base}/s/_/icon.png"}
+
+
 class RespondentController(Controller):
     path = "/s"
     include_in_schema = False
+
+    @get("/_/icon.png", sync_to_thread=False, cache=24 * 3600)
+    def icon(self) -> Response:
+        """The share icon WeChat and QQ show next to a shared link."""
+        return Response(content=ICON, media_type="image/png")
 
     @get("/{token:str}")
     async def show(self, request: Request, token: FromPath[str], q: FromQuery[str | None] = None,
@@ -84,28 +131,37 @@ class RespondentController(Controller):
         state = state_of(campaign, _now(request))
         if state != "open":
             return refusal(state, campaign)
-        code, problem = (None, None) if not c else await anyio.to_thread.run_sync(_code, engine, campaign, c)
+        code, problem = (None, None) if not c else await anyio.to_thread.run_sync(_code, engine, link, c)
         if problem:
             return refusal(problem, campaign)
+        if link.requires_code and code is None:
+            return refusal("code_required", campaign)
         questionnaires = list(dict.fromkeys(QUESTIONNAIRE_OF_GROUP[g] for g in allowed_groups(link)))
+        done = _done(request)
         if q not in questionnaires:
             if len(questionnaires) > 1:
                 return Template(template_name="respondent/choose.html", context={
                     "campaign": campaign, "token": token, "code": code.code if code else None,
+                    "share": _share(request, campaign.name, "请选择适合您的问卷，匿名填写，约需三五分钟。"),
                     "choices": [(k, QUESTIONNAIRE_LABELS[k], "、".join(
-                        GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k))
-                        for k in questionnaires]})
+                        GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k),
+                        f"{token}-{k}" in done) for k in questionnaires]})
             q = questionnaires[0]
-        form_token = request.app.state.signer.sign({"c": campaign.id, "l": link.id, "q": q,
+        sid = str(uuid.uuid4())
+        form_token = request.app.state.signer.sign({"c": campaign.id, "l": link.id, "q": q, "s": sid,
                                                     "k": code.id if code else None,
                                                     "t": round(request.app.state.settings.clock(), 3)})
+        submitted = f"{token}-{q}" in done
 
         def render() -> str:
             ctx = form_context(schools, campaign, link, q, _TOKEN_SLOT, _SID_SLOT)
+            tpl = campaign.templates[q]
+            ctx["share"] = _share(request, tpl["title"], tpl["intro"].strip().splitlines()[-1])
+            ctx["done"] = submitted
             return request.app.template_engine.get_template("respondent/form.html").render(**ctx)
-        page = cache_of(engine).get(("form", token, q, snapshot(campaign)), render)
+        page = cache_of(engine).get(("form", token, q, submitted, snapshot(campaign)), render)
         # Both values are URL-safe (itsdangerous, uuid4): escaping would not have changed them.
-        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, str(uuid.uuid4()))
+        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid)
         response = Response(content=body, media_type=MediaType.HTML)
         if not request.cookies.get(DEVICE_COOKIE):
             response.cookies.append(_device_cookie(request))
@@ -138,16 +194,24 @@ class RespondentController(Controller):
 async def _store(request: Request, link: Link, campaign: Campaign, schools: list,
                  data: dict[str, str]) -> Template | Response:
     settings = request.app.state.settings
-    signed = request.app.state.signer.load(data.get("_t", ""))
+    engine = request.app.state.engine
     sid = data.get("_sid", "")
-    if not signed or signed.get("l") != link.id or signed.get("c") != campaign.id or not _SID.match(sid):
+    signed, problem = request.app.state.signer.check(data.get("_t", ""), sid, settings.clock(),
+                                                     settings.form_token_max_age_s)
+    if (problem == "stale" or signed.get("l") != link.id or signed.get("c") != campaign.id
+            or not _SID.match(sid)):
         return refusal("stale_form", campaign)
     at = _now(request)
     state = state_of(campaign, at)
-    if state != "open":      # a retry of an answer stored before the close is still thanked
-        stored = await anyio.to_thread.run_sync(_is_stored, request.app.state.engine, sid)
-        return thanks(request, campaign) if stored else refusal(state, campaign)
+    if state != "open" or problem == "expired":   # a retry of an answer already stored is still thanked
+        stored = await anyio.to_thread.run_sync(_stored_answer, engine, sid)
+        if stored is not None:
+            return _thanked(request, campaign, link, signed["q"], *stored)
+        return refusal("expired" if state == "open" else state, campaign,
+                       hours=settings.form_token_max_age_s / 3600)
     code_id = signed.get("k")
+    if code_id is None and link.requires_code:
+        return refusal("code_required", campaign)
     if code_id is not None and await anyio.to_thread.run_sync(_burnt_by_another, request.app.state.engine,
                                                               code_id, sid):
         return refusal("used_code", campaign)    # said before asking for missing answers
@@ -155,18 +219,24 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
     answer, errors = validate(data, ctx, schools, link)
     if errors:
-        ctx["errors"] = errors
+        ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data, errors=errors)
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
     device = request.cookies.get(DEVICE_COOKIE)
     row = answer_row(answer, campaign=campaign, link=link, questionnaire=q, sid=sid, code_id=code_id,
                      loaded_at=float(signed["t"]), at=at, device=device, settings=settings,
                      profile=request.app.state.profile)
     try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
-        await group_writer.submit_async(request.app.state.engine, row, code_id, at, snapshot(campaign))
+        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign))
     except group_writer.CodeAlreadyUsed:
         return refusal("used_code", campaign)
-    response = thanks(request, campaign)
-    if not device:
+    return _thanked(request, campaign, link, q, row["group"], row["duplicate_of"])
+
+
+def _thanked(request: Request, campaign: Campaign, link: Link, questionnaire: str, group: str,
+             duplicate_of: str | None) -> Response:
+    response = thanks(request, campaign, group if duplicate_of else None)
+    response.cookies.append(_done_cookie(request, link.token, questionnaire))
+    if not request.cookies.get(DEVICE_COOKIE):
         response.cookies.append(_device_cookie(request))
     return response
 
@@ -179,19 +249,28 @@ def _burnt_by_another(engine: Engine, code_id: int, sid: str) -> bool:
         return used_by is not None and used_by != sid
 
 
-def _is_stored(engine: Engine, sid: str) -> bool:
+def _stored_answer(engine: Engine, sid: str) -> tuple[str, str | None] | None:
+    """(group, duplicate_of) of the stored answer with this submission id, or None."""
     with Session(engine) as session:
-        return session.exec(select(Answer.id).where(Answer.submission_id == sid)).first() is not None
+        row = session.exec(select(Answer.group, Answer.duplicate_of).where(Answer.submission_id == sid)).first()
+        return None if row is None else (row[0], row[1])
 
 
-def thanks(request: Request, campaign: Campaign) -> Response:
-    """The thank-you page, rendered once per campaign and cache period: it is the answer to
-    every submission, and rendering it each time cost a tenth of a submission's CPU."""
+def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = None) -> Response:
+    """The thank-you page, rendered once per campaign (and, for an answer kept as a repeat,
+    per group) and cache period: it is the answer to every submission, and rendering it
+    each time cost a tenth of a submission's CPU."""
     def render() -> bytes:
+        if duplicate_group:
+            title, message = "已收到，谢谢您！", (
+                f"这部手机此前已经提交过一份“{GROUP_LABELS[duplicate_group]}”的答卷。这次的答卷也已保存，"
+                "但不会重复计入统计：每部手机每种身份只计一份。家里其他人如果也想参与，请用自己的手机扫码填写。"
+                "感谢您对本县义务教育工作的关心和支持！")
+        else:
+            title, message = "提交成功，谢谢您！", "您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！"
         return request.app.template_engine.get_template("respondent/message.html").render(
-            title="提交成功，谢谢您！", message="您的答卷已经保存。感谢您对本县义务教育工作的关心和支持！",
-            campaign=campaign, done=True).encode()
-    body = cache_of(request.app.state.engine).get(("thanks", campaign.id, campaign.name), render)
+            title=title, message=message, campaign=campaign, done=True).encode()
+    body = cache_of(request.app.state.engine).get(("thanks", campaign.id, campaign.name, duplicate_group), render)
     return Response(content=body, media_type=MediaType.HTML)
 
 

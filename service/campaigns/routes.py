@@ -219,6 +219,7 @@ def codes_create(request: Request, db: NamedDependency[Session], campaign: Named
     try:
         count = int(data.get("count", "0"))
         batch = C.create_codes(db, campaign, link, count)
+        page_cache.clear(request.app.state.engine)      # the link requires a code now
     except (ValueError, C.CampaignInputError):
         db.rollback()
         ctx = _overview_context(request, db, campaign)

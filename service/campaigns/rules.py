@@ -185,7 +185,9 @@ def link_audience(link: Link) -> str:
 # ---- one-time codes ------------------------------------------------------------------------
 
 def create_codes(session: Session, campaign: Campaign, link: Link, count: int) -> int:
-    """A batch of ``count`` single-use codes on ``link``; returns the batch number."""
+    """A batch of ``count`` single-use codes on ``link``; returns the batch number. From now
+    on the link takes only answers with one of its codes (``Link.requires_code``): a printed
+    slip is one person, and the link's open QR code would bypass it."""
     if not 1 <= count <= MAX_CODES_PER_BATCH:
         raise CampaignInputError({"count": f"每批 1–{MAX_CODES_PER_BATCH} 个"})
     batch = (session.exec(select(func.max(OneTimeCode.batch)).where(
@@ -197,6 +199,8 @@ def create_codes(session: Session, campaign: Campaign, link: Link, count: int) -
             continue
         made.add(code)
         session.add(OneTimeCode(code=code, campaign_id=campaign.id, link_id=link.id, batch=batch))
+    link.requires_code = True
+    session.add(link)
     session.commit()
     return batch
 

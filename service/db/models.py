@@ -85,6 +85,8 @@ class Link(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     school_code: str | None = Field(default=None, max_length=64)
     group: str | None = Field(default=None, max_length=32)
+    # Set when slips were printed for it: then only an answer with one of its codes is taken.
+    requires_code: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -117,6 +119,9 @@ class Response(SQLModel, table=True):
     duration_s: float
     device_hash: str | None = Field(default=None, max_length=64, index=True)
     duplicate_of: str | None = Field(default=None, max_length=36)
+    # From a device new to the campaign while its link took more new devices than the
+    # per-minute limit (RENKE_NEW_DEVICE_LIMIT): kept, counted by the integrity signals.
+    new_device_burst: bool = Field(default=False)
     moral: str | None = Field(default=None, max_length=1)
     equity: str | None = Field(default=None, max_length=1)
     sharing: str | None = Field(default=None, max_length=1)

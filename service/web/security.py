@@ -46,7 +46,8 @@ def device_hash(secret: str, campaign_id: int, campaign_salt: str, device_key: s
 
 
 class FormSigner:
-    """Signs what a form page fixed: campaign, link, questionnaire, code, load time."""
+    """Signs what a form page fixed: campaign, link, questionnaire, code, load time (``t``, the
+    app clock) and the one submission id (``s``) the loaded page may be answered with."""
 
     def __init__(self, secret: str):
         self._s = URLSafeSerializer(secret, salt="renke-form")
@@ -60,3 +61,14 @@ class FormSigner:
         except BadSignature:
             return None
         return data if isinstance(data, dict) else None
+
+    def check(self, token: str, sid: str, now: float, max_age_s: float) -> tuple[dict[str, Any] | None, str | None]:
+        """The signed data of a posted form and what is wrong with it: "stale" (not ours, or
+        posted with another submission id than the page was given), "expired" (loaded more
+        than ``max_age_s`` ago) or None."""
+        data = self.load(token)
+        if data is None or data.get("s") != sid or not isinstance(data.get("t"), (int, float)):
+            return None, "stale"
+        if now - data["t"] > max_age_s:
+            return data, "expired"
+        return data, None
