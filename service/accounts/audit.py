@@ -31,6 +31,7 @@ ACTIONS = {
     "workbook_upload": "上传指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
     "export": "导出", "integrity_view": "查看数据可信度信号", "audit_view": "查看审计日志",
     "audit_export": "导出审计日志", "account_save": "保存账号",
+    "plan_create": "从台账生成规划", "plan_upload": "上传规划", "acceptance_plan_set": "设定申请验收年度",
 }
 
 
