@@ -229,3 +229,22 @@ def test_a_workbook_version_records_its_data_year_and_the_years_on_file_are_moni
     assert years == [2024, 2022]                      # the county sheet's evaluation_year, else the form's
     assert "已有统计年度：2022、2024 年" in page
     assert page.count("<svg") >= 2 and "R5 生均体育运动场馆面积" in page
+
+
+def test_an_uploaded_plan_is_kept_as_a_new_version_and_the_same_file_again_is_the_same_version(app, counties):
+    with browser(app, "bureau_b") as c:
+        start_plan(c, COUNTY_B, sports_later)
+        saved = c.get(county_url(COUNTY_B, "/roadmap/plan.xlsx?plan=1")).content
+        token = csrf_token(c.get(county_url(COUNTY_B, "/roadmap")).text)
+        r = c.post(county_url(COUNTY_B, "/roadmap/plans"), data={"_csrf_token": token},
+                   files={"plan": ("规划.xlsx", saved, "application/octet-stream")})
+        assert r.status_code == 200 and len(plans(app, COUNTY_B)) == 1          # the same bytes
+        csv = "年度,学校代码,字段,变化\n2027,S03,体育运动场馆面积,+1152.8\n".encode()
+        r = c.post(county_url(COUNTY_B, "/roadmap/plans"), data={"_csrf_token": token},
+                   files={"plan": ("规划.csv", csv, "text/csv")})
+        assert r.status_code == 200 and "第 2 版" in r.text
+    first, second = plans(app, COUNTY_B)
+    assert bytes(first.data) == saved                                            # never overwritten
+    assert second.filename == "规划.xlsx"                                        # a CSV is kept as the plan .xlsx
+    [row] = read_plan_bytes(second.filename, bytes(second.data), FAIL_WB, profile=PROFILE).rows
+    assert (row.year, row.school_code, row.column, row.value) == (2027, "S03", "sports_area_m2", 1152.8)
