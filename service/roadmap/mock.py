@@ -6,7 +6,13 @@ responsible departments."""
 from sqlmodel import Session
 
 from scoring.ledger import cost_by_department
-from service.roadmap.plans import department_tasks, plan_of, roadmap_of, school_names_of, why_no_compliance
+from service.roadmap.plans import (
+    department_tasks,
+    plan_of,
+    roadmap_of,
+    school_names_of,
+    why_no_compliance,
+)
 from service.verdicts.pipeline import CountyVerdict
 from service.verdicts.presenters import verdict_view
 

@@ -21,8 +21,17 @@ from sqlmodel import Session, select
 from scoring import names as N
 from scoring import workbook as wbk
 from scoring.errors import InputError, Problem
-from scoring.roadmap import Plan, PlanRow, Roadmap, YearProjection, column_rule, plan_from_ledger, project, \
-    read_plan_bytes, write_plan
+from scoring.roadmap import (
+    Plan,
+    PlanRow,
+    Roadmap,
+    YearProjection,
+    column_rule,
+    plan_from_ledger,
+    project,
+    read_plan_bytes,
+    write_plan,
+)
 from service.db.models import PlanVersion, utcnow
 from service.verdicts.pipeline import CountyVerdict
 

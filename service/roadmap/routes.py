@@ -22,7 +22,13 @@ from service.roadmap import acceptance as A
 from service.roadmap import exports as X
 from service.roadmap import views as V
 from service.roadmap.mock import mock_report
-from service.roadmap.plans import ledger_plan, plan_bytes, plan_of, store_plan, upload_plan
+from service.roadmap.plans import (
+    ledger_plan,
+    plan_bytes,
+    plan_of,
+    store_plan,
+    upload_plan,
+)
 from service.verdicts.pipeline import county_verdict
 from service.web.clock import CHINA, app_now
 from service.web.pdf import html_to_pdf

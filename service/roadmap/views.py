@@ -6,8 +6,16 @@ from scoring.ledger import cost_by_department
 from service.db.models import Account
 from service.roadmap import acceptance as A
 from service.roadmap.monitoring import monitoring
-from service.roadmap.plans import department_tasks, plan_of, plan_rows, plans_of, roadmap_of, school_names_of, \
-    start_rows, timeline
+from service.roadmap.plans import (
+    department_tasks,
+    plan_of,
+    plan_rows,
+    plans_of,
+    roadmap_of,
+    school_names_of,
+    start_rows,
+    timeline,
+)
 from service.verdicts.pipeline import county_verdict
 
 YEARS_AHEAD = 6

@@ -5,7 +5,6 @@ timeline and prints a department's task list. Screenshots of each step in test-a
 import re
 
 import pytest
-
 from browser_helpers import shot_name
 from inspector_helpers import COUNTY_B, EXAMPLES, PW, make_users
 

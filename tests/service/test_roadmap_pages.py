@@ -7,8 +7,17 @@ import re
 from urllib.parse import quote
 
 import pytest
-from inspector_helpers import COUNTY_A, COUNTY_B, EXAMPLE_OF, EXAMPLES, browser, county_url, example_zip, make_users, \
-    upload
+from inspector_helpers import (
+    COUNTY_A,
+    COUNTY_B,
+    EXAMPLE_OF,
+    EXAMPLES,
+    browser,
+    county_url,
+    example_zip,
+    make_users,
+    upload,
+)
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 from svc_helpers import csrf_token
@@ -43,7 +52,7 @@ def counties(app):
 
 def start_form(page: str) -> tuple[list[tuple[str, list[str]]], str]:
     """The start form's year selects (name, options) and the workbook version it was made for."""
-    selects = re.findall(r'<select name="(year_\d+)"[^>]*>(.*?)</select>', page, re.S)
+    selects = re.findall(r'<select name="(year_\d+)"[^>]*>(.*?)</select>', page, re.DOTALL)
     version = re.search(r'name="workbook_version" value="(\d+)"', page).group(1)
     return [(n, re.findall(r'<option value="(\d+)"', body)) for n, body in selects], version
 
@@ -67,8 +76,8 @@ def sports_later(index: int, options: list[str]) -> str:
 def timeline_rows(page: str) -> dict[str, list[str]]:
     section = page.split('id="timeline"', 1)[1].split("</table>", 1)[0]
     out = {}
-    for row in re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", section, re.S):
-        out[row[0]] = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.S)]
+    for row in re.findall(r"<tr><th>(.*?)</th>(.*?)</tr>", section, re.DOTALL):
+        out[row[0]] = [re.sub(r"<.*?>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row[1], re.DOTALL)]
     return out
 
 
@@ -176,7 +185,7 @@ def test_the_acceptance_plan_flags_a_late_county_and_one_without_a_plan(app, cou
         r = c.post("/inspector/acceptance", data={"_csrf_token": token, "county": COUNTY_B,
                                                   "planned_year": str(projected - 1)})
         assert r.status_code == 200
-        rows = dict(re.findall(r'roadmap">(.*?)</a></td>.*?<td>([^<]*)</td></tr>', r.text, re.S))
+        rows = dict(re.findall(r'roadmap">(.*?)</a></td>.*?<td>([^<]*)</td></tr>', r.text, re.DOTALL))
         assert rows[COUNTY_B] == "预计达标晚于计划" and "无规划" in rows[COUNTY_A]
         assert f"{projected}（规划第 1 版）" in r.text
         with Session(app.state.engine) as s:
@@ -185,7 +194,7 @@ def test_the_acceptance_plan_flags_a_late_county_and_one_without_a_plan(app, cou
             assert entry.detail == {"planned_year": projected - 1}
         page = c.post("/inspector/acceptance", data={"_csrf_token": token, "county": COUNTY_B,
                                                      "planned_year": str(projected)}).text   # on time: not flagged
-    assert dict(re.findall(r'roadmap">(.*?)</a></td>.*?<td>([^<]*)</td></tr>', page, re.S))[COUNTY_B] == "—"
+    assert dict(re.findall(r'roadmap">(.*?)</a></td>.*?<td>([^<]*)</td></tr>', page, re.DOTALL))[COUNTY_B] == "—"
 
 
 def test_the_mock_acceptance_pdf_is_chinese_text_in_the_order_of_the_parts(app, counties):
