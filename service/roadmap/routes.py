@@ -134,7 +134,7 @@ def plan_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[s
 @get("/counties/{county:str}/roadmap/timeline.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def timeline_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str],
                   plan: FromQuery[int | None] = None) -> Response:
-    view = V.roadmap_view(db, county, request.app.state.profile, plan, _this_year(request))
+    view = V.plan_view(db, county, request.app.state.profile, plan)
     if view["timeline"] is None:
         raise NotFoundException("no plan")
     return _download(request, db, county, X.timeline_xlsx(county, view["timeline"]), XLSX,

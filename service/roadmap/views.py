@@ -25,18 +25,12 @@ def year_options(this_year: int) -> list[int]:
     return list(range(this_year, this_year + YEARS_AHEAD))
 
 
-def roadmap_view(session: Session, county: str, profile, plan_number: int | None, this_year: int) -> dict:
-    """The roadmap page: the plan versions, the chosen one's timeline and rows, the start form."""
+def plan_view(session: Session, county: str, profile, plan_number: int | None) -> dict:
+    """A plan version of the county projected on its verdict: its timeline, rows and task lists."""
     cv = county_verdict(session, county, None, profile)
-    ctx = {"county": county, "cv": cv, "plans": plans_of(session, county), "plan": None, "roadmap": None,
-           "plan_problems": [], "timeline": None, "rows": [], "departments": {}, "department_totals": {}, "start": [],
-           "years": year_options(this_year), "default_year": this_year + 1,
-           "uploaders": {a.id: a.username for a in session.exec(select(Account))}}
-    if cv is None:
-        return ctx
-    ctx["ledger_cost"], ctx["ledger_by_department"] = cost_by_department(cv.ledger)
-    ctx["start"] = start_rows(cv, profile, this_year + 1)
-    version = plan_of(session, county, plan_number)
+    ctx = {"county": county, "cv": cv, "plan": None, "roadmap": None, "plan_problems": [], "timeline": None,
+           "rows": [], "departments": {}, "department_totals": {}}
+    version = plan_of(session, county, plan_number) if cv is not None else None
     if version is None:
         return ctx
     roadmap, problems = roadmap_of(cv, version, profile)
@@ -49,13 +43,25 @@ def roadmap_view(session: Session, county: str, profile, plan_number: int | None
     return ctx
 
 
+def roadmap_view(session: Session, county: str, profile, plan_number: int | None, this_year: int) -> dict:
+    """The roadmap page: the plan versions, the chosen one's projection, the start form."""
+    ctx = plan_view(session, county, profile, plan_number)
+    ctx.update(plans=plans_of(session, county), start=[], years=year_options(this_year), default_year=this_year + 1,
+               uploaders={a.id: a.username for a in session.exec(select(Account))})
+    cv = ctx["cv"]
+    if cv is not None:
+        ctx["ledger_cost"], ctx["ledger_by_department"] = cost_by_department(cv.ledger)
+        ctx["start"] = start_rows(cv, profile, this_year + 1)
+    return ctx
+
+
 def _total(rows: list[dict]) -> float:
     return sum(r["cost"] or 0.0 for r in rows)
 
 
 def department_view(session: Session, county: str, profile, plan_number: int | None, department: str) -> dict | None:
     """One department's task list of the chosen plan version; None when there is no such list."""
-    view = roadmap_view(session, county, profile, plan_number, 0)
+    view = plan_view(session, county, profile, plan_number)
     if view["roadmap"] is None or department not in view["departments"]:
         return None
     rows = view["departments"][department]

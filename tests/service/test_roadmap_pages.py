@@ -131,6 +131,8 @@ def test_the_timeline_shows_the_compliance_year_of_the_worked_plan_once_the_veto
         r = upload(c, COUNTY_B, [("no-veto.zip", example_zip("example-fail", {"veto.csv": NO_VETO}))])
         assert r.status_code == 200 and "处问题" not in r.text
         page = c.get(county_url(COUNTY_B, "/roadmap")).text
+        exported = list(load_workbook(io.BytesIO(c.get(county_url(COUNTY_B, "/roadmap/timeline.xlsx")).content))
+                        .active.values)
     years = sorted(re.findall(r"<tr><th>(\d{4}) 年</th>", page))
     assert len(years) == 2
     first, second = years
@@ -142,6 +144,8 @@ def test_the_timeline_shows_the_compliance_year_of_the_worked_plan_once_the_veto
     base_cost = float(rows["当前"][6].replace(",", ""))
     assert base_cost == pytest.approx(total, abs=1) and float(rows[f"{second} 年"][6].replace(",", "")) == 0
     assert float(rows[f"{second} 年"][7].replace(",", "")) == pytest.approx(total, abs=1)   # the plan's cost
+    assert [r[0] for r in exported[1:4]] == ["当前", first, second] and exported[3][1] == "达标"
+    assert ("达标年度", int(second)) in {r[:2] for r in exported}                          # the timeline .xlsx
 
 
 def test_each_department_has_its_task_list_as_xlsx_with_the_rows_it_leads(app, counties):
