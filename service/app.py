@@ -28,6 +28,7 @@ from .accounts.roles import bureau_scope, logged_in
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
 from .db.engine import app_secret, make_engine, migrate
+from .roadmap import routes as roadmap
 from .settings import Settings
 from .trust import routes as trust
 from .verdicts import routes as verdicts
@@ -42,7 +43,7 @@ from .workbooks import routes as workbooks
 
 HERE = Path(__file__).parent
 TEMPLATE_DIRS = [HERE / d / "templates" for d in ("web", "answers", "accounts", "campaigns", "workbooks",
-                                                  "verdicts", "trust")]
+                                                  "verdicts", "trust", "roadmap")]
 RESPONDENT_PREFIX = "^/s/"
 
 
@@ -71,7 +72,8 @@ def _routers(in_schema: bool) -> list:
         RespondentController,
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
-            *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES], **staff),
+            *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
+            *roadmap.INSPECTOR_ROUTES], **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,
     ]

@@ -167,6 +167,8 @@ class WorkbookVersion(SQLModel, table=True):
     size: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     schools: int = 0
+    # 统计年度: the year the figures are of (the county sheet's evaluation_year, else entered on upload).
+    data_year: int | None = None
     uploaded_by: int | None = Field(default=None, foreign_key="account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
 
@@ -196,3 +198,29 @@ class AuditEntry(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     file_sha256: str | None = Field(default=None, max_length=64)
     checksum: str = Field(max_length=64)
+
+
+# ---- roadmap (issue 16): plan versions and the province's acceptance plan -------------------
+
+class PlanVersion(SQLModel, table=True):
+    """A county's roadmap plan (service/roadmap/plans.py), stored as the plan .xlsx like workbook
+    versions: kept, never overwritten; the same bytes (sha256) again are the same version."""
+    __tablename__ = "plan_version"
+    __table_args__ = (UniqueConstraint("county_name", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    county_name: str = Field(max_length=100, index=True)
+    version: int
+    filename: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class AcceptancePlan(SQLModel, table=True):
+    """The year the province plans a county to apply for acceptance (验收计划)."""
+    __tablename__ = "acceptance_plan"
+    county_name: str = Field(primary_key=True, max_length=100)
+    planned_year: int
+    set_by: int | None = Field(default=None, foreign_key="account.id")
+    set_at: datetime = Field(default_factory=utcnow)

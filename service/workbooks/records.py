@@ -10,7 +10,7 @@ from service.workbooks.versions import read_upload, store_version
 
 
 def upload_version(session: Session, county: str, account_id: int | None, filename: str, data: bytes,
-                   profile) -> tuple[WorkbookVersion | None, list[Problem]]:
+                   profile, data_year: int | None = None) -> tuple[WorkbookVersion | None, list[Problem]]:
     """Every problem and nothing stored, or the version (pinned to the counted campaign, whose
     answered schools must all still be in it)."""
     workbook, problems = read_upload(county, filename, data, profile)
@@ -21,7 +21,7 @@ def upload_version(session: Session, county: str, account_id: int | None, filena
         problems = pin_problems(session, campaign, workbook, filename)
         if problems:
             return None, problems
-    version, problems = store_version(session, county, account_id, filename, data, workbook)
+    version, problems = store_version(session, county, account_id, filename, data, workbook, data_year)
     if version is not None and campaign is not None:
         pin_version(session, campaign, version, workbook)
     return version, problems

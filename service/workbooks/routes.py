@@ -71,13 +71,17 @@ def county_upload(request: Request, db: NamedDependency[Session], county: FromPa
     uploads = data.get("workbook")
     uploads = uploads if isinstance(uploads, list) else [uploads]
     files = [(u.filename, u.file.read()) for u in uploads if isinstance(u, UploadFile) and u.filename]
-    if not files:
+    year_text = str(data.get("data_year") or "").strip()
+    if year_text and not (year_text.isdigit() and 1990 <= int(year_text) <= 2100):
+        problems = [Problem("统计年度", None, None, year_text, "应为年份（如 2025）")]
+        filename = None
+    elif not files:
         problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx、.zip 或 CSV）")]
         filename = None
     else:
         filename, payload = W.bundle(files)
         version, problems = upload_version(db, county, R.principal_of(request).account_id, filename, payload,
-                                           request.app.state.profile)
+                                           request.app.state.profile, int(year_text) if year_text else None)
     if problems:
         db.rollback()
         return Template(template_name="inspector/county.html", status_code=422,

@@ -81,9 +81,9 @@ def read_upload(county: str, filename: str, data: bytes, profile) -> tuple[Any, 
 
 
 def store_version(session: Session, county: str, account_id: int | None, filename: str, data: bytes,
-                  workbook) -> tuple[WorkbookVersion | None, list[Problem]]:
+                  workbook, data_year: int | None = None) -> tuple[WorkbookVersion | None, list[Problem]]:
     """Store a parsed upload as the county's next version (the same bytes: the existing version).
-    Commits."""
+    Its data year is the county sheet's evaluation_year, else ``data_year`` (the form's). Commits."""
     digest = hashlib.sha256(data).hexdigest()
     same = session.exec(select(WorkbookVersion).where(WorkbookVersion.county_name == county,
                                                       WorkbookVersion.sha256 == digest)
@@ -95,6 +95,7 @@ def store_version(session: Session, county: str, account_id: int | None, filenam
                                .where(WorkbookVersion.county_name == county)).one() or 0) + 1
         version = WorkbookVersion(county_name=county, version=number, filename=filename[:255], sha256=digest,
                                   size=len(data), data=data, schools=len(workbook.schools),
+                                  data_year=workbook.county.get("evaluation_year") or data_year,
                                   uploaded_by=account_id, uploaded_at=utcnow())
         session.add(version)
         try:

@@ -32,6 +32,7 @@ from scoring.responses import read_responses
 from scoring.verdict import evaluate
 from scoring.workbook import read_workbook
 from service.accounts.routes import INSPECTOR_ROUTES as ACCOUNT_ROUTES
+from service.roadmap.routes import INSPECTOR_ROUTES as ROADMAP_ROUTES
 from service.verdicts.routes import INSPECTOR_ROUTES as VERDICT_ROUTES
 from service.workbooks.routes import INSPECTOR_ROUTES as WORKBOOK_ROUTES
 from service.db.models import WorkbookVersion
@@ -76,6 +77,14 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200} if user in ("province", "inspector_a") else {403}
     if path.endswith("/workbooks") and method == "POST":
         return {200, 303, 422} if user == "bureau_a" else {403}
+    if path == "/inspector/acceptance":
+        if method == "POST":
+            return {303, 422} if user == "province" else {403}
+        return {200} if user in ("province", "inspector_a") else {403}
+    if "/roadmap" in path and method == "POST":
+        return {303, 409, 422} if user == "bureau_a" else {403}
+    if "/roadmap/" in path:        # a plan's downloads and task lists: none yet, or no department named
+        return {400, 404} if own else {403}
     return {200} if own else {403}
 
 
@@ -93,7 +102,7 @@ def _workspace_routes(app):
 
 def test_every_workspace_route_is_allowed_or_refused_by_role(app, world):
     routes = list(_workspace_routes(app))
-    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES) >= 15             # none escapes: every handler is exercised
+    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES) >= 15             # none escapes: every handler is exercised
     for user in (None, "bureau_a", "bureau_b", "inspector_a", "province"):
         with browser(app, user) as c:
             token = csrf_token(c.get("/login").text)
