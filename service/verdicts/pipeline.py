@@ -44,7 +44,7 @@ import scoring
 from scoring.errors import Problem
 from scoring.ledger import item_columns, ledger
 from scoring.profile import GROUPS, ITEMS, LOCATIONS
-from scoring.recognition import AGGREGATE_KEYS, AGGREGATE_SUMS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate
+from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate
 from scoring.verdict import evaluate, evaluate_workbook
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
@@ -149,59 +149,96 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
 
 # ---- part S from sufficient statistics -----------------------------------------------------------
 
-def answer_aggregate(session: Session, campaign_id: int, max_id: int, profile,
-                     school_codes: set[str]) -> RecognitionAggregate | None:
-    """The campaign's answers up to ``max_id`` as ``scoring.recognition.RecognitionAggregate``
-    cells, from one GROUP BY: validity is decided in SQL in survey.md's order (incomplete,
-    duplicate, speeder; durations are stored rounded to 0.1 s as the export writes them), and
-    y, m under ``profile`` (not the stored columns: a profile may weigh the items anew). The
-    cells also count, per item, the valid answers recognising it and those that count (the
-    ledger's weakest items). None when some stored value is one the responses file would
-    refuse (unknown school, group, location, grade or option): the caller reads the export."""
+RAW_KEYS = (*AGGREGATE_KEYS, "y", "m")
+
+
+def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: int, profile) -> pd.DataFrame:
+    """The campaign's answers with ``after_id < id <= max_id``, grouped by (group, school, location,
+    grade, validity, y, m): a response's y and m take few values, so grouping by them leaves
+    few rows and computes each once (summing y², y·m, … of an expression recomputes it per row).
+    Validity is decided in survey.md's order (incomplete, duplicate, speeder; durations are
+    stored rounded to 0.1 s, as the export writes them), y and m under ``profile`` (not the
+    stored columns: a profile may weigh the items anew); ``odd`` counts values the responses
+    file would refuse, and per item the answers recognising it and those that count."""
     rec = profile.recognition
     recognised = list(rec["recognised"])
     counting = recognised + list(rec["not_recognised"])
     columns = {i: getattr(Response, i) for i in ITEMS}
     status = case((or_(*[c.is_(None) for c in columns.values()]), "incomplete"),
                   (and_(Response.duplicate_of.is_not(None), func.trim(Response.duplicate_of) != ""), "duplicate"),
-                  (Response.duration_s < float(rec["min_duration_s"]), "speeder"), else_="valid")
+                  (Response.duration_s < float(rec["min_duration_s"]), "speeder"), else_="valid").label("status")
 
-    def weighed(options: list[str]):
+    def weighed(options: list[str], name: str):
         return reduce(add, [case((c.in_(options), float(rec["item_weights"][i])), else_=0.0)
-                            for i, c in columns.items()])
+                            for i, c in columns.items()]).label(name)
 
-    def flag(condition):
-        return case((condition, 1), else_=0)
+    def count(condition):
+        return func.sum(case((condition, 1), else_=0))
 
-    inner = (select(Response.group, Response.school_code, Response.location, Response.grade,
-                    status.label("status"), weighed(recognised).label("y"), weighed(counting).label("m"),
-                    flag(or_(*[and_(c.is_not(None), c.not_in(OPTIONS)) for c in columns.values()])).label("odd"),
-                    *[flag(c.in_(options)).label(name) for i, c in columns.items()
-                      for name, options in zip(item_columns(i), (recognised, counting))])
-             .where(Response.campaign_id == campaign_id, Response.id <= max_id).subquery())
-    keys = [inner.c.group, inner.c.school_code, inner.c.location, inner.c.grade, inner.c.status]
-    y, m = inner.c.y, inner.c.m
-    rows = session.exec(select(*keys, func.count(), func.sum(flag(m > 0)), func.sum(y), func.sum(m),
-                               func.sum(y * y), func.sum(m * m), func.sum(y * m), func.sum(inner.c.odd),
-                               *[func.sum(inner.c[name]) for name in ITEM_SUMS]).group_by(*keys)).all()
-    raw = pd.DataFrame(rows, columns=[*AGGREGATE_KEYS, *AGGREGATE_SUMS, "odd", *ITEM_SUMS])
+    keys = [Response.group, Response.school_code, Response.location, Response.grade, status,
+            weighed(recognised, "score_y"), weighed(counting, "score_m")]
+    rows = session.exec(
+        select(*keys, func.count(), count(or_(*[and_(c.is_not(None), c.not_in(OPTIONS)) for c in columns.values()])),
+               *[count(c.in_(options)) for c in columns.values() for options in (recognised, counting)])
+        .where(Response.campaign_id == campaign_id, Response.id > after_id, Response.id <= max_id)
+        .group_by(*keys)).all()
+    return pd.DataFrame(rows, columns=[*RAW_KEYS, "n", "odd", *ITEM_SUMS])
+
+
+@dataclass(frozen=True)
+class _Groups:
+    answers: int
+    max_id: int
+    groups: pd.DataFrame
+
+
+def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, profile) -> pd.DataFrame:
+    """``_answer_groups`` of every answer up to the watermark. While answers arrive only the new
+    ones are read: the groups kept for an earlier watermark plus those after it, when their
+    counts add up to ``answers`` (answers are only ever added; on PostgreSQL a lower id may
+    commit after a higher one, and then the counts differ and everything is read again)."""
+    key = (campaign_id, profile.digest)
+    kept = _cached(_GROUPS, key, None)
+    groups = None
+    if kept is not None and kept.max_id <= max_id:
+        new = _answer_groups(session, campaign_id, kept.max_id, max_id, profile)
+        if kept.answers + int(new["n"].sum()) == answers:
+            groups = pd.concat([kept.groups, new], ignore_index=True) if len(new) else kept.groups
+            groups = groups.groupby(list(RAW_KEYS), dropna=False, sort=False).sum().reset_index()
+    if groups is None:
+        groups = _answer_groups(session, campaign_id, 0, max_id, profile)
+    if kept is None or kept.max_id <= max_id:
+        _put(_GROUPS, key, _Groups(answers, max_id, groups))
+    return groups
+
+
+def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: int, profile,
+                     school_codes: set[str]) -> RecognitionAggregate | None:
+    """The campaign's answers up to the watermark as ``scoring.recognition.RecognitionAggregate``
+    cells (with the ledger's per-item columns, ``scoring.ledger.item_columns``). None when some
+    stored value is one the responses file would refuse (unknown school, group, location,
+    grade or option): the caller then reads the export, which names the problems."""
+    raw = _groups_upto(session, campaign_id, answers, max_id, profile)
     if raw.empty:
         return None
     group, school = raw["group"], raw["school_code"]
     grade = pd.to_numeric(raw["grade"], errors="coerce")
     linked = group.isin(SCHOOL_GROUPS)
-    if (raw["odd"].astype(float).gt(0).any() or not group.isin(GROUPS).all() or not raw["location"].isin(LOCATIONS).all()
-            or (grade.notna() & ~grade.isin(range(1, 10))).any()
+    if (raw["odd"].astype(float).gt(0).any() or not group.isin(GROUPS).all()
+            or not raw["location"].isin(LOCATIONS).all() or (grade.notna() & ~grade.isin(range(1, 10))).any()
             or (school.notna() & ~school.isin(list(school_codes))).any() or (linked & school.isna()).any()):
         return None
     valid = (raw["status"] == "valid").to_numpy()
+    n = raw["n"].to_numpy(float)
+    y, m = raw["y"].to_numpy(float), raw["m"].to_numpy(float)
+    # Invalid responses keep their count and nothing else (RecognitionAggregate's contract).
+    v = np.where(valid, n, 0.0)
     cells = pd.DataFrame({"group": group, "school_code": school.where(linked).astype(object),
                           "location": raw["location"], "grade": grade.where(group == "student").astype(float),
-                          "status": raw["status"], "n": raw["n"].astype(int)})
-    # Invalid responses keep their count and nothing else (RecognitionAggregate's contract).
-    for name in ("rated", *AGGREGATE_SUMS[2:], *ITEM_SUMS):
-        cells[name] = np.where(valid, raw[name].astype(float), 0.0)
-    cells["rated"] = cells["rated"].astype(int)
+                          "status": raw["status"], "n": raw["n"].astype(int),
+                          "rated": np.where(m > 0, v, 0.0).astype(int), "sum_y": v * y, "sum_m": v * m,
+                          "sum_yy": v * y * y, "sum_mm": v * m * m, "sum_ym": v * y * m,
+                          **{name: np.where(valid, raw[name].to_numpy(float), 0.0) for name in ITEM_SUMS}})
     cells = cells.groupby(list(AGGREGATE_KEYS), dropna=False, sort=True).sum().reset_index()
     cells["school_code"] = cells["school_code"].astype(object).where(cells["school_code"].notna(), None)
     return RecognitionAggregate(cells)
@@ -218,7 +255,7 @@ def evaluate_state(session: Session, state: CountyState, profile) -> tuple[Any, 
     problems: list[Problem] = []
     if campaign is not None and state.answers:
         codes = set(workbook.schools["school_code"].astype(str))
-        aggregate = answer_aggregate(session, campaign.id, state.max_id, profile, codes)
+        aggregate = answer_aggregate(session, campaign.id, state.answers, state.max_id, profile, codes)
         if aggregate is None:
             responses, problems = answers_frame(session, campaign.id, codes)
     verdict = evaluate(workbook, responses, profile, aggregate=aggregate, parts=parts)
@@ -231,7 +268,7 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
     hit = _cached(_OBJECTS, state.key, None)
     if hit is None:
         hit = evaluate_state(session, state, profile)
-        _cached(_OBJECTS, state.key, lambda: hit)
+        _put(_OBJECTS, state.key, hit)
         store(session, state, hit[1], hit[2])
     workbook, verdict, rows, problems = hit
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems)
@@ -327,11 +364,13 @@ def _cached(cache: "OrderedDict[Any, Any]", key: Any, make) -> Any:
         if hit is not None:
             cache.move_to_end(key)
             return hit
-    if make is None:
-        return None
-    value = make()
+    return None if make is None else _put(cache, key, make())
+
+
+def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
     with _CACHE_LOCK:
         cache[key] = value
+        cache.move_to_end(key)
         while len(cache) > CACHE_SIZE:
             cache.popitem(last=False)
     return value
@@ -339,5 +378,6 @@ def _cached(cache: "OrderedDict[Any, Any]", key: Any, make) -> Any:
 
 _OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
 _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
+_GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _STRIPES = tuple(threading.Lock() for _ in range(64))
