@@ -32,11 +32,11 @@ from . import display
 from .guarantee import NAMES as G_NAMES
 from .profile import GROUPS, INDICATORS, ITEMS, LOCATIONS, STAGES, Profile
 from .quality import NAMES as Q_NAMES
-from .recognition import classify_validity
+from .recognition import RecognitionAggregate, classify_validity
 from .resources import (INDICATOR_NAMES, PER_HUNDRED, STAGE_NAMES, TEACHER_COLUMNS,
                         indicator_column, section_frame, standards, weighted_cv)
-from .sampling import (COVERAGE_GROUPS, GROUP_NAMES, LOCATION_NAMES, OTHER_GROUPS, expected_bands,
-                       normalised_shares, required_sample)
+from .sampling import (GROUP_NAMES, LOCATION_NAMES, OTHER_GROUPS, expected_bands, normalised_shares,
+                       required_sample, sample_counts)
 from .verdict import VETO_NAMES, Verdict
 
 if TYPE_CHECKING:
@@ -558,14 +558,39 @@ def _fill(values: np.ndarray, extra: int, cap: np.ndarray) -> np.ndarray | None:
     return v
 
 
-def _valid(responses: pd.DataFrame | None, profile: Profile) -> pd.DataFrame | None:
+Answers = pd.DataFrame | RecognitionAggregate | None
+
+
+def _valid(responses: Answers, profile: Profile) -> pd.DataFrame | None:
+    """The valid responses (one row each), or the valid cells of an aggregate (a count ``n`` each)."""
     if responses is None:
         return None
+    if isinstance(responses, RecognitionAggregate):
+        return responses.valid_cells()
     return responses[classify_validity(responses, profile) == "valid"]
 
 
+def item_columns(item: str) -> tuple[str, str]:
+    """The aggregate's columns for the weakest items of a low rate: valid responses that
+    recognise ``item``, and those whose answer to it counts (recognised or not)."""
+    return f"recognised_{item}", f"counted_{item}"
+
+
+def _item_counts(valid: pd.DataFrame, profile: Profile) -> tuple[pd.Series, pd.Series] | None:
+    """Per item: valid responses recognising it, and those whose answer counts; None when
+    aggregate cells carry no item columns."""
+    rec = profile.recognition
+    if "n" in valid.columns:
+        if item_columns(ITEMS[0])[0] not in valid.columns:
+            return None
+        return tuple(pd.Series({i: valid[item_columns(i)[k]].sum() for i in ITEMS}) for k in (0, 1))
+    answers = valid[list(ITEMS)]
+    return (answers.isin(list(rec["recognised"])).sum(),
+            answers.isin(list(rec["recognised"]) + list(rec["not_recognised"])).sum())
+
+
 def survey_rows(verdict: Verdict, workbook: "Workbook", profile: Profile,
-                responses: pd.DataFrame | None = None) -> list[LedgerRow]:
+                responses: Answers = None) -> list[LedgerRow]:
     rec, s, eps = verdict.recognition, profile.sampling, profile.epsilon
     county = workbook.county
     rows: list[LedgerRow] = []
@@ -597,8 +622,7 @@ def survey_rows(verdict: Verdict, workbook: "Workbook", profile: Profile,
     if not checks["S4"].passed:
         population = normalised_shares({loc: county[f"population_share_{loc}"] for loc in LOCATIONS})
         if valid is not None:
-            by_loc = valid["location"].value_counts()
-            counts = {loc: int(by_loc.get(loc, 0)) for loc in LOCATIONS}
+            counts = dict(sample_counts(valid).by_location)
         else:
             shares = checks["S4"].figures["sample_shares"]
             counts = {loc: int(round(shares[loc] * n_valid)) for loc in LOCATIONS}
@@ -614,8 +638,7 @@ def survey_rows(verdict: Verdict, workbook: "Workbook", profile: Profile,
         rows.append(LedgerRow("S5", responses=need, reason=f"S5 有效率 {got}/{collected}：还需有效问卷 {need} 份"))
     if not checks["S6"].passed:
         minimum = int(s["min_per_school"])
-        have = (valid.loc[valid["group"].isin(COVERAGE_GROUPS), "school_code"].astype(str).value_counts()
-                if valid is not None else pd.Series(dtype=int))
+        have = sample_counts(valid).by_school if valid is not None else {}
         for code in checks["S6"].figures["missing"]:
             need = minimum - int(have.get(code, 0))
             rows.append(LedgerRow("S6", school_code=str(code), responses=need,
@@ -639,7 +662,7 @@ def _balance_rows(rule: str, field: str, names: Sequence[str], counts: Mapping[s
             for name, a in zip(names, add) if a > 0]
 
 
-def rate_rows(verdict: Verdict, profile: Profile, responses: pd.DataFrame | None = None) -> list[LedgerRow]:
+def rate_rows(verdict: Verdict, profile: Profile, responses: Answers = None) -> list[LedgerRow]:
     """A rate below the threshold: nothing in the data fixes it; list the weakest groups and items."""
     rate = verdict.recognition.rate
     threshold = float(profile.recognition["recognition_threshold"])
@@ -656,11 +679,9 @@ def rate_rows(verdict: Verdict, profile: Profile, responses: pd.DataFrame | None
         rows.append(LedgerRow("rate", group=g, rate=gr.rate, n=gr.n,
                               reason=f"{GROUP_NAMES[g]}认可度 {display.percent(gr.rate)}（{gr.n} 份）"))
     valid = _valid(responses, profile)
-    if valid is not None and not valid.empty:
-        rec = profile.recognition
-        answers = valid[list(ITEMS)]
-        recognised = answers.isin(list(rec["recognised"])).sum()
-        counted = answers.isin(list(rec["recognised"]) + list(rec["not_recognised"])).sum()
+    items = _item_counts(valid, profile) if valid is not None and not valid.empty else None
+    if items is not None:
+        recognised, counted = items
         item_rate = (recognised / counted.where(counted > 0)).dropna().sort_values(kind="stable")
         for item, value in item_rate.head(LOWEST_LISTED).items():
             rows.append(LedgerRow("rate", item=item, rate=float(value), n=int(counted[item]),
@@ -758,7 +779,7 @@ def cost_by_department(rows: Iterable[LedgerRow | Mapping[str, Any]]) -> tuple[f
 
 
 def ledger(verdict: Verdict, workbook: "Workbook", profile: Profile,
-           responses: pd.DataFrame | None = None) -> list[LedgerRow]:
+           responses: Answers = None) -> list[LedgerRow]:
     """Every failure of ``verdict`` with the rows that remove it (ledger.md), each carrying its
     departments and cost (roadmap.md)."""
     schools = workbook.schools
@@ -769,7 +790,7 @@ def ledger(verdict: Verdict, workbook: "Workbook", profile: Profile,
 
 
 def ledger_rows(verdict: Verdict, workbook: "Workbook", profile: Profile,
-                responses: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+                responses: Answers = None) -> list[dict[str, Any]]:
     """The ``ledger`` list of the verdict JSON. ``responses`` (optional) refines S4/S6 counts and
     lists the weakest items of a low rate."""
     return [row.to_dict() for row in ledger(verdict, workbook, profile, responses)]

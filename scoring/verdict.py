@@ -12,7 +12,8 @@ from .guarantee import evaluate_guarantee
 from .items import PartResult
 from .profile import GROUPS, Profile
 from .quality import evaluate_quality
-from .recognition import RateResult, answer_codes, classify_validity, evaluate_rate
+from .recognition import (RateResult, RecognitionAggregate, answer_codes, classify_validity, evaluate_rate,
+                          evaluate_rate_from_aggregate)
 from .resources import ResourcesResult, evaluate_resources
 from .sampling import CheckResult, evaluate_checks
 
@@ -76,18 +77,26 @@ def evaluate_precondition(county: Mapping[str, Any], profile: Profile) -> Precon
     return Precondition("failed", f"通过基本均衡认定 {years} 年（{basic}–{year}），不满 {needed} 年", years)
 
 
-def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile) -> RecognitionResult:
-    if responses is None:
+def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile,
+                         aggregate: RecognitionAggregate | None = None) -> RecognitionResult:
+    """Part S from one row per response, or from their sufficient statistics (``aggregate``,
+    see recognition.py: the rate, both variances and S1–S7 need only its sums and counts)."""
+    if aggregate is not None:
+        rate = evaluate_rate_from_aggregate(aggregate, profile)
+        valid, collected = aggregate.valid_cells(), int(aggregate.cells["n"].sum())
+    elif responses is None:
         rate = evaluate_rate(None, profile)
         return RecognitionResult(False, rate, {}, "未提供问卷数据，社会认可度无法评估")
-    answers = answer_codes(responses)
-    validity = classify_validity(responses, profile, answers)
-    rate = evaluate_rate(responses, profile, validity, answers)
+    else:
+        answers = answer_codes(responses)
+        validity = classify_validity(responses, profile, answers)
+        rate = evaluate_rate(responses, profile, validity, answers)
+        # Only the columns the checks read: copying 1M rows of every column costs more than the checks.
+        valid = responses.loc[(validity == "valid").to_numpy(), ["group", "location", "school_code", "grade"]]
+        collected = len(responses)
     county = workbook.county
     shares = {loc: county[f"population_share_{loc}"] for loc in ("urban", "town", "rural")}
-    # Only the columns the checks read: copying 1M rows of every column costs more than the checks.
-    valid = responses.loc[(validity == "valid").to_numpy(), ["group", "location", "school_code", "grade"]]
-    checks = evaluate_checks(valid, len(responses), workbook.schools,
+    checks = evaluate_checks(valid, collected, workbook.schools,
                              float(county["resident_population"]), shares, profile)
     threshold = float(profile.recognition["recognition_threshold"])
     rate_ok = rate.rate is not None and profile.at_least(rate.rate, threshold)
@@ -101,20 +110,35 @@ def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, p
     return RecognitionResult(rate_ok and not failed_checks, rate, checks, "；".join(reasons) or None)
 
 
-def evaluate(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile) -> Verdict:
-    """Evaluate a county: the verdict of the national method under ``profile``."""
+@dataclass(frozen=True)
+class WorkbookParts:
+    """What the workbook alone decides: answers arriving leave it as it is."""
+    resources: ResourcesResult
+    guarantee: PartResult
+    quality: PartResult
+    precondition: Precondition
+    veto: tuple[str, ...]
+
+
+def evaluate_workbook(workbook: "Workbook", profile: Profile) -> WorkbookParts:
     schools, county = workbook.schools, workbook.county
-    resources = evaluate_resources(schools, profile)
-    guarantee = evaluate_guarantee(schools, county, profile)
-    quality = evaluate_quality(schools, county, profile)
-    recognition = evaluate_recognition(workbook, responses, profile)
-    precondition = evaluate_precondition(county, profile)
-    veto = tuple(k for k in sorted(VETO_NAMES) if workbook.veto.get(k, False))
-    passed = (resources.passed and guarantee.passed and quality.passed and recognition.passed
-              and not veto and precondition.status != "failed")
+    return WorkbookParts(evaluate_resources(schools, profile), evaluate_guarantee(schools, county, profile),
+                         evaluate_quality(schools, county, profile), evaluate_precondition(county, profile),
+                         tuple(k for k in sorted(VETO_NAMES) if workbook.veto.get(k, False)))
+
+
+def evaluate(workbook: "Workbook", responses: pd.DataFrame | None, profile: Profile, *,
+             aggregate: RecognitionAggregate | None = None, parts: WorkbookParts | None = None) -> Verdict:
+    """Evaluate a county: the verdict of the national method under ``profile``. Part S reads
+    ``aggregate`` when given (instead of ``responses``); ``parts`` are ``evaluate_workbook``'s,
+    when the caller kept them for this workbook and profile."""
+    p = parts or evaluate_workbook(workbook, profile)
+    recognition = evaluate_recognition(workbook, responses, profile, aggregate)
+    passed = (p.resources.passed and p.guarantee.passed and p.quality.passed and recognition.passed
+              and not p.veto and p.precondition.status != "failed")
     warnings = tuple(str(w) for w in workbook.warnings) + recognition.rate.warnings
-    return Verdict(str(county["county_name"]), profile.name, passed, precondition, veto, resources,
-                   guarantee, quality, recognition, warnings)
+    return Verdict(str(workbook.county["county_name"]), profile.name, passed, p.precondition, p.veto, p.resources,
+                   p.guarantee, p.quality, recognition, warnings)
 
 
 # ---- JSON (verdict.md) ----------------------------------------------------------------------

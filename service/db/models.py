@@ -224,3 +224,24 @@ class AcceptancePlan(SQLModel, table=True):
     planned_year: int
     set_by: int | None = Field(default=None, foreign_key="account.id")
     set_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- province scale (issue 15): verdicts computed once per state --------------------------------
+
+class StoredVerdict(SQLModel, table=True):
+    """A county's verdict for one state, shared by every worker and instance
+    (service/verdicts/pipeline.py): ``state`` is the sha256 of (workbook version's sha256,
+    counted campaign, its answers' count and max id, profile digest, scoring's code digest);
+    the columns beside it say which state it is. ``verdict`` is ``Verdict.to_dict()`` with the
+    ledger's dicts under ``ledger``. Rows are only added: a new state is a new row."""
+    __tablename__ = "stored_verdict"
+    id: int | None = Field(default=None, primary_key=True)
+    state: str = Field(max_length=64, unique=True, index=True)
+    county_name: str = Field(max_length=100, index=True)
+    version_sha256: str = Field(max_length=64)
+    campaign_id: int | None = None
+    answers: int = 0
+    max_answer_id: int = 0
+    profile_digest: str = Field(max_length=64)
+    verdict: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow)

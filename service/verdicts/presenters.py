@@ -12,7 +12,7 @@ from scoring.recognition import SCHOOL_GROUPS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
-from service.verdicts.pipeline import CountyVerdict, county_verdict
+from service.verdicts.pipeline import CountyVerdict, county_states, stored_verdicts
 
 PARTS = ("resources", "guarantee", "quality", "recognition")
 
@@ -107,32 +107,36 @@ OVERVIEW_SORTS = ("county", "passed", "rate", "lower", "progress", "uploaded")
 
 
 def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
+    """A row per county from its stored verdict (``pipeline.stored_verdicts``: one query, and
+    only the counties whose state has none are computed)."""
+    states = county_states(db, counties, profile)
+    stored = stored_verdicts(db, profile, list(states.values()))
     rows = []
     for county in counties:
         row: dict[str, Any] = {"county": county, "parts": {}, "passed": None, "rate": None, "ci": None,
                                "lower": None, "progress": None, "required": None, "valid": None, "veto": [],
                                "uploaded": None, "version": None, "error": None}
-        campaign = counted_campaign(db, county).campaign
+        state = states.get(county)
+        campaign = state.counted.campaign if state else counted_campaign(db, county).campaign
         row["campaign"] = campaign
-        try:
-            cv = county_verdict(db, county, None, profile)
-        except Exception:  # noqa: BLE001 - one broken county must not hide the others
-            cv, row["error"] = None, "无法评估"
-        if cv is not None:
-            v = cv.verdict
-            rate = v.recognition.rate
-            s1 = v.recognition.checks.get("S1")
-            row.update(passed=v.passed, version=cv.version.version, uploaded=cv.version.uploaded_at,
-                       parts={k: getattr(v, k).passed for k in PARTS}, rate=rate.rate, ci=rate.ci95,
-                       lower=rate.lower_bound_95, veto=list(v.veto), valid=rate.valid)
-            row["rate_text"] = display.percent(rate.rate, passed=facts.meets_recognition(rate.rate, profile))
-            row["lower_text"] = display.percent(rate.lower_bound_95,
-                                                passed=facts.meets_recognition(rate.lower_bound_95, profile))
-            row["ci_text"] = "–".join(display.percent(x) for x in rate.ci95) if rate.ci95 else "—"
+        d = stored.get(county)
+        if state is not None and d is None:
+            row["error"] = "无法评估"
+        if d is not None:
+            rec = d["parts"]["recognition"]
+            ci = tuple(rec["ci95"]) if rec["ci95"] else None
+            row.update(passed=d["passed"], version=state.version.version, uploaded=state.version.uploaded_at,
+                       parts={k: d["parts"][k]["passed"] for k in PARTS}, rate=rec["rate"], ci=ci,
+                       lower=rec["lower_bound_95"], veto=list(d["veto"]["triggered"]), valid=rec["valid"])
+            row["rate_text"] = display.percent(rec["rate"], passed=facts.meets_recognition(rec["rate"], profile))
+            row["lower_text"] = display.percent(rec["lower_bound_95"],
+                                                passed=facts.meets_recognition(rec["lower_bound_95"], profile))
+            row["ci_text"] = "–".join(display.percent(x) for x in ci) if ci else "—"
+            s1 = rec["checks"].get("S1")
             if s1 is not None:
-                row["required"] = s1.figures.get("required")
+                row["required"] = s1.get("required")
                 if row["required"]:
-                    row["progress"] = rate.valid / row["required"]
+                    row["progress"] = rec["valid"] / row["required"]
         elif campaign is not None:
             row["valid"] = progress(db, campaign, profile).valid
         rows.append(row)
