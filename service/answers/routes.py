@@ -262,7 +262,7 @@ def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = N
     each time cost a tenth of a submission's CPU."""
     def render() -> bytes:
         if duplicate_group:
-            title, message = "已收到，谢谢您！", (
+            title, message = "提交成功，谢谢您！", (
                 f"这部手机此前已经提交过一份“{GROUP_LABELS[duplicate_group]}”的答卷。这次的答卷也已保存，"
                 "但不会重复计入统计：每部手机每种身份只计一份。家里其他人如果也想参与，请用自己的手机扫码填写。"
                 "感谢您对本县义务教育工作的关心和支持！")
