@@ -97,3 +97,25 @@ def test_failed_submit_lands_on_the_first_missing_question(app, campaign, live, 
     finally:
         context.close()
     assert rows(app) == []
+
+
+def test_expired_form_reloads_keeping_the_answers(app, campaign, live, phone):
+    """A form held open past the token's age is reloaded fresh by its script, the answers kept."""
+    app.state.settings.form_token_max_age_s = 2
+    phone.goto(f"{live}/s/{link_token(app, campaign, 'S15', 'student')}")
+    old_sid = phone.locator("input[name=_sid]").input_value()
+    phone.locator("select[name=grade]").select_option("8")
+    tap_all(phone, option="基本满意")
+    phone.wait_for_timeout(2500)
+    phone.locator(SUBMIT).tap()
+    expect(phone.locator("#net")).to_contain_text("已为您重新打开问卷并保留了填好的答案")
+    assert phone.locator("input[name=_sid]").input_value() != old_sid
+    expect(phone.locator("select[name=grade]")).to_have_value("8")
+    for item in ITEMS:
+        expect(phone.locator(f"#q-{item} input[value=C]")).to_be_checked()
+    assert rows(app) == []
+    app.state.settings.form_token_max_age_s = 12 * 3600      # the fresh page is answered in time
+    phone.locator(SUBMIT).tap()
+    expect(phone.locator("h1")).to_have_text("提交成功，谢谢您！")
+    [row] = rows(app)
+    assert (row.grade, row.overall) == (8, "C")
