@@ -51,8 +51,8 @@ REFUSALS = {
     "code_required": (403, "需要填写码", "这份问卷需要使用告知书上的填写码。请扫描您收到的告知书上的二维码（其中已带有填写码）。"),
     "used_code": (409, "填写码已使用", "这个填写码已经用过了，每个填写码只能提交一次。感谢您的参与！"),
     "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。每次打开的问卷页面只能提交一份答卷。"),
-    "expired": (400, "页面已过期", "这个问卷页面打开已超过 {hours} 小时，已经失效。请重新打开问卷再提交；"
-                "如果您的浏览器支持，已填好的答案会自动保留。"),
+    "expired": (400, "页面已过期", ("这个问卷页面打开已超过 {hours} 小时，已经失效。请重新打开问卷再提交；"
+                                    "如果您的浏览器支持，已填好的答案会自动保留。")),
     "too_many": (429, "操作太频繁", "请稍等一分钟后再试。"),
 }
 
@@ -262,7 +262,7 @@ def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = N
     each time cost a tenth of a submission's CPU."""
     def render() -> bytes:
         if duplicate_group:
-            title, message = "已收到，谢谢您！", (
+            title, message = "提交成功，谢谢您！", (
                 f"这部手机此前已经提交过一份“{GROUP_LABELS[duplicate_group]}”的答卷。这次的答卷也已保存，"
                 "但不会重复计入统计：每部手机每种身份只计一份。家里其他人如果也想参与，请用自己的手机扫码填写。"
                 "感谢您对本县义务教育工作的关心和支持！")

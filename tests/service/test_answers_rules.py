@@ -9,7 +9,7 @@ from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from service.answers import rate_limit
-from service.db.models import Link, Response
+from service.db.models import Campaign, Link, Response
 from service.web.clock import local
 
 from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token,
@@ -43,15 +43,18 @@ def test_family_phone(app, campaign, anon, clock):
     assert rows[child_sid].duplicate_of is None and rows[mother_sid].duplicate_of is None
     assert rows[father_sid].duplicate_of == mother_sid
     assert "提交成功" in child.text and "提交成功" in mother.text
-    assert father.status_code == 200 and "提交成功" not in father.text
+    assert father.status_code == 200 and "已经提交过" not in mother.text
     assert "已经提交过一份“家长”的答卷" in father.text and "不会重复计入" in father.text
 
 
 def test_teacher_who_is_a_parent(app, campaign, anon, clock):
     """Another group on the same phone is another respondent."""
-    teacher, _, t_sid = answer(anon, clock, "/s/" + link_token(app, campaign, "S02", "teacher"), ALL_A)
-    parent, _, p_sid = answer(anon, clock, "/s/" + link_token(app, campaign, "S02", "parent"), {**ALL_A, "grade": "5"})
-    assert [r.duplicate_of for r in stored(app)] == [None, None] and "提交成功" in parent.text
+    teacher = answer(anon, clock, "/s/" + link_token(app, campaign, "S02", "teacher"), ALL_A)[0]
+    parent = answer(anon, clock, "/s/" + link_token(app, campaign, "S02", "parent"), {**ALL_A, "grade": "5"})[0]
+    rows = stored(app)
+    assert [r.group for r in rows] == ["teacher", "parent"] and rows[0].device_hash == rows[1].device_hash
+    assert [r.duplicate_of for r in rows] == [None, None]
+    assert "提交成功" in teacher.text and "已经提交过" not in parent.text
 
 
 def test_code_answers_never_duplicates(app, campaign, client, anon, clock):
@@ -180,7 +183,6 @@ def test_refusals_say_when_the_survey_opens_or_closed(app, client, anon, clock):
     future = create_campaign(client, opens_in_h=48, closes_in_h=96, name="未开始")
     r = anon.get("/s/" + link_token(app, future))
     with Session(app.state.engine) as s:
-        from service.db.models import Campaign
         opens, closes = s.get(Campaign, future).opens_at, s.get(Campaign, future).closes_at
     assert r.status_code == 403 and f"将于 {local(opens)}（北京时间）开始" in r.text
     clock.advance((closes - datetime.now(timezone.utc)).total_seconds() + 60)

@@ -165,7 +165,7 @@ def test_printable_sheets_and_links_work(app, client, campaign, anon):
 def fill(app, campaign, anon, clock) -> None:
     """A small mix of answers: students, parents, staff, the public; a duplicate and a speeder."""
     plan = [("S01", "student", {"grade": "3"}), ("S02", "student", {"grade": "5"}),
-            ("S04", "parent", {"grade": "2"}), ("S13", "parent", {"grade": "8"}),
+            ("S04", "parent", {"grade": "2"}), ("S13", "parent", {"grade": "6"}),
             ("S03", "teacher", {}), ("S03", "principal", {}),
             (None, "npc_deputy", {"location": "urban"}), (None, "cppcc_member", {"location": "town"}),
             (None, "public", {"location": "rural"})]
@@ -240,7 +240,7 @@ def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign,
 
 # ---- login and CSRF on every bureau route -------------------------------------------------
 
-PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}"}
+PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}", "/s/_/icon.png"}
 
 
 def _concrete(path: str, ids: dict) -> str:

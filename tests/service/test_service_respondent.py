@@ -83,7 +83,7 @@ def test_retry_and_double_submit_store_once(app, campaign, anon, clock):
     assert len(rows) == 1 and rows[0].overall == "A" and rows[0].duplicate_of is None
 
 
-def test_second_submission_from_same_device_is_flagged_duplicate(app, campaign, anon, client, clock):
+def test_second_answer_from_same_device_in_the_same_group_is_flagged_duplicate(app, campaign, anon, client, clock):
     path = "/s/" + link_token(app, campaign, "S03", "parent")
     first, _, sid1 = answer(anon, clock, path, {**ALL_A, "grade": "3"})
     second, _, sid2 = answer(anon, clock, path, {**ALL_A, "grade": "3"})     # new page load, same phone

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import inspect as pyinspect
 import io
+import re
 
 import pytest
 from sqlalchemy import text
@@ -49,7 +50,8 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     assert entries(app, "slips_generate")[0].detail == {"batch": 1, "count": 3}
     assert entries(app, "slips_print")[0].target == f"campaign/{campaign}/codes/1"
 
-    answer(anon, clock, f"/s/{token}?q=public", {**ALL_A, "group": "public", "location": "urban"})
+    code = re.findall(r'<span class="code">([A-Z0-9]+)</span>', r.text)[0]     # the link now requires one
+    answer(anon, clock, f"/s/{token}?q=public&c={code}", {**ALL_A, "group": "public", "location": "urban"})
     csv_r = client.get(f"/bureau/campaigns/{campaign}/export.csv")
     xlsx_r = client.get(f"/bureau/campaigns/{campaign}/export.xlsx")
     exports = entries(app, "export")
