@@ -70,7 +70,7 @@ def group_rates(rows: list[tuple[str, float | None, float | None, int]], thresho
             out.append(f'<line x1="{x(end):.1f}" y1="{y - 5:.1f}" x2="{x(end):.1f}" y2="{y + 5:.1f}" '
                        f'stroke="{colour}" stroke-width="2" />')
         out.append(f'<circle cx="{x(rate):.1f}" cy="{y:.1f}" r="4" fill="{colour}" />')
-        out.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}">{rate:.1%} (n={n})</text>')
+        out.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}">{rate:.1%}（{n} 份）</text>')
     out.append("</svg>")
     return "".join(out)
 

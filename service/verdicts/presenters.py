@@ -11,6 +11,7 @@ from scoring import names as N
 from scoring.privacy import min_cell_size
 from scoring.questions import TOTAL, question_table
 from scoring.report import describe_check
+from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
@@ -98,7 +99,8 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
             "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
             "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
-            "profile_title": N.profile_title(profile), "pass_names": N.PASSED,
+            "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
+            "item_names": N.ITEMS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
             "questions": questions_view(cv, profile)}
 
