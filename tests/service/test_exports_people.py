@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
 from sqlmodel import Session, select
 
 from scoring import names as N
@@ -144,3 +145,97 @@ def test_school_name_like_a_formula_is_neutralised_in_the_answers_xlsx(app, clie
         s.commit()
     rows = _rows_of_xlsx(client.get(f"/bureau/campaigns/{answers}/export.xlsx").content)
     assert rows[1][3] == "'=1+1"
+
+
+# ---- verdict.xlsx, the ledger and the province overview -------------------------------------
+
+def _formula_county(app, client) -> int:
+    """A campaign whose workbook names schools like formulas, with answers of its schools."""
+    from svc_helpers import EXAMPLE, create_campaign, example_zip, login, upload_workbook
+    login(client)
+    cid = create_campaign(client)
+    schools = (EXAMPLE / "schools.csv").read_text(encoding="utf-8-sig")
+    schools = schools.replace("S01学校", "=HYPERLINK(\"http://x\")").replace("S03学校", "-S03学校")
+    r = upload_workbook(client, cid, example_zip({"schools.csv": schools.encode("utf-8")}))
+    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
+    for code in ("S01", "S03"):
+        add(app, cid, questionnaire="student", group="student", school_code=code, grade=4)
+    return cid
+
+
+def _cells(wb) -> list:
+    return [v for ws in wb for row in ws.iter_rows(values_only=True) for v in row]
+
+
+def test_verdict_xlsx_neutralises_formula_cells(app, client):
+    _formula_county(app, client)
+    r = client.get("/inspector/counties/示例县/verdict.xlsx")
+    assert r.status_code == 200
+    cells = _cells(load_workbook(io.BytesIO(r.content)))
+    assert _dangerous_left(cells) == []
+    assert "'=HYPERLINK(\"http://x\")" in cells and "'-S03学校" in cells
+
+
+def test_verdict_xlsx_has_native_charts_of_rates_against_85_and_cvs_against_caps(app, client, campaign):
+    add(app, campaign, questionnaire="student", group="student", school_code="S01", grade=4)
+    wb = load_workbook(io.BytesIO(client.get("/inspector/counties/示例县/verdict.xlsx").content))
+    threshold = app.state.profile.recognition["recognition_threshold"]
+    groups = wb["答卷汇总"]
+    (chart,) = groups._charts
+    kinds = {c.tagname: c.series[0].val.numRef.f for c in chart._charts}
+    assert set(kinds) == {"barChart", "lineChart"}
+    assert kinds["barChart"].endswith("$D$2:$D$8")                   # the group rates ...
+    assert [groups.cell(row=i, column=6).value for i in range(2, 9)] == [threshold] * 7   # ... against 85 %
+    assert groups.cell(row=1, column=4).value == "认可度" and groups.cell(row=2, column=4).number_format == "0.0%"
+    resources = wb["资源配置"]
+    assert len(resources._charts) == 2                                 # one per stage: CVs and their cap
+    for chart in resources._charts:
+        assert {c.tagname for c in chart._charts} == {"barChart", "lineChart"}
+        line = next(c for c in chart._charts if c.tagname == "lineChart").series[0].val.numRef.f
+        col, first, _, last = range_boundaries(line.split("!")[1])
+        caps = {resources.cell(row=i, column=col).value for i in range(first, last + 1)}
+        assert len(caps) == 1 and caps <= set(app.state.profile.resources["cv_cap"].values())
+
+
+def test_verdict_xlsx_states_checks_as_sentences_and_questions_per_group(app, client, campaign):
+    add(app, campaign, questionnaire="student", group="student", school_code="S01", grade=4)
+    wb = load_workbook(io.BytesIO(client.get("/inspector/counties/示例县/verdict.xlsx").content))
+    checks = [row for row in wb["社会认可度"].iter_rows(values_only=True) if row[0] and str(row[0])[:1] == "S"]
+    assert len(checks) == 7 and all("{" not in (row[2] or "") and "=" not in (row[2] or "") for row in checks)
+    questions = list(wb["各题认可情况"].iter_rows(values_only=True))
+    assert questions[0][:4] == ("题目", "群体", "有效份数", "满意")
+    student = [row for row in questions if row[1] == N.GROUPS["student"]]
+    assert len(student) == len(ITEM_FIELDS) and all("不显示" in row[3] for row in student)   # 1 answer < k
+    english = {*N.GROUPS, *N.LOCATIONS, "primary", "junior", "valid"}
+    assert not english & {v for v in _cells(wb) if isinstance(v, str)}
+
+
+def test_ledger_exports_neutralise_text_and_keep_numbers():
+    from service.verdicts import exports as X
+    rows = [{"rule": "G5", "school_code": "=S05", "increase": -7, "reason": "@cmd", "group": "parent"}]
+    text = X.ledger_csv(rows).decode("utf-8-sig")
+    parsed = list(csv.reader(io.StringIO(text)))
+    assert parsed[1][1] == "'=S05" and parsed[1][5] == "-7" and parsed[1][-1] == "'@cmd"
+    sheet = load_workbook(io.BytesIO(X.ledger_xlsx(rows)))["短板台账"]
+    row = [c.value for c in sheet[2]]
+    assert row[1] == "'=S05" and row[5] == -7 and row[-1] == "'@cmd" and row[8] == N.GROUPS["parent"]
+
+
+def test_overview_xlsx_has_chinese_headers_the_pages_figures_and_no_formulas(app, client, campaign):
+    add(app, campaign, questionnaire="student", group="student", school_code="S01", grade=4)
+    r = client.get("/inspector/overview.xlsx")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content))["全省概览"]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["县", "结论"] and "认可度" in header and "调查进度" in header
+    row = {h: c for h, c in zip(header, sheet[2])}
+    assert row["县"].value == "示例县" and row["结论"].value in N.PASSED.values()
+    page = client.get("/inspector/overview").text
+    shown = f'{row["认可度"].value * 100:.1f}%'
+    assert row["认可度"].number_format == "0.0%" and f'<td class="n">{shown}</td>' in page
+    from service.verdicts import exports as X
+    from service.web.clock import local
+    danger = X.overview_xlsx([{"county": "=cmd", "passed": None, "error": None, "parts": {}, "veto": [],
+                               "valid": None, "required": None, "progress": None, "version": None,
+                               "uploaded": None}], local)
+    assert _dangerous_left(_cells(load_workbook(io.BytesIO(danger)))) == []
