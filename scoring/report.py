@@ -98,7 +98,8 @@ def render_text(v: Verdict) -> str:
               + (f" {display.percent(rate.groups[g].rate)}" if rate.groups[g].rate is not None else "") for g in GROUPS]
     lines.append("  " + "；".join(groups))
     for code, check in rec.checks.items():
-        lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}" + (f"  {check.reason}" if check.reason else ""))
+        lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}（{describe_check(code, check)}）"
+                     + (f"  {check.reason}" if check.reason else ""))
     if rate.ci95_srs is not None:
         lines.append(f"  注：若把每份答卷都当作相互独立（全国方法的简单算法），95% 区间为 "
                      f"{display.percent(rate.ci95_srs[0])}–{display.percent(rate.ci95_srs[1])}，"

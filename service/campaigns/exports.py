@@ -64,14 +64,23 @@ def _survey_row(row: tuple) -> list[str]:
             _seconds(duration), duplicate_of or "", *(a or "" for a in answers)]
 
 
+def _csv_bytes(write, encoding: str, lineterminator: str) -> bytes:
+    """What ``write(csv_writer)`` writes, encoded as it goes (no second copy of the text)."""
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding=encoding, newline="")
+    write(csv.writer(text, lineterminator=lineterminator))
+    text.flush()
+    text.detach()
+    return out.getvalue()
+
+
 def export_csv(session: Session, campaign_id: int) -> bytes:
     """The responses file of survey.md, exactly its columns, UTF-8 (no BOM)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(RESPONSE_COLUMNS)
-    for batch in _batches(session, campaign_id):
-        writer.writerows(_survey_row(row) for row in batch)
-    return buf.getvalue().encode("utf-8")
+    def write(writer) -> None:
+        writer.writerow(RESPONSE_COLUMNS)
+        for batch in _batches(session, campaign_id):
+            writer.writerows(_survey_row(row) for row in batch)
+    return _csv_bytes(write, "utf-8", "\n")
 
 
 def _people_rows(session: Session, campaign_id: int, profile) -> Iterator[list]:
@@ -95,13 +104,11 @@ def _people_rows(session: Session, campaign_id: int, profile) -> Iterator[list]:
 
 def people_csv(session: Session, campaign_id: int, profile) -> bytes:
     """The answers for Excel: UTF-8 with a BOM (else Excel shows mojibake), CRLF, Chinese columns."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(PEOPLE_HEADERS)
-    writer.writerows(["" if c is None else _seconds(c) if isinstance(c, float) else c for c in row]
-                     for row in _people_rows(session, campaign_id, profile))
-    return buf.getvalue().encode("utf-8")
+    def write(writer) -> None:
+        writer.writerow(PEOPLE_HEADERS)
+        writer.writerows(["" if c is None else _seconds(c) if isinstance(c, float) else c for c in row]
+                         for row in _people_rows(session, campaign_id, profile))
+    return _csv_bytes(write, "utf-8-sig", "\r\n")
 
 
 def people_xlsx(session: Session, campaign_id: int, profile) -> bytes:

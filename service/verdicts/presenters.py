@@ -100,7 +100,7 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
             "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
             "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
             "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
-            "item_names": N.ITEMS,
+            "item_names": N.ITEMS, "part_names": N.PARTS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
             "questions": questions_view(cv, profile)}
 

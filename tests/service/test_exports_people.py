@@ -117,9 +117,10 @@ def test_answers_xlsx_neutralises_formula_cells(app, client, answers):
     rows = _rows_of_xlsx(client.get(f"/bureau/campaigns/{answers}/export.xlsx").content)
     comments = [row[-1] for row in rows[1:]]
     assert _dangerous_left(v for row in rows for v in row) == []
-    # XML turns the carriage return into a line feed; what matters is the apostrophe before it.
-    assert sorted(c for c in comments if c and c.startswith("'")) == sorted(f"'{t}".replace("\r", "\n")
-                                                                         for t in DANGEROUS)
+    # Without lxml, XML turns the carriage return into a line feed: the apostrophe before it matters.
+    def same(text):
+        return text.replace("\r", "\n")
+    assert sorted(same(c) for c in comments if c and c.startswith("'")) == sorted(same(f"'{t}") for t in DANGEROUS)
 
 
 def test_answers_csv_neutralises_formula_cells(app, client, answers):
