@@ -240,3 +240,13 @@ def test_overview_xlsx_has_chinese_headers_the_pages_figures_and_no_formulas(app
                                "valid": None, "required": None, "progress": None, "version": None,
                                "uploaded": None}], local)
     assert _dangerous_left(_cells(load_workbook(io.BytesIO(danger)))) == []
+
+
+def test_verdict_exports_of_a_county_without_answers_and_with_one(app, client, campaign):
+    for suffix in ("/verdict.xlsx", "/report.pdf"):
+        assert client.get("/inspector/counties/示例县" + suffix).status_code == 200, suffix
+    assert "还没有有效答卷" in client.get("/inspector/counties/示例县/verdict").text
+    add(app, campaign, questionnaire="student", group="student", school_code="S01", grade=4)
+    page = client.get("/inspector/counties/示例县/verdict").text
+    questions = page[page.index('id="questions"'):page.index('id="ledger"')]
+    assert questions.count(">不显示<") == len(ITEM_FIELDS)          # one student's answers stay hidden
