@@ -1,17 +1,53 @@
 """A readable Chinese text report of a verdict."""
 
-from . import display
+from . import display, names
 from .guarantee import NAMES as G_NAMES
-from .profile import GROUPS, INDICATORS
+from .profile import GROUPS, INDICATORS, LOCATIONS
 from .quality import NAMES as Q_NAMES
 from .recognition import SCHOOL_GROUPS
 from .resources import STAGE_NAMES
-from .sampling import GROUP_NAMES
+from .sampling import GROUP_NAMES, CheckResult
 from .verdict import STATUS_NAMES, VETO_NAMES, Verdict
 
 PART_NAMES = {"resources": "资源配置", "guarantee": "政府保障程度", "quality": "教育质量", "recognition": "社会认可度"}
 CHECK_NAMES = {"S1": "样本量", "S2": "家长占比", "S3": "其他群体均衡", "S4": "城乡结构", "S5": "有效率",
                "S6": "学校覆盖", "S7": "学段均衡"}
+
+
+MAX_SCHOOLS_LISTED = 10  # S6 names this many schools, then counts the rest
+
+
+def describe_check(code: str, check: CheckResult) -> str:
+    """What an S1–S7 check measured, as a short Chinese sentence with display-rounded figures
+    (the 数据 column of the page, the report and verdict.xlsx)."""
+    f, ok = check.figures, check.passed
+    if code == "S1":
+        return f"有效样本 {f['actual']} 份，应调查 {f['required']} 份"
+    if code == "S2":
+        return f"家长问卷 {f['parents']} 份，占有效样本 {display.percent(f['share'], passed=ok)}"
+    if code == "S3":
+        counts = "、".join(f"{names.GROUPS[g]} {n} 份" for g, n in f["counts"].items())
+        return f"{counts}；平均 {f['mean']:.1f} 份"
+    if code == "S4":
+        def shares(values):
+            return "、".join(f"{names.LOCATIONS[loc]} {display.percent(values[loc])}" for loc in LOCATIONS)
+        return (f"样本 {shares(f['sample_shares'])}；人口 {shares(f['population_shares'])}；"
+                f"最大偏差 {display.percent(f['max_deviation'], passed=ok, rule='max')}")
+    if code == "S5":
+        return (f"回收 {f['collected']} 份，有效 {f['valid']} 份，"
+                f"有效率 {display.percent(f['rate'], passed=ok)}")
+    if code == "S6":
+        missing = list(f["missing"])
+        if not missing:
+            return "每所学校都有学生、家长、教师的有效问卷"
+        listed = "、".join(missing[:MAX_SCHOOLS_LISTED]) + (f" 等 {len(missing)} 所" if len(missing) > MAX_SCHOOLS_LISTED else "")
+        return f"{len(missing)} 所学校问卷不足：{listed}"
+    if code == "S7":
+        bands = f["bands"]
+        if not bands:
+            return "没有应调查的年级段"
+        return "、".join(f"{names.BANDS[b]} {n} 份" for b, n in bands.items())
+    raise ValueError(f"describe_check: no check {code}")
 
 
 def _mark(passed: bool) -> str:
@@ -62,7 +98,8 @@ def render_text(v: Verdict) -> str:
               + (f" {display.percent(rate.groups[g].rate)}" if rate.groups[g].rate is not None else "") for g in GROUPS]
     lines.append("  " + "；".join(groups))
     for code, check in rec.checks.items():
-        lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}" + (f"  {check.reason}" if check.reason else ""))
+        lines.append(f"  {code} {CHECK_NAMES[code]}：{_mark(check.passed)}（{describe_check(code, check)}）"
+                     + (f"  {check.reason}" if check.reason else ""))
     if rate.ci95_srs is not None:
         lines.append(f"  注：若把每份答卷都当作相互独立（全国方法的简单算法），95% 区间为 "
                      f"{display.percent(rate.ci95_srs[0])}–{display.percent(rate.ci95_srs[1])}，"

@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from service.db.models import Account, AuditEntry, utcnow
+from service.web.cells import neutralise  # user names and targets are not formulas
 from service.web.clock import CHINA
 
 ACTIONS = {
@@ -122,6 +123,7 @@ def to_csv(entries: list[AuditEntry]) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     for e in entries:
-        w.writerow([e.id, local_time(e.at), e.username, e.action, ACTIONS.get(e.action, e.action), e.target,
-                    json.dumps(e.detail, ensure_ascii=False, sort_keys=True), e.file_sha256 or "", e.checksum])
+        w.writerow([neutralise(c) for c in (
+            e.id, local_time(e.at), e.username, e.action, ACTIONS.get(e.action, e.action), e.target,
+            json.dumps(e.detail, ensure_ascii=False, sort_keys=True), e.file_sha256 or "", e.checksum)])
     return buf.getvalue().encode("utf-8")

@@ -3,37 +3,54 @@
 ``export_csv`` is exactly the responses file of survey.md (the CLI's input), and
 ``answers_frame`` is that file read by ``scoring.responses`` — so the verdict, the integrity
 page and ``python -m scoring evaluate WORKBOOK --responses export.csv`` see the same answers.
+
+``people_xlsx`` and ``people_csv`` are the same answers for people: Chinese headers, school
+names, groups, locations and options by their Chinese labels (``scoring.names``), validity and
+its reason (``scoring.recognition.classify_validity``), duration, time and the (masked)
+comment. Every file is built from one plain column SELECT read in batches — no ORM objects,
+no whole frame — and the xlsx is written in openpyxl's write-only mode, so memory stays flat
+in the number of answers. Their text cells pass ``service.web.cells.neutralise``; the CLI's
+file does not: it holds codes the scoring reader checks, and must stay byte for byte the
+file of survey.md.
 """
 
 import csv
 import io
+from collections.abc import Iterator
 
-from sqlmodel import Session, select
+import pandas as pd
+from sqlalchemy import select
+from sqlmodel import Session
 
+from scoring import names as N
 from scoring.errors import InputError
-from service.db.models import Response
+from scoring.privacy import mask_free_text
+from scoring.recognition import classify_validity
+from service.db.models import Response, School
+from service.web.cells import neutralise
 from service.web.clock import CHINA
 from survey_templates import ITEMS
 
 RESPONSE_COLUMNS = ("response_id", "questionnaire", "group", "school_code", "location", "grade",
                     "duration_s", "duplicate_of", *ITEMS)
-XLSX_EXTRA_COLUMNS = ("comment", "submitted_at")
+BATCH = 5000  # rows per database fetch and per validity classification
+
+# The columns read, in this order: the survey.md file's, then the people's extras.
+_SELECTED = (Response.submission_id, Response.questionnaire, Response.group, Response.school_code,
+             Response.location, Response.grade, Response.duration_s, Response.duplicate_of,
+             *(getattr(Response, i) for i in ITEMS), Response.comment, Response.created_at)
+_COMMENT, _CREATED = len(RESPONSE_COLUMNS), len(RESPONSE_COLUMNS) + 1
+
+PEOPLE_HEADERS = ("答卷编号", "群体", "学校代码", "学校名称", "城乡", "年级", *(N.ITEMS[i] for i in ITEMS),
+                  "有效性", "无效原因", "用时（秒）", "提交时间", "意见建议")
 
 
-def export_rows(session: Session, campaign_id: int) -> list[dict[str, str]]:
-    """One dict per answer: the survey.md columns, plus the extra ``comment``/``submitted_at``."""
-    rows = []
-    for r in session.exec(select(Response).where(Response.campaign_id == campaign_id).order_by(Response.id)):
-        rows.append({
-            "response_id": r.submission_id, "questionnaire": r.questionnaire, "group": r.group,
-            "school_code": r.school_code or "", "location": r.location,
-            "grade": "" if r.grade is None else str(r.grade),
-            "duration_s": _seconds(r.duration_s), "duplicate_of": r.duplicate_of or "",
-            **{i: getattr(r, i) or "" for i in ITEMS},
-            "comment": r.comment or "",
-            "submitted_at": r.created_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
-        })
-    return rows
+def _batches(session: Session, campaign_id: int) -> Iterator[list[tuple]]:
+    """The campaign's answers in submission order, BATCH rows at a time, as plain tuples."""
+    result = session.execute(select(*_SELECTED).where(Response.campaign_id == campaign_id)
+                             .order_by(Response.id).execution_options(yield_per=BATCH))
+    for batch in result.partitions(BATCH):
+        yield [tuple(row) for row in batch]
 
 
 def _seconds(value: float) -> str:
@@ -41,25 +58,81 @@ def _seconds(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _survey_row(row: tuple) -> list[str]:
+    rid, questionnaire, group, school, location, grade, duration, duplicate_of, *answers = row[:_COMMENT]
+    return [rid, questionnaire, group, school or "", location, "" if grade is None else str(grade),
+            _seconds(duration), duplicate_of or "", *(a or "" for a in answers)]
+
+
+def _csv_bytes(write, encoding: str, lineterminator: str) -> bytes:
+    """What ``write(csv_writer)`` writes, encoded as it goes (no second copy of the text)."""
+    out = io.BytesIO()
+    text = io.TextIOWrapper(out, encoding=encoding, newline="")
+    write(csv.writer(text, lineterminator=lineterminator))
+    text.flush()
+    text.detach()
+    return out.getvalue()
+
+
 def export_csv(session: Session, campaign_id: int) -> bytes:
     """The responses file of survey.md, exactly its columns, UTF-8 (no BOM)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=RESPONSE_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(export_rows(session, campaign_id))
-    return buf.getvalue().encode("utf-8")
+    def write(writer) -> None:
+        writer.writerow(RESPONSE_COLUMNS)
+        for batch in _batches(session, campaign_id):
+            writer.writerows(_survey_row(row) for row in batch)
+    return _csv_bytes(write, "utf-8", "\n")
 
 
-def export_xlsx(session: Session, campaign_id: int) -> bytes:
+def _people_rows(session: Session, campaign_id: int, profile) -> Iterator[list]:
+    """One list per answer in PEOPLE_HEADERS order; numbers stay numbers, text is neutralised."""
+    names = dict(session.execute(select(School.school_code, School.school_name)
+                                 .where(School.campaign_id == campaign_id)).all())
+    for batch in _batches(session, campaign_id):
+        # Validity is a rule of each answer alone, so a batch at a time gives every answer's.
+        frame = pd.DataFrame([row[:_COMMENT] for row in batch], columns=RESPONSE_COLUMNS)
+        validity = classify_validity(frame, profile).astype(str).tolist()
+        for row, status in zip(batch, validity):
+            rid, _, group, school, location, grade, duration, _, *answers = row[:_COMMENT]
+            created = row[_CREATED].astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+            cells = [rid, N.GROUPS.get(group, group), school or "", names.get(school, "") if school else "",
+                     N.LOCATIONS.get(location, location), grade,
+                     *(N.OPTIONS.get(a, "") if a else "" for a in answers),
+                     "有效" if status == "valid" else "无效", N.INVALID.get(status, ""),
+                     round(float(duration), 1), created, mask_free_text(row[_COMMENT] or "")]
+            yield [neutralise(c) for c in cells]
+
+
+def people_csv(session: Session, campaign_id: int, profile) -> bytes:
+    """The answers for Excel: UTF-8 with a BOM (else Excel shows mojibake), CRLF, Chinese columns."""
+    def write(writer) -> None:
+        writer.writerow(PEOPLE_HEADERS)
+        writer.writerows(["" if c is None else _seconds(c) if isinstance(c, float) else c for c in row]
+                         for row in _people_rows(session, campaign_id, profile))
+    return _csv_bytes(write, "utf-8-sig", "\r\n")
+
+
+def people_xlsx(session: Session, campaign_id: int, profile) -> bytes:
+    """The answers as one 答卷 sheet for people, written row by row (write-only workbook)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "responses"
-    columns = (*RESPONSE_COLUMNS, *XLSX_EXTRA_COLUMNS)     # survey.md allows extra columns
-    ws.append(list(columns))
-    for row in export_rows(session, campaign_id):
-        ws.append([row[c] for c in columns])
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("答卷")
+    ws.freeze_panes = "A2"
+    widths = {"答卷编号": 38, "学校名称": 24, "提交时间": 20, "意见建议": 40, "无效原因": 10}
+    for i, header in enumerate(PEOPLE_HEADERS, 1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(header, max(8, 2 * len(header) + 2))
+    bold = Font(bold=True)
+    header = []
+    for text in PEOPLE_HEADERS:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = bold
+        header.append(cell)
+    ws.append(header)
+    for row in _people_rows(session, campaign_id, profile):
+        ws.append(row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -78,5 +151,3 @@ def answers_frame(session: Session, campaign_id: int | None, school_codes: set[s
         return read_responses(data, school_codes), []
     except InputError as exc:
         return None, list(exc.problems)
-
-

@@ -257,14 +257,28 @@ def export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDe
         **T.export_headers(request, db, campaign, data, name, T.csv_count(data))})
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
 def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
-    cid = campaign.id
-    data = E.export_xlsx(db, campaign.id)
-    name = f"responses-{campaign.id}.xlsx"
-    return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             **T.export_headers(request, db, campaign, data, name, T.response_count(db, cid))})
+    """The answers for people: Chinese headers and labels, school names, validity (an Excel sheet)."""
+    data = E.people_xlsx(db, campaign.id, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.xlsx", XLSX)
+
+
+@get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[T.raw_export])
+def export_excel_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The same answers as a CSV that Excel opens in Chinese (UTF-8 with a BOM)."""
+    data = E.people_csv(db, campaign.id, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
+
+
+def _people_export(request: Request, db: Session, campaign: Campaign, data: bytes, name: str,
+                   media_type: str) -> Response:
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        **T.export_headers(request, db, campaign, data, name, T.response_count(db, campaign.id))})
 
 
 # ---- dates, the survey that counts, test campaigns -------------------------------------------
@@ -322,4 +336,4 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
 
 BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
                  campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
-                 export_csv, export_xlsx]
+                 export_csv, export_xlsx, export_excel_csv]

@@ -70,6 +70,42 @@ def group_rates(rows: list[tuple[str, float | None, float | None, int]], thresho
             out.append(f'<line x1="{x(end):.1f}" y1="{y - 5:.1f}" x2="{x(end):.1f}" y2="{y + 5:.1f}" '
                        f'stroke="{colour}" stroke-width="2" />')
         out.append(f'<circle cx="{x(rate):.1f}" cy="{y:.1f}" r="4" fill="{colour}" />')
-        out.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}">{rate:.1%} (n={n})</text>')
+        out.append(f'<text x="{width - right + 6}" y="{y + 4:.1f}">{rate:.1%}（{n} 份）</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+OPTION_COLOURS = {"A": "#1b5e20", "B": "#43a047", "C": "#a5d6a7", "D": "#c62828", "E": "#b0bec5"}
+
+
+def option_bars(rows: list[tuple[str, dict[str, int] | None, str]], options: dict[str, str],
+                width: int = 680) -> str:
+    """One stacked bar per survey item: the shares of each option among its valid answers.
+    rows: (item label, counts per option or None when hidden, rate text); options: code → label."""
+    left, right, top, bar_h, gap = 120, 64, 26, 16, 6
+    inner = width - left - right
+    height = top + len(rows) * (bar_h + gap) + 4
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" role="img" aria-label="各题选项分布" {FONT} font-size="11">']
+    x = left
+    for code, label in options.items():          # the legend
+        out.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{OPTION_COLOURS[code]}" />')
+        out.append(f'<text x="{x + 14}" y="13">{escape(label)}</text>')
+        x += 14 + 12 * len(label) + 14
+    for i, (label, counts, rate) in enumerate(rows):
+        y = top + i * (bar_h + gap)
+        out.append(f'<text x="0" y="{y + 12}">{escape(label)}</text>')
+        total = sum(counts.values()) if counts else 0
+        if not total:
+            out.append(f'<text x="{left}" y="{y + 12}" fill="#667">{"样本过少，不显示" if counts is None else "无有效答卷"}</text>')
+            continue
+        x = float(left)
+        for code in options:
+            w = inner * counts.get(code, 0) / total
+            if w > 0:
+                out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{OPTION_COLOURS[code]}">'
+                           f'<title>{escape(options[code])} {counts[code]} 份</title></rect>')
+            x += w
+        out.append(f'<text x="{left + inner + 6}" y="{y + 12}">{escape(rate)}</text>')
     out.append("</svg>")
     return "".join(out)

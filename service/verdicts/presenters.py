@@ -8,7 +8,11 @@ from sqlmodel import Session
 
 from scoring import display, facts
 from scoring import names as N
+from scoring.privacy import min_cell_size
+from scoring.questions import TOTAL, question_table
 from scoring.recognition import SCHOOL_GROUPS
+from scoring.report import describe_check
+from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
@@ -35,7 +39,9 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
         cards.append({"key": key, "name": N.PARTS[key], "passed": part.passed,
                       "reasons": [f"{code} {item_names.get(code, '')}：{item.reason or '未达标'}"
                                   for code, item in part.items.items() if not item.passed]})
+    # The rate's own status is not the part's verdict: a robust rate fails with a failed S-check.
     cards.append({"key": "recognition", "name": N.PARTS["recognition"], "passed": v.recognition.passed,
+                  "status": f"认可度本身：{N.RATE_STATUS[v.recognition.rate.status]}",
                   "reasons": [v.recognition.reason] if v.recognition.reason else []})
     cards.append({"key": "veto", "name": N.PARTS["veto"], "passed": not v.veto,
                   "reasons": [f"{k} {N.VETO_ITEMS[k]}" for k in v.veto]})
@@ -100,7 +106,27 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
             + (["前置条件"] if pre.status == "failed" else []),
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
             "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
-            "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted}
+            "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
+            "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
+            "item_names": N.ITEMS, "part_names": N.PARTS,
+            "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
+            "questions": questions_view(cv, profile)}
+
+
+def questions_view(cv: CountyVerdict, profile) -> dict:
+    """The per-question table (scoring.questions) for the page: rates per item × group, the
+    options of all groups together, and their stacked bars."""
+    rows = question_table(cv.responses, profile)
+    groups = [g for g in N.GROUPS if rows and rows[0].cells[g].n > 0]
+    shown = []
+    for row in rows:
+        total = row.cells[TOTAL]
+        shown.append({"item": N.ITEMS[row.item], "total": total, "rate": display.percent(total.rate),
+                      "cells": [{"n": row.cells[g].n, "hidden": row.cells[g].hidden,
+                                 "rate": display.percent(row.cells[g].rate)} for g in groups]})
+    return {"k": min_cell_size(profile), "groups": [(g, N.GROUPS[g], rows[0].cells[g].n) for g in groups],
+            "rows": shown, "options": N.OPTIONS, "valid": rows[0].cells[TOTAL].n if rows else 0,
+            "chart": charts.option_bars([(r["item"], r["total"].counts, r["rate"]) for r in shown], dict(N.OPTIONS))}
 
 
 OVERVIEW_SORTS = ("county", "passed", "rate", "lower", "progress", "uploaded")

@@ -1,5 +1,6 @@
-"""The verdict pages of a county under ``/inspector``: the verdict, the A4 report, the JSON and
-xlsx exports, the ledger, the comparison of two versions, and the province overview. Every one
+"""The verdict pages of a county under ``/inspector``: the verdict, the A4 report (page and PDF),
+the JSON and xlsx exports, the ledger, the comparison of two versions, and the province overview
+(page and xlsx). Every one
 reads ``pipeline.county_verdict``; a role changes what one may do, not what one sees."""
 
 from urllib.parse import quote
@@ -19,6 +20,8 @@ from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import compare as compare_verdicts
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.workbooks.routes import XLSX, attachment
+from service.web.clock import local
+from service.web.pdf import html_to_pdf
 from service.workbooks.versions import versions_of
 
 
@@ -61,6 +64,16 @@ def report_page(request: Request, db: NamedDependency[Session], county: FromPath
                     context=_verdict_context(request, db, county, version, None))
 
 
+@get("/counties/{county:str}/report.pdf", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def report_pdf(request: Request, db: NamedDependency[Session], county: FromPath[str],
+               version: FromQuery[int | None] = None) -> Response:
+    """The A4 report as a PDF: the report page's own template and print CSS, rendered by WeasyPrint."""
+    ctx = _verdict_context(request, db, county, version, None)
+    html = request.app.template_engine.get_template("inspector/report.html").render(**ctx, csrf_input="", pdf=True)
+    return _export(request, db, county, html_to_pdf(html), "application/pdf",
+                   f"{county}-评估报告-v{ctx['cv'].version.version}.pdf")
+
+
 @get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def verdict_json(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
@@ -71,7 +84,9 @@ def verdict_json(request: Request, db: NamedDependency[Session], county: FromPat
 @get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return _export(request, db, county, X.verdict_xlsx(cv), XLSX, f"{county}-评估结果-v{cv.version.version}.xlsx")
+    profile = request.app.state.profile
+    return _export(request, db, county, X.verdict_xlsx(cv, profile, verdict_view(cv, profile)), XLSX,
+                   f"{county}-评估结果-v{cv.version.version}.xlsx")
 
 
 @get("/counties/{county:str}/ledger.csv", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -99,6 +114,15 @@ def overview(request: Request, db: NamedDependency[Session], sort: FromQuery[str
     return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort))
 
 
+@get("/overview.xlsx", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
+def overview_xlsx(request: Request, db: NamedDependency[Session], sort: FromQuery[str | None] = None) -> Response:
+    p = R.principal_of(request)
+    rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
+    data = X.overview_xlsx(rows, local)
+    name = "全省概览.xlsx"
+    audit.record(db, p, "export", f"overview/{name}", {"file": name, "counties": len(rows)}, audit.sha256(data))
+    return Response(data, media_type=XLSX, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+
 
 @get("/counties/{county:str}/compare", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def compare(request: Request, db: NamedDependency[Session], county: FromPath[str], a: FromQuery[int], b: FromQuery[int]) -> Template:
@@ -113,4 +137,5 @@ def compare(request: Request, db: NamedDependency[Session], county: FromPath[str
                                   passed=(va.verdict.passed, vb.verdict.passed)))
 
 
-INSPECTOR_ROUTES = [verdict_page, report_page, verdict_json, verdict_xlsx, ledger_csv, ledger_xlsx, compare, overview]
+INSPECTOR_ROUTES = [verdict_page, report_page, report_pdf, verdict_json, verdict_xlsx, ledger_csv, ledger_xlsx, compare,
+                    overview, overview_xlsx]

@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 from svc_helpers import csrf_token
 
 from scoring import display
+from scoring import names as N
 from scoring.ledger import ledger_rows
 from scoring.profile import load_profile
 from tests.test_examples import mismatches
@@ -73,7 +74,7 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200} if method == "GET" else {422}
     if path.startswith("/inspector/accounts"):
         return {200, 303, 422} if user == "province" else {403}
-    if path == "/inspector/overview":
+    if path in ("/inspector/overview", "/inspector/overview.xlsx"):
         return {200} if user in ("province", "inspector_a") else {403}
     if path.endswith("/workbooks") and method == "POST":
         return {200, 303, 422} if user == "bureau_a" else {403}
@@ -381,7 +382,7 @@ def test_ledger_rows_shown_are_scoring_ledger_rows_sortable_and_exported(app, wo
         csv_text = c.get(county_url(COUNTY_B, "/ledger.csv")).content.decode("utf-8-sig")
         assert len(csv_text.strip().splitlines()) == len(rows) + 1
         x = load_workbook(io.BytesIO(c.get(county_url(COUNTY_B, "/ledger.xlsx?sort=rule")).content))
-        assert x["短板台账"].max_row == len(rows) + 2
+        assert x["短板台账"].max_row == len(rows) + 1
 
 
 @pytest.mark.parametrize("county", [COUNTY_A, COUNTY_B])
@@ -392,23 +393,33 @@ def test_xlsx_export_has_a_sheet_per_part_the_ledger_and_the_responses(app, worl
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     assert {"总览", "资源配置", "政府保障程度", "教育质量", "社会认可度", "答卷汇总", "短板台账"} <= set(wb.sheetnames)
+    assert {"各题认可情况"} <= set(wb.sheetnames)
     rec = e["parts"]["recognition"]
     values = {row[0]: row[1] for row in wb["社会认可度"].iter_rows(values_only=True) if row and row[0]}
-    assert abs(values["加权认可度"] - rec["rate"]) <= 1e-6
-    assert abs(values["合并认可度"] - rec["pooled_rate"]) <= 1e-6
-    assert abs(values["95% 区间下限"] - rec["ci95"][0]) <= 1e-6
-    assert abs(values["单侧 95% 下限"] - rec["lower_bound_95"]) <= 1e-6
+
+    def shown(text: str) -> float:             # the cell holds the figure the page shows
+        return float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+
+    ok = rec["rate"] >= 0.85
+    assert values["加权认可度"] == pytest.approx(shown(display.percent(rec["rate"], passed=ok)), abs=1e-9)
+    assert values["合并认可度"] == pytest.approx(shown(display.percent(rec["pooled_rate"], passed=ok)), abs=1e-9)
+    assert values["95% 区间下限"] == pytest.approx(shown(display.percent(rec["ci95"][0])), abs=1e-9)
+    lower_ok = rec["lower_bound_95"] >= 0.85
+    assert values["单侧 95% 下限"] == pytest.approx(shown(display.percent(rec["lower_bound_95"], passed=lower_ok)),
+                                                abs=1e-9)
     assert values["有效"] == rec["valid"]
-    sections = list(wb["资源配置"].iter_rows(min_row=2, values_only=True))
-    for s, row in zip(e["parts"]["resources"]["sections"], sections):
-        assert row[0] == s["school_code"]
+    sections = {(row[0], row[2]): row for row in wb["资源配置"].iter_rows(min_row=2, values_only=True)
+                if row[0] and isinstance(row[3], (int, float))}
+    assert len(sections) == len(e["parts"]["resources"]["sections"])
+    for s in e["parts"]["resources"]["sections"]:
+        row = sections[s["school_code"], N.STAGES[s["stage"]]]
         for i, ind in enumerate(("R1", "R2", "R3", "R4", "R5", "R6", "R7")):
-            assert abs(row[3 + i] - s["values"][ind]) <= 1e-6
-    groups = {row[1]: row for row in wb["答卷汇总"].iter_rows(min_row=2, values_only=True) if row and row[1]}
+            assert row[4 + i] == pytest.approx(shown(display.number(s["values"][ind], passed=ind in s["met"])))
+    groups = {row[0]: row for row in wb["答卷汇总"].iter_rows(min_row=2, values_only=True) if row and row[0]}
     for g, v in rec["groups"].items():
-        assert groups[g][2] == v["n"]
+        assert groups[N.GROUPS[g]][1] == v["n"]
     workbook, responses, verdict, profile = _scoring_verdict(county)
-    assert wb["短板台账"].max_row == len(ledger_rows(verdict, workbook, profile, responses)) + 2
+    assert wb["短板台账"].max_row == len(ledger_rows(verdict, workbook, profile, responses)) + 1
 
 
 def test_demo_seeds_roles_and_a_workbook_version_idempotently(app):

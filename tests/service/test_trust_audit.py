@@ -55,7 +55,7 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     csv_r = client.get(f"/bureau/campaigns/{campaign}/export.csv")
     xlsx_r = client.get(f"/bureau/campaigns/{campaign}/export.xlsx")
     exports = entries(app, "export")
-    assert [e.detail["file"] for e in exports] == [f"responses-{campaign}.xlsx", f"responses-{campaign}.csv"]
+    assert [e.detail["file"] for e in exports] == [f"答卷-{campaign}.xlsx", f"responses-{campaign}.csv"]
     assert exports[1].file_sha256 == hashlib.sha256(csv_r.content).hexdigest()
     assert exports[0].file_sha256 == hashlib.sha256(xlsx_r.content).hexdigest()
     assert all(e.detail["count"] == 1 for e in exports)

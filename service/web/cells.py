@@ -1,0 +1,19 @@
+"""Spreadsheet cells safe to open: the one guard every CSV and xlsx export applies to its text.
+
+A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read by
+Excel (and LibreOffice) as a formula — a comment or a school name could run one on the
+reader's machine (OWASP "CSV injection"). Such a cell gets a leading apostrophe, so it is
+shown as the text it was. Numbers are not text and pass unchanged (a negative increase stays
+a number).
+"""
+
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` with a leading apostrophe when it is text that a spreadsheet would run."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
