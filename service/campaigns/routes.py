@@ -2,6 +2,7 @@
 CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
 the survey that counts, QR codes, sheets, slips and the answers' exports."""
 
+import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -29,9 +30,28 @@ from service.web.clock import CHINA, app_now, local
 from survey_templates import GROUPS, LOCATION_LABELS
 
 
+REFRESH_SECONDS = 60
+
+
 def public_base(request: Request) -> str:
     base = request.app.state.settings.public_url or str(request.base_url)
     return base.rstrip("/")
+
+
+def link_base_warning(request: Request) -> str | None:
+    """Why the printed codes would not open on a parent's phone, while the links are built from
+    a loopback or private address (no public address configured), else None."""
+    if request.app.state.settings.public_url:
+        return None
+    host = (request.url.hostname or "").strip("[]")
+    try:
+        private = ipaddress.ip_address(host).is_private
+    except ValueError:
+        private = host == "localhost" or host.endswith(".localhost")
+    if not private:
+        return None
+    return (f"注意：二维码和网址使用的是本机或内网地址（{host}），家长的手机打不开。"
+            "请在设置中配置对外网址（RENKE_PUBLIC_URL）后再打印。")
 
 
 def link_url(request: Request, link: Link, code: str | None = None) -> str:
@@ -116,9 +136,15 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
     prog = C.progress(db, campaign, profile)
     plan = C.plan_for(db, campaign, profile)
     version = db.get(WorkbookVersion, campaign.workbook_version_id) if campaign.workbook_version_id else None
+    state = C.state_of(campaign, app_now(request))
     return {
-        "campaign": campaign, "state": C.state_of(campaign, app_now(request)), "local": local,
+        "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
+        "overall": C.overall(plan, prog) if plan else None,
+        "lagging": C.lagging_schools(schools, plan, prog) if plan else [],
+        # An open campaign's page follows the answers coming in; a page showing a form's
+        # errors is not reloaded (the reload would drop them).
+        "refresh": REFRESH_SECONDS if state == "open" and not problems and not errors else None,
         "version": version, "counted": C.counted_campaign(db, campaign.county_name),
         "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
         "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
@@ -133,6 +159,27 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
 @get("/campaigns/{cid:int}", sync_to_thread=True)
 def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Template:
     return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
+
+
+@get("/campaigns/{cid:int}/reminders", sync_to_thread=True)
+def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+              school: FromQuery[str | None] = None) -> Template:
+    """催办通知: one A4 notice per lagging school (or the one asked for), what it still misses."""
+    profile = request.app.state.profile
+    schools = C.schools_of(db, campaign.id)
+    plan = C.plan_for(db, campaign, profile)
+    lags = C.lagging_schools(schools, plan, C.progress(db, campaign, profile)) if plan else []
+    if school is not None:
+        lags = [lag for lag in lags if lag.school.school_code == school]
+        if not lags and school not in {s.school_code for s in schools}:
+            raise NotFoundException("no such school")
+    links = {link.school_code: link for link in C.links_of(db, campaign.id) if link.school_code and not link.group}
+    notices = [{"lag": lag, "url": link_url(request, links[lag.school.school_code]),
+                "svg": qr.svg(link_url(request, links[lag.school.school_code]))}
+               if lag.school.school_code in links else {"lag": lag} for lag in lags]
+    return Template(template_name="bureau/reminder.html", context={
+        "campaign": campaign, "notices": notices, "group_labels": C.GROUP_LABELS, "local": local,
+        "now": app_now(request), "warning": link_base_warning(request)})
 
 
 @post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
@@ -204,7 +251,8 @@ def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDepend
               "group": C.link_audience(link),
               "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
     audit.record(db, request, "sheet_generate", f"campaign/{cid}", {"school": school, "links": len(links)})
-    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
+    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages,
+                                                                 "warning": link_base_warning(request)})
 
 
 @post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
@@ -238,7 +286,8 @@ def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedD
               "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
     audit.record(db, request, "slips_print", f"campaign/{cid}/codes/{batch}", {"count": len(codes)})
     return Template(template_name="bureau/slips.html", context={
-        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch})
+        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch,
+        "warning": link_base_warning(request)})
 
 
 # ---- exports ----------------------------------------------------------------------
@@ -316,5 +365,5 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
 
 
 BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
-                 campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
+                 campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips, reminders,
                  export_csv, export_xlsx]
