@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from scoring.errors import Problem
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from service.accounts import audit
+from service.accounts import roles as R
 from service.answers import page_cache
 from service.campaigns import exports as E
 from service.campaigns import qr
@@ -69,17 +70,41 @@ def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
         "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
 
 
+def _own_counties(request: Request) -> list[str]:
+    """The counties a bureau admin runs campaigns for (none listed: a province admin, any county)."""
+    p = R.principal_of(request)
+    return [] if p.is_province else sorted(p.counties)
+
+
 def _new_form_context(request: Request, values: dict, errors: dict) -> dict:
-    return {"values": values, "errors": errors, "user": request.session.get("username")}
+    return {"values": values, "errors": errors, "counties": _own_counties(request),
+            "user": request.session.get("username")}
 
 
 @get("/campaigns/new", sync_to_thread=False)
 def campaign_new(request: Request) -> Template:
     today = datetime.now(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
+    counties = _own_counties(request)
     values = {"opens_at": today.strftime("%Y-%m-%dT%H:%M"),
               "closes_at": (today + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
+              "county_name": counties[0] if len(counties) == 1 else "",
               "share_urban": "", "share_town": "", "share_rural": ""}
     return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, values, {}))
+
+
+def parse_shares(texts: dict[str, str]) -> tuple[dict[str, float], str | None]:
+    """Location shares written as percents ("45%", or "45" when any plain figure exceeds 1) or
+    decimals ("0.45"); (shares as fractions, None) or (_, the Chinese reason they are not)."""
+    values, percent = {}, {}
+    for key, text in texts.items():
+        text = text.strip().replace("％", "%")
+        percent[key] = text.endswith("%")
+        try:
+            values[key] = float(text.removesuffix("%").strip())
+        except ValueError:
+            return {}, f"“{text}”不是数字：请填写小数（如 0.45）或百分数（如 45%）"
+    plain_percent = any(v > 1 for k, v in values.items() if not percent[k])
+    return {k: v / 100 if percent[k] or plain_percent else v for k, v in values.items()}, None
 
 
 def _parse_local(value: str) -> datetime | None:
@@ -102,9 +127,14 @@ def campaign_create(request: Request, db: NamedDependency[Session],
             return kind(0)
 
     population = number("resident_population", int)
-    shares = {loc: number(f"share_{loc}") for loc in ("urban", "town", "rural")}
-    if any(v > 1 for v in shares.values()):  # percentages accepted
-        shares = {k: v / 100 for k, v in shares.items()}
+    shares, why = parse_shares({loc: data.get(f"share_{loc}", "") for loc in ("urban", "town", "rural")})
+    if why:
+        errors["shares"] = why
+    county = data.get("county_name", "").strip()
+    if county and not R.principal_of(request).can_run_campaigns(county):
+        own = "、".join(_own_counties(request)) or "（未分配县）"
+        errors["county_name"] = (f"您的账号只能为{own}创建调查，不能为“{county}”创建；"
+                                 "其他县的调查请由该县教育局或省级管理员创建")
     opens_at, closes_at = _parse_local(data.get("opens_at", "")), _parse_local(data.get("closes_at", ""))
     if opens_at is None:
         errors["opens_at"] = "请填写开始时间"
@@ -113,7 +143,7 @@ def campaign_create(request: Request, db: NamedDependency[Session],
     if not errors:
         try:
             campaign = C.create_campaign(
-                db, name=data.get("name", ""), county_name=data.get("county_name", ""),
+                db, name=data.get("name", ""), county_name=county,
                 resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
                 templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY),
                 is_test=data.get("is_test") == "1")
