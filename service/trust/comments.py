@@ -69,7 +69,7 @@ def comments_of(session: Session, campaign: Campaign, k: int) -> list[Comment]:
         comments.append(Comment(
             number=len(comments) + 1, school_code=school if shown else None,
             school=(names.get(school, school) if school else "全县") if shown else HIDDEN,
-            group=GROUP_LABELS.get(group, group) if shown else HIDDEN, shown=shown, text=text.strip()))
+            group=GROUP_LABELS.get(group, group) if shown else HIDDEN, shown=shown, text=text))
     return comments
 
 
