@@ -218,7 +218,7 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
     upload = data.get("workbook")
     version = None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
     else:
         version, problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(),
                                               request.app.state.profile, request.session.get(SESSION_KEY))

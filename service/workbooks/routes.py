@@ -72,7 +72,7 @@ def county_upload(request: Request, db: NamedDependency[Session], county: FromPa
     uploads = uploads if isinstance(uploads, list) else [uploads]
     files = [(u.filename, u.file.read()) for u in uploads if isinstance(u, UploadFile) and u.filename]
     if not files:
-        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx、.zip 或 CSV）")]
+        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx、.zip 或 CSV）")]
         filename = None
     else:
         filename, payload = W.bundle(files)
