@@ -208,7 +208,8 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
                 "svg": qr.svg(link_url(request, links[lag.school.school_code]))}
                if lag.school.school_code in links else {"lag": lag} for lag in lags]
     return Template(template_name="bureau/reminder.html", context={
-        "campaign": campaign, "notices": notices, "group_labels": C.GROUP_LABELS, "local": local,
+        "campaign": campaign, "notices": notices, "planned": plan is not None, "group_labels": C.GROUP_LABELS,
+        "local": local,
         "now": app_now(request), "warning": link_base_warning(request)})
 
 
