@@ -2,18 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PORT ?= 8000
 
+# pip without -q: the first install takes a few minutes and shows each package as it goes.
 $(VENV)/.installed: pyproject.toml
+	@echo "==> 1/3 creating $(VENV) (first run only)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	@echo "==> 2/3 updating pip"
+	$(PY) -m pip install --upgrade pip
+	@echo "==> 3/3 installing Renke and its dependencies (a few minutes the first time)"
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
 	touch $@
 
 .PHONY: install run test
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m service --demo
+	@echo "==> starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(PY) -m service --demo --port $(PORT)
 
 test: install
 	$(PY) -m pytest -q

@@ -73,10 +73,10 @@ def render_text(v: Verdict) -> str:
         lines.append(f"  {STAGE_NAMES[stage]}校际差异系数：" + "  ".join(cells))
     lines += [f"  ✘ {reason}" for stage in r.cv_reasons.values() for reason in stage.values()]
 
-    for title, part, names in (("二、政府保障程度", v.guarantee, G_NAMES), ("三、教育质量", v.quality, Q_NAMES)):
+    for title, part, item_names in (("二、政府保障程度", v.guarantee, G_NAMES), ("三、教育质量", v.quality, Q_NAMES)):
         passed_count = sum(i.passed for i in part.items.values())
         lines += ["", f"{title}：{_mark(part.passed)}（{passed_count}/{len(part.items)} 项达标）"]
-        lines += [f"  ✘ {code} {item.reason or names[code]}" for code, item in part.items.items() if not item.passed]
+        lines += [f"  ✘ {code} {item.reason or item_names[code]}" for code, item in part.items.items() if not item.passed]
 
     rec, rate = v.recognition, v.recognition.rate
     lines += ["", f"四、社会认可度：{_mark(rec.passed)}（{STATUS_NAMES[rate.status]}）"]

@@ -25,6 +25,7 @@ SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # they answer for
 OPTIONS = ("A", "B", "C", "D", "E")
 LOCATION_NAMES = {**{c: c for c in LOCATIONS}, "城区": "urban", "镇区": "town", "乡村": "rural"}
 CATEGORY_COLUMNS = ("questionnaire", "group", "location", "grade", "duration_s", *ITEMS)
+LOCATION_HINT = " urban/town/rural（或 城区/镇区/乡村）"
 MAX_PROBLEMS = 1000  # listed one by one; the rest are counted
 
 
@@ -41,13 +42,12 @@ def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str
         raw = pd.read_csv(source, dtype=dtypes, keep_default_na=False,
                           skip_blank_lines=False, encoding="utf-8-sig")
     except FileNotFoundError as exc:
-        raise ResponsesError([Problem(name, None, None, None, "does not exist")]) from exc
+        raise ResponsesError([Problem(name, None, None, None, "文件不存在")]) from exc
     except pd.errors.EmptyDataError as exc:
-        raise ResponsesError([Problem(name, 1, None, None, "is empty: expected a header line", "line")]) from exc
+        raise ResponsesError([Problem(name, 1, None, None, "文件为空：应有一行表头")]) from exc
     except Exception as exc:  # undecodable bytes, ragged rows: pandas raises several types
-        detail = f"{type(exc).__name__}: {exc}"[:200]
         raise ResponsesError([Problem(name, None, None, None,
-                                      f"is not a readable UTF-8 CSV file ({detail})")]) from exc
+                                      "无法读取：应为 UTF-8 编码、每行列数相同的 CSV 文件")]) from exc
     # A text stream keeps its BOM; Excel users add spaces around headers.
     raw.columns = [str(c).lstrip("\ufeff").strip() for c in raw.columns]
     return normalise_responses(raw, school_codes, name=name)
@@ -65,7 +65,7 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
     """
     missing = [c for c in RESPONSE_COLUMNS if c not in raw.columns]
     if missing:
-        raise ResponsesError([Problem(name, 1, c, None, "column is missing", "line") for c in missing])
+        raise ResponsesError([Problem(name, 1, c, None, "缺少此列") for c in missing])
     lines = np.arange(2, len(raw) + 2)
     codes = frozenset(str(c) for c in school_codes)
     # response_id is unique per row: taken as it is, not per distinct value.
@@ -82,22 +82,22 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
 
     convert("questionnaire", _text, None)
     convert("group", lambda u: u.str.lower().where(u.str.lower().isin(GROUPS)),
-            f"is not a respondent group ({', '.join(GROUPS)})", GROUPS)
-    convert("school_code", lambda u: u.where(u.isin(codes)), "is not a school code of the workbook")
+            f"应为答卷人群体代码之一：{', '.join(GROUPS)}", GROUPS)
+    convert("school_code", lambda u: u.where(u.isin(codes)), "不是指标表中的学校代码")
     convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
-            "is not urban/town/rural (城区/镇区/乡村)", LOCATIONS)
-    convert("grade", _grade, "is not a grade 1–9")
-    convert("duration_s", _duration, "is not a number of seconds")
+            f"应为{LOCATION_HINT}", LOCATIONS)
+    convert("grade", _grade, "应为年级 1–9")
+    convert("duration_s", _duration, "应为秒数")
     convert("duplicate_of", _text, None)
     for item in ITEMS:
         convert(item, lambda u: u.str.upper().where(u.str.upper().isin(OPTIONS)),
-                "is not an answer A–E", OPTIONS)
+                "应为答案 A–E", OPTIONS)
 
     keep = ~np.logical_and.reduce(list(blank.values()))  # blank lines in the file
     school_group = pd.Series(columns["group"]).isin(SCHOOL_GROUPS).to_numpy()
-    checks.append(("location", blank["location"], "is empty: expected urban/town/rural"))
+    checks.append(("location", blank["location"], f"未填写：应为{LOCATION_HINT}"))
     checks.append(("school_code", blank["school_code"] & school_group,
-                   "is empty: students, parents, teachers and principals answer for a school"))
+                   "未填写：学生、家长、教师和校长须填所在学校的代码"))
     problems = _problems(raw, lines, keep, checks, name)
     if problems:
         raise ResponsesError(problems)
@@ -162,9 +162,9 @@ def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
         total += len(rows)
         found += [(int(lines[r]), order[column], column, r, expected) for r in rows[:MAX_PROBLEMS]]
     found.sort()
-    problems = [Problem(name, line, column, _cell_text(raw[column].iat[r]), expected, "line")
+    problems = [Problem(name, line, column, _cell_text(raw[column].iat[r]), expected)
                 for line, _, column, r, expected in found[:MAX_PROBLEMS]]
     if total > MAX_PROBLEMS:
         problems.append(Problem(name, None, None, None,
-                                f"and {total - MAX_PROBLEMS} more problems not listed"))
+                                f"另有 {total - MAX_PROBLEMS} 处问题未列出"))
     return problems

@@ -213,8 +213,8 @@ def read_plan_csvs(files: Mapping[str, bytes], workbook: Workbook, *,
     for name, data in files.items():
         try:
             grids[PurePosixPath(name).name] = wbk._csv_grid(data)
-        except Exception as exc:  # undecodable or unparsable text
-            problems.append(wbk._unreadable(PurePosixPath(name).name, "CSV file", exc))
+        except Exception:  # undecodable or unparsable text
+            problems.append(wbk._unreadable(PurePosixPath(name).name, " CSV 文件"))
     if problems:
         raise PlanError(problems)
     return _build(grids, ", ".join(files) or "plan", workbook, profile, single=len(grids) == 1)
@@ -234,7 +234,7 @@ def _zip_csvs(filename: str, data: bytes) -> dict[str, bytes]:
                     with archive.open(info) as member:
                         members[str(path)] = member.read(wbk.MAX_BYTES + 1)
     except Exception as exc:
-        raise PlanError([wbk._unreadable(filename, ".zip file", exc)]) from exc
+        raise PlanError([wbk._unreadable(filename, " .zip 压缩包")]) from exc
     if not members:
         raise PlanError([Problem(filename, None, None, None, "holds no plan.csv or 规划.csv")])
     return members

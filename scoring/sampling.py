@@ -10,7 +10,7 @@ import pandas as pd
 
 from . import display
 from .profile import GROUPS, LOCATIONS, Profile
-from .recognition import GROUP_NAMES, SCHOOL_GROUPS
+from .recognition import GROUP_NAMES
 from .scope import compulsory_students, has_section, in_scope
 
 OTHER_GROUPS = tuple(g for g in GROUPS if g != "parent")

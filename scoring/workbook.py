@@ -8,8 +8,11 @@ that the user sees them all in one ``WorkbookError``; nothing is half-imported.
 from __future__ import annotations
 
 import io
+import re
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -25,6 +28,10 @@ from .scope import TYPE_STAGES, in_scope, small_rural_school
 # A county has a few hundred schools: anything near these limits is not a workbook.
 MAX_BYTES = 50 * 1024 * 1024  # file size and total uncompressed size of a zip
 MAX_MEMBERS = 1000  # zip members (an .xlsx holds a few dozen)
+# Rows and cells of one sheet, counted in the file's bytes before any parsing: the largest
+# county has a few hundred schools, and 5,000 rows parse in about a second.
+MAX_ROWS = 5000
+MAX_CELLS = MAX_ROWS * 60
 
 SHEETS = {"schools": "学校", "county": "县域", "veto": "一票否决"}
 
@@ -70,6 +77,7 @@ SCHOOL_TYPES = {
     "special": "特殊教育学校",
 }
 LOCATION_NAMES = {"urban": "城区", "town": "镇区", "rural": "乡村"}
+STAGE_NAMES = {"primary": "小学", "junior": "初中", "senior": "高中"}
 
 # Which blank cells are errors (workbook.md "Blank cells").
 ALWAYS_REQUIRED = ("school_code", "school_name", "school_type", "location",
@@ -100,13 +108,16 @@ COUNTY_KEYS = (
 COUNTY_CHINESE = {"resident_population": "常住人口"}
 VETO_KEYS = tuple(f"V{i}" for i in range(1, 8))
 KEY_VALUE_COLUMNS = {"key": "键", "value": "值"}
+_CHINESE_HEADINGS = {**SCHOOL_COLUMNS, **KEY_VALUE_COLUMNS, **COUNTY_CHINESE}
 
 Q6_RATINGS = ("优秀", "良好", "合格", "不合格")
 Q9_LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4,
              "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4}
 YES_NO = {**dict.fromkeys(("yes", "y", "true", "1", "是", "√"), True),
           **dict.fromkeys(("no", "n", "false", "0", "否", "×"), False)}
-YES_NO_HINT = "is not yes/no (yes/no, y/n, true/false, 1/0, 是/否, √/×)"
+YES_NO_HINT = "应为 是/否（也可填 √/×、1/0）"
+NOUN = {"sheet": "工作表", "file": "文件"}
+NOT_A_WORKBOOK = "请上传 .xlsx 指标表，或由 学校.csv、县域.csv 等文件组成的 .zip 压缩包"
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value
@@ -125,6 +136,21 @@ class _Findings:
 
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    sheet_names: dict[str, str] = field(default_factory=dict)  # sheet key -> name as written
+    headings: dict[tuple[str, str], str] = field(default_factory=dict)  # (sheet, key) -> as written
+
+    def _written_in_chinese(self, sheet: str) -> bool:
+        """Whether the user's headers of a sheet are the Chinese ones (the template's)."""
+        return sheet in SHEETS and any(text == _CHINESE_HEADINGS.get(key)
+                                       for (where, key), text in self.headings.items() if where == sheet)
+
+    def labelled(self, problem: Problem) -> Problem:
+        """The problem with its sheet and column named as the user wrote them."""
+        heading = self.headings.get((problem.sheet, problem.column)) or problem.column_label
+        if heading is None and self._written_in_chinese(problem.sheet):
+            heading = _CHINESE_HEADINGS.get(problem.column)
+        return dataclasses.replace(problem, column_label=heading,
+                                   sheet_label=self.sheet_names.get(problem.sheet) or SHEETS.get(problem.sheet))
 
 
 # ---------------------------------------------------------------- entry points
@@ -142,7 +168,7 @@ def read_workbook(path: str | Path, *, profile: Profile | None = None,
         data = {name: f.read_bytes() for name, f in files.items()}
         return _from_csvs(data, path.name, profile, schools_only)
     if not path.is_file():
-        raise WorkbookError([Problem(path.name, None, None, None, "does not exist")])
+        raise WorkbookError([Problem(path.name, None, None, None, "文件不存在")])
     if path.stat().st_size > MAX_BYTES:
         raise WorkbookError([_too_large(path.name)])
     return read_workbook_bytes(path.name, path.read_bytes(), profile=profile,
@@ -151,23 +177,22 @@ def read_workbook(path: str | Path, *, profile: Profile | None = None,
 
 def read_workbook_bytes(filename: str, data: bytes, *, profile: Profile | None = None,
                         schools_only: bool = False) -> Workbook:
-    """Read an uploaded .xlsx file or .zip of CSVs."""
+    """Read an uploaded .xlsx file, .zip of CSVs or CSV file, recognised by its bytes, not its name."""
     if len(data) > MAX_BYTES:
         raise WorkbookError([_too_large(filename)])
-    suffix = PurePosixPath(filename).suffix.lower()
-    if suffix == ".xls":
-        raise WorkbookError([Problem(filename, None, None, None,
-                                     "is an old .xls file: save it as .xlsx")])
-    if suffix == ".csv":
+    if _kind(filename, data) == "text":
         return read_workbook_csvs({filename: data}, profile=profile, schools_only=schools_only)
-    if suffix not in (".xlsx", ".xlsm", ".zip"):
-        raise WorkbookError([Problem(filename, None, None, None,
-                                     "is not an .xlsx file or a .zip of CSV files")])
     names = _zip_names(filename, data)
     if "xl/workbook.xml" in names:  # an .xlsx, whatever its name says
-        sheets = _xlsx_sheets(filename, data)
+        sheets = _xlsx_sheets(filename, data, names)
         return _build(sheets, [], filename, profile, schools_only, "sheet")
     members = _zip_csvs(filename, data)
+    if not members:
+        claims = PurePosixPath(filename).suffix.lower() not in (".zip", "")
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     ("这不是 Excel 文件，而是改了扩展名的 .zip 压缩包，" if claims else
+                                      "压缩包中") + "没有 学校.csv、县域.csv（或 schools.csv、county.csv）："
+                                     + NOT_A_WORKBOOK)])
     return _from_csvs(members, filename, profile, schools_only)
 
 
@@ -175,20 +200,81 @@ def read_workbook_csvs(files: Mapping[str, bytes], *, profile: Profile | None = 
                        schools_only: bool = False) -> Workbook:
     """Read uploaded CSVs by file name (schools.csv, county.csv, veto.csv or 学校.csv, ...)."""
     if sum(len(d) for d in files.values()) > MAX_BYTES:
-        raise WorkbookError([_too_large("upload")])
-    return _from_csvs(files, ", ".join(files) or "upload", profile, schools_only)
+        raise WorkbookError([_too_large("上传的文件")])
+    return _from_csvs(files, ", ".join(files) or "上传的文件", profile, schools_only)
 
 
 # ---------------------------------------------------------------- files to grids
 
+# Leading bytes of the files people upload instead of a workbook, and what to call them.
+MAGIC = (
+    (b"%PDF", "PDF 文件（.pdf）"),
+    (b"\x89PNG", "图片（.png）"),
+    (b"\xff\xd8\xff", "图片（.jpg）"),
+    (b"GIF8", "图片（.gif）"),
+    (b"{\\rtf", "RTF 文档（.rtf）"),
+    (b"Rar!", "RAR 压缩包（.rar），请改用 .zip 压缩"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包（.7z），请改用 .zip 压缩"),
+    (b"\x1f\x8b", "gzip 压缩包（.gz），请改用 .zip 压缩"),
+)
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # the old Office format (.xls, .doc) and encrypted .xlsx
+OLE_KINDS = (("EncryptedPackage", "设有打开密码的 Excel 文件，请取消密码后再上传"),
+             ("WordDocument", "Word 文档（.doc）"),
+             ("PowerPoint Document", "PowerPoint 演示文稿（.ppt）"),
+             ("Workbook", "旧版 Excel 文件（.xls），请在 Excel 中另存为 .xlsx"),
+             ("Book", "旧版 Excel 文件（.xls），请在 Excel 中另存为 .xlsx"))
+ZIP_KINDS = (("word/", "Word 文档（.docx）"), ("ppt/", "PowerPoint 演示文稿（.pptx）"),
+             ("content.xml", "OpenDocument 表格（.ods），请另存为 .xlsx"))
+ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+TAG_SPAN = 16  # longest tag prefix matched: the overlap kept between chunks
+
+
+def _not_excel(filename: str, what: str) -> WorkbookError:
+    return WorkbookError([Problem(filename, None, None, None, f"这不是 Excel 文件（{what}）：{NOT_A_WORKBOOK}")])
+
+
+def _kind(filename: str, data: bytes) -> str:
+    """"zip" or "text" from the leading bytes; any other file is refused, named by what it is."""
+    head = data[:512]
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    for magic, what in MAGIC:
+        if head.startswith(magic):
+            raise _not_excel(filename, what)
+    if head.startswith(OLE_MAGIC):
+        streams = data[:MAX_BYTES]
+        what = next((w for name, w in OLE_KINDS if name.encode("utf-16-le") in streams), "旧版 Office 文件")
+        raise _not_excel(filename, what)
+    try:
+        text = _decode(data[:65536].rsplit(b"\n", 1)[0] if len(data) > 65536 else data)
+    except UnicodeDecodeError:
+        raise _not_excel(filename, "无法识别的文件格式") from None
+    if "\x00" in text:
+        raise _not_excel(filename, "无法识别的文件格式")
+    start = text.lstrip("\ufeff \t\r\n")[:200].lower()
+    if start.startswith(("<html", "<!doctype", "<table", "<meta")):
+        raise _not_excel(filename, "网页文件（HTML）：有些系统导出的 .xls 其实是网页，请用 Excel 打开后另存为 .xlsx")
+    if start.startswith("<?xml"):
+        raise _not_excel(filename, "XML 文件，请用 Excel 打开后另存为 .xlsx")
+    if PurePosixPath(filename).suffix.lower() != ".csv":
+        raise _not_excel(filename, "文本文件：如果是 CSV 表格，请以 .csv 结尾的文件名上传")
+    return "text"
+
 
 def _too_large(source: str) -> Problem:
-    return Problem(source, None, None, None, f"is too large (over {MAX_BYTES // 2**20} MB)")
+    return Problem(source, None, None, None, f"文件过大（超过 {MAX_BYTES // 2**20} MB）")
 
 
-def _unreadable(source: str, what: str, exc: Exception) -> Problem:
-    detail = f"{type(exc).__name__}: {exc}"[:200]
-    return Problem(source, None, None, None, f"is not a readable {what} ({detail})")
+def _unreadable(source: str, what: str) -> Problem:
+    return Problem(source, None, None, None, f"无法读取：不是完好的{what}，请重新保存后上传")
+
+
+def _too_many_rows(sheet: str, rows: int, cells: int) -> Problem:
+    over = rows > MAX_ROWS
+    return Problem(sheet, MAX_ROWS + 1 if over else None, None, None,
+                   (f"超过 {MAX_ROWS} 行" if over else f"超过 {MAX_CELLS} 个单元格") +
+                   "，未读取（一个县的指标表远小于此）：请删除多余的行或列后再上传")
 
 
 def _sheet_key(name: str) -> str | None:
@@ -213,23 +299,98 @@ def _grid(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _zip_names(filename: str, data: bytes) -> set[str]:
-    """Member names of a zip, after checking it is not a bomb."""
+    """Member names of a zip, after checking it is not a bomb nor an Office file of another kind."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except Exception as exc:  # zipfile raises several types on garbage
-        raise WorkbookError([_unreadable(filename, ".xlsx or .zip file", exc)]) from exc
+    except Exception:  # zipfile raises several types on garbage
+        raise WorkbookError([_unreadable(filename, " .xlsx 或 .zip 文件")]) from None
     if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_BYTES:
         raise WorkbookError([_too_large(filename)])
-    return {i.filename for i in infos}
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        for prefix, what in ZIP_KINDS:
+            if any(n.startswith(prefix) for n in names):
+                raise _not_excel(filename, what)
+    return names
 
 
-def _xlsx_sheets(filename: str, data: bytes) -> dict[str, pd.DataFrame]:
+def _refuse_active_parts(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
+    """Macros and links to other files would be served back to every reader of the county."""
+    types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    problems = []
+    if (any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
+            or b"macroenabled" in types.lower()):
+        problems.append(Problem(filename, None, None, None, "含有宏（VBA 代码），不予接收：请在 Excel 中"
+                                "“另存为 → Excel 工作簿（*.xlsx）”后再上传"))
+    if any(n.startswith("xl/externalLinks/") for n in names):
+        problems.append(Problem(filename, None, None, None, "含有指向其他文件的外部链接，不予接收：请在 Excel 中"
+                                "“数据 → 编辑链接 → 断开链接”后再上传"))
+    if problems:
+        raise WorkbookError(problems)
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the archive (namespaces ignored: strict and transitional files)."""
+    book = ET.fromstring(archive.read("xl/workbook.xml"))
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for sheet in book.iter():
+        if sheet.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+        target = targets.get(rid, "")
+        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
+
+
+def _count_tags(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """Rows and cells of a sheet part, read in chunks and stopped as soon as a bound is passed."""
+    rows = cells = 0
+    tail = b""
+    with archive.open(part) as stream:
+        while (chunk := stream.read(1 << 20)) and rows <= MAX_ROWS and cells <= MAX_CELLS:
+            text = tail + chunk
+            # Tags wholly inside the tail were counted with the previous chunk.
+            rows += len(ROW_TAG.findall(text)) - len(ROW_TAG.findall(tail))
+            cells += len(CELL_TAG.findall(text)) - len(CELL_TAG.findall(tail))
+            tail = chunk[-TAG_SPAN:]
+    return rows, cells
+
+
+def _check_xlsx_size(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
+    try:
+        parts = _sheet_parts(archive)
+    except Exception:  # a damaged workbook part: the reader reports it
+        return
+    problems = []
+    for sheet, part in parts.items():
+        if part in names:
+            rows, cells = _count_tags(archive, part)
+            if rows > MAX_ROWS or cells > MAX_CELLS:
+                problems.append(dataclasses.replace(_too_many_rows(_sheet_key(sheet) or sheet, rows, cells),
+                                                    sheet_label=sheet))
+    if problems:
+        raise WorkbookError(problems)
+
+
+def _xlsx_sheets(filename: str, data: bytes, names: set[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every sheet as a grid, once the file is known to hold no macro, no link and no huge sheet."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = names or set(archive.namelist())
+            _refuse_active_parts(filename, archive, names)
+            _check_xlsx_size(filename, archive, names)
+    except WorkbookError:
+        raise
+    except Exception:  # a damaged member (bad CRC, broken deflate stream, ...)
+        raise WorkbookError([_unreadable(filename, " .xlsx 文件")]) from None
     try:
         book = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, dtype=str,
                              engine="openpyxl")
-    except Exception as exc:  # openpyxl and its XML parser raise anything on garbage
-        raise WorkbookError([_unreadable(filename, ".xlsx file", exc)]) from exc
+    except Exception:  # openpyxl and its XML parser raise anything on garbage
+        raise WorkbookError([_unreadable(filename, " .xlsx 文件")]) from None
     return {name: _grid(frame) for name, frame in book.items()}
 
 
@@ -255,8 +416,8 @@ def _zip_csvs(filename: str, data: bytes) -> dict[str, bytes]:
                 if path.suffix.lower() == ".csv" and _sheet_key(path.stem):
                     with archive.open(info) as member:
                         members[str(path)] = member.read(MAX_BYTES + 1)
-    except Exception as exc:  # bad CRC, encryption, unsupported compression, ...
-        raise WorkbookError([_unreadable(filename, ".zip file", exc)]) from exc
+    except Exception:  # bad CRC, encryption, unsupported compression, ...
+        raise WorkbookError([_unreadable(filename, " .zip 压缩包")]) from None
     if sum(len(d) for d in members.values()) > MAX_BYTES:
         raise WorkbookError([_too_large(filename)])
     return members
@@ -280,21 +441,30 @@ def _csv_grid(data: bytes) -> pd.DataFrame:
 
 def _from_csvs(files: Mapping[str, bytes], source: str, profile: Profile | None,
                schools_only: bool) -> Workbook:
-    grids: dict[str, pd.DataFrame | None] = {}
+    grids: dict[str, pd.DataFrame | None] = {}   # by the file's stem, as the user named it
+    seen: set[str] = set()
     errors = []
     for name, data in files.items():
         path = PurePosixPath(name)
         key = _sheet_key(path.stem) if path.suffix.lower() == ".csv" else None
         if key is None:
             continue  # other files (responses.csv, notes) travel with workbooks
-        if key in grids:
-            errors.append(Problem(key, None, None, name, "is a second file for this sheet"))
+        if key in seen:
+            errors.append(Problem(key, None, None, name, "是该表的第二个文件（每张表只能有一个文件）",
+                                  sheet_label=path.stem))
+            continue
+        seen.add(key)
+        rows = data.count(b"\n")
+        if rows > MAX_ROWS:   # counted before parsing: refused without reading it
+            errors.append(dataclasses.replace(_too_many_rows(key, rows, 0), sheet_label=path.stem))
+            grids[path.stem] = None  # present: not also reported missing
             continue
         try:
-            grids[key] = _csv_grid(data)
-        except Exception as exc:  # undecodable or unparsable text
-            errors.append(_unreadable(key, f"CSV file {path.name}", exc))
-            grids[key] = None  # present but unreadable: not also reported missing or empty
+            grids[path.stem] = _csv_grid(data)
+        except Exception:  # undecodable or unparsable text
+            errors.append(Problem(key, None, None, None, f"无法读取：{path.name} 不是完好的 CSV 文件"
+                                  "（应为 UTF-8 或 GBK 编码的逗号分隔文本）", sheet_label=path.stem))
+            grids[path.stem] = None  # present but unreadable: not also reported missing or empty
     return _build(grids, errors, source, profile, schools_only, "file")
 
 
@@ -352,21 +522,23 @@ def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
     """The header row and the position of each known column in it."""
     row = _header_row(cells, names)
     if row is None:
-        found.errors.append(Problem(sheet, None, None, None, "sheet is empty: expected a header row"))
+        found.errors.append(Problem(sheet, None, None, None, "工作表为空：应有一行表头"))
         return None, {}
     below = cells.loc[row + 1:]
     positions: dict[str, int] = {}
     for position, text in cells.loc[row].items():
         key = names.get(text.lower())
         if key in positions:
-            found.errors.append(Problem(sheet, row, key, text, "is a second column for this key"))
+            found.errors.append(Problem(sheet, row, key, text, "与前面的列重复：同一列只能有一个",
+                                        column_label=f"第 {position + 1} 列"))
         elif key:
             positions[key] = position
+            found.headings[(sheet, key)] = text
         elif text:
-            found.warnings.append(Problem(sheet, row, text, None, "unknown column, ignored"))
+            found.warnings.append(Problem(sheet, row, text, None, "不是指标表的列，已忽略"))
         elif (below[position] != "").any():
-            found.warnings.append(Problem(sheet, row, f"column {position + 1}", None,
-                                          "column without a header, ignored"))
+            found.warnings.append(Problem(sheet, row, f"第 {position + 1} 列", None,
+                                          "有数据但没有表头，已忽略"))
     return row, positions
 
 
@@ -387,21 +559,20 @@ def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.Data
     body = body[(body != "").any(axis=1)]
     if body.empty:
         found.errors.append(Problem("schools", header_row + 1, None, None,
-                                    "no schools: expected one row per school below the header"))
+                                    "没有学校：表头下面应每行填写一所学校"))
     raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
                         for k in SCHOOL_COLUMNS}, index=body.index)
 
     schools = raw[["school_code", "school_name"]].copy()
-    for column, chinese, what in (("school_type", SCHOOL_TYPES, "school type"),
-                                  ("location", LOCATION_NAMES, "location")):
+    for column, chinese, what in (("school_type", SCHOOL_TYPES, "学校类型"),
+                                  ("location", LOCATION_NAMES, "城乡类型")):
         schools[column] = _codes(raw[column], chinese)
-        choices = ", ".join(f"{c} {zh}" for c, zh in chinese.items())
         unknown = schools[[column]].isna() & (raw[[column]] != "")
-        _flag(found, "schools", unknown, raw[[column]], f"is not a {what} ({choices})")
+        _flag(found, "schools", unknown, raw[[column]], f"应为{what}之一：{'、'.join(chinese.values())}")
     texts = raw[list(NUMBER_COLUMNS)]
     values, bad, _ = (_unflat(part, texts) for part in _numbers(_flat(texts)))
-    _flag(found, "schools", bad, texts, "is not a number")
-    _flag(found, "schools", values < 0, texts, "is not a number ≥ 0")
+    _flag(found, "schools", bad, texts, "应为数字")
+    _flag(found, "schools", values < 0, texts, "应为不小于 0 的数字")
     students = list(STUDENT_COLUMNS.values())
     values[students] = values[students].mask(texts[students] == "", 0.0)  # blank enrolment is 0
     schools = pd.concat([schools, values.astype("float64")], axis=1)
@@ -421,8 +592,8 @@ def _check_stages(schools: pd.DataFrame, raw: pd.DataFrame, found: _Findings) ->
         lacking = (schools[column] > 0) & kind.notna() & ~kind.isin(having)
         for row in lacking.index[lacking.to_numpy()]:
             found.errors.append(Problem("schools", int(row), column, raw.at[row, column],
-                                        f"students in the {stage} stage, which a "
-                                        f"{kind[row]} school does not have"))
+                                        f"填有{STAGE_NAMES[stage]}在校生，但{SCHOOL_TYPES[kind[row]]}"
+                                        f"没有{STAGE_NAMES[stage]}学段"))
 
 
 def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping[str, int],
@@ -432,13 +603,13 @@ def _check_required(schools: pd.DataFrame, raw: pd.DataFrame, positions: Mapping
     scoped = schools["school_type"].notna() & in_scope(schools, profile)
     g6 = small_rural_school(schools, profile)
     everyone = pd.Series(True, index=raw.index)
-    needs = [(ALWAYS_REQUIRED, everyone, "is blank: required for every school")]
+    needs = [(ALWAYS_REQUIRED, everyone, "未填写：每所学校必填")]
     needs += [(columns, schools[STUDENT_COLUMNS[stage]] > 0,
-               f"is blank: required for a school with {stage} students")
+               f"未填写：有{STAGE_NAMES[stage]}在校生的学校必填")
               for stage, columns in STAGE_REQUIRED.items()]
-    needs += [(SCOPE_REQUIRED, scoped, "is blank: required for an in-scope school"),
+    needs += [(SCOPE_REQUIRED, scoped, "未填写：参评学校必填"),
               (("funded_students",), g6,
-               "is blank: required where G6 applies (small rural primary school or teaching point)")]
+               "未填写：适用 G6 的学校（乡村小规模小学、教学点）必填")]
     for column in ENROLMENT_COLUMNS:
         if column not in positions:
             found.errors.append(_missing_column(header_row, column))
@@ -457,13 +628,12 @@ def _check_unique(codes: pd.Series, found: _Findings) -> None:
     repeated = filled & codes.duplicated()
     for row in repeated.index[repeated.to_numpy()]:
         found.errors.append(Problem("schools", int(row), "school_code", codes[row],
-                                    f"is already the code of row {first_row[codes[row]]}: "
-                                    "school codes must be unique"))
+                                    f"与第 {first_row[codes[row]]} 行的学校代码重复：学校代码须唯一"))
 
 
 def _missing_column(header_row: int, column: str) -> Problem:
     return Problem("schools", header_row, column, None,
-                   f"column is missing (header {column} or {SCHOOL_COLUMNS[column]})")
+                   f"缺少此列：请在表头加上“{SCHOOL_COLUMNS[column]}”")
 
 
 def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
@@ -475,7 +645,7 @@ def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
     missing = [c for c in KEY_VALUE_COLUMNS if c not in positions]
     for column in missing:
         found.errors.append(Problem(sheet, header_row, column, None,
-                                    f"column is missing (header {column} or {KEY_VALUE_COLUMNS[column]})"))
+                                    f"缺少此列：请在表头加上“{KEY_VALUE_COLUMNS[column]}”"))
     if missing:
         return {}
     entries: dict[str, tuple[int, str]] = {}
@@ -486,12 +656,13 @@ def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
         key = names.get(text.lower())
         if key is None:
             found.warnings.append(Problem(sheet, int(row), "key", text or None,
-                                          "is not a known key, row ignored"))
+                                          "不是指标表的键，该行已忽略"))
         elif key in entries:
             found.errors.append(Problem(sheet, int(row), key, value or None,
-                                        f"is a second value for {key} (first in row {entries[key][0]})"))
+                                        f"重复：第 {entries[key][0]} 行已填写此项"))
         else:
             entries[key] = (int(row), value)
+            found.headings[(sheet, key)] = text
     return entries
 
 
@@ -502,20 +673,20 @@ def _county_value(key: str, text: str, number: float, percent: bool) -> tuple[An
     if key in YES_NO_KEYS:
         return _yes_no(text)
     if key == "Q6":
-        return (text, None) if text in Q6_RATINGS else (None, "is not one of 优秀/良好/合格/不合格")
+        return (text, None) if text in Q6_RATINGS else (None, "应为 优秀、良好、合格、不合格 之一")
     if key == "Q9_min_level":
         level = Q9_LEVELS.get(text.upper().removesuffix("级").strip())
         if level is None and number in (1, 2, 3, 4):  # "3.0" from a numeric Excel cell
             level = int(number)
-        return (level, None) if level else (None, "is not a level 1–4 (or Ⅰ–Ⅳ, I–IV)")
+        return (level, None) if level else (None, "应为等级 1–4（或 Ⅰ–Ⅳ）")
     if np.isnan(number):
-        return None, "is not a number"
+        return None, "应为数字"
     if key in RATE_KEYS:
         rate = number / 100 if number > 1 and not percent else number
-        return (rate, None) if 0 <= rate <= 1 else (None, "is not a rate between 0 and 1 (0%–100%)")
+        return (rate, None) if 0 <= rate <= 1 else (None, "应为 0 到 1 之间的比率（或 0%–100%）")
     if key in YEAR_KEYS:
-        return (int(number), None) if number.is_integer() and number >= 0 else (None, "is not a year")
-    return (number, None) if number >= 0 else (None, "is not a number ≥ 0")
+        return (int(number), None) if number.is_integer() and number >= 0 else (None, "应为年份（如 2024）")
+    return (number, None) if number >= 0 else (None, "应为不小于 0 的数字")
 
 
 def _county(cells: pd.DataFrame, profile: Profile,
@@ -530,7 +701,7 @@ def _county(cells: pd.DataFrame, profile: Profile,
         row, text = entries.get(key, (None, ""))
         if not text:
             if key in COUNTY_KEYS:
-                why = "is blank: a value is required" if row else "is missing: add a row for this key"
+                why = "未填写：此项必填" if row else "缺少此行：请加一行填写此项"
                 found.errors.append(Problem("county", row, key, None, why))
             continue
         value, why = _county_value(key, text, float(numbers[key]), bool(percent[key]))
@@ -552,8 +723,7 @@ def _renormalise_shares(county: dict[str, Any], entries: Mapping[str, tuple[int,
     total = sum(county[k] for k in SHARE_KEYS)
     if not profile.at_most(abs(total - 1), 0.01):
         found.errors.append(Problem("county", entries[SHARE_KEYS[0]][0], SHARE_KEYS[0], None,
-                                    f"the three population shares sum to {total:.4g}, "
-                                    "not 1 (within 0.01)"))
+                                    f"三项人口比例之和为 {total:.4g}，应为 1（误差不超过 0.01）"))
         return
     for key in SHARE_KEYS:
         county[key] /= total
@@ -591,14 +761,15 @@ def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], sou
     for name, cells in sheets.items():
         key = _sheet_key(name)
         if key and key in by_key:
-            found.errors.append(Problem(key, None, None, name, f"is a second {kind} for this sheet"))
+            found.errors.append(Problem(key, None, None, name, f"与另一{NOUN[kind]}重复：每张表只能有一个{NOUN[kind]}"))
         elif key:
             by_key[key] = cells
+            found.sheet_names[key] = name
     for key in ("schools",) if schools_only else ("schools", "county"):
         if key not in by_key:
-            place = f"a sheet named {key} or {SHEETS[key]}" if kind == "sheet" else \
-                f"a file {key}.csv or {SHEETS[key]}.csv"
-            found.errors.append(Problem(key, None, None, None, f"{kind} is missing: expected {place}"))
+            place = f"名为“{SHEETS[key]}”（或 {key}）的工作表" if kind == "sheet" else \
+                f"文件 {SHEETS[key]}.csv（或 {key}.csv）"
+            found.errors.append(Problem(key, None, None, None, f"缺少{NOUN[kind]}：应有{place}"))
     schools = None
     if by_key.get("schools") is not None:
         schools = _schools(by_key["schools"], profile, found)
@@ -609,7 +780,7 @@ def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], sou
             county, rows = _county(by_key["county"], profile, found)
         veto = _veto(by_key.get("veto"), found)
     if found.errors:
-        raise WorkbookError(sorted(found.errors, key=_reading_order))
+        raise WorkbookError(sorted(map(found.labelled, found.errors), key=_reading_order))
     return Workbook(county=MappingProxyType(county), schools=schools, veto=MappingProxyType(veto),
-                    warnings=tuple(found.warnings), source=source,
+                    warnings=tuple(map(found.labelled, found.warnings)), source=source,
                     county_rows=MappingProxyType(rows))

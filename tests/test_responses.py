@@ -128,7 +128,7 @@ def test_each_rejection_is_located(row, column, value):
 
 def test_located_message():
     problem = only_problem(csv("r1,public,parent,S01,town,4,120,,A,B,F,D,E,A,B,C,A"))
-    assert str(problem) == 'responses.csv line 2, sharing: "F" is not an answer A–E'
+    assert str(problem) == 'responses.csv 第 2 行 sharing：“F”应为答案 A–E'
 
 
 def test_every_problem_listed_in_line_order():
@@ -145,7 +145,7 @@ def test_too_many_problems_are_counted_not_listed():
     problems = problems_of(csv(*rows))
     assert len(problems) == MAX_PROBLEMS + 1
     assert problems[0].row == 2 and problems[MAX_PROBLEMS - 1].row == MAX_PROBLEMS + 1
-    assert "5 more" in problems[-1].expected
+    assert "另有 5 处" in problems[-1].expected
 
 
 def test_unreadable_files_are_problems(tmp_path):
@@ -181,7 +181,7 @@ def test_problems_in_a_service_frame_show_null_as_empty():
     raw.loc[0, "location"] = None
     with pytest.raises(ResponsesError) as caught:
         normalise_responses(raw, CODES)
-    assert str(caught.value) == "responses line 2, location: is empty: expected urban/town/rural"
+    assert str(caught.value) == "responses 第 2 行 location：未填写：应为 urban/town/rural（或 城区/镇区/乡村）"
 
 
 @settings(max_examples=50, deadline=None)

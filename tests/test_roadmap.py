@@ -123,7 +123,7 @@ def test_new_schools_rows_before_opening_and_reused_codes_are_errors():
         "year,school_code,column,change\n2026,N01,sports_area_m2,+10\n",
         new_schools=f"{NEW_SCHOOL_HEADER}\n{NEW_SCHOOL}\n{NEW_SCHOOL.replace('N01', 'S01').replace(',2027', ',')}\n"))
     text = [str(p) for p in problems]
-    assert 'plan.csv row 2, year: "2026" is before N01 opens (2027, sheet new_schools)' in text
+    assert 'plan.csv 第 2 行 year：“2026”is before N01 opens (2027, sheet new_schools)' in text
     assert any(p.sheet == "new_schools.csv" and p.row == 3 and p.column == "school_code" and p.value == "S01"
                for p in problems)
     assert any(p.sheet == "new_schools.csv" and p.row == 3 and p.column == "opens_year" for p in problems)
@@ -265,7 +265,7 @@ def test_located_plan_errors_xlsx(chinese):
     data = _xlsx(sheet, headers.values(), BAD_ROWS)
     problems = problems_of(lambda: read_plan_bytes("plan.xlsx", data, FAIL_WB))
     _assert_located(problems, sheet, headers)
-    assert str(problems[0]).startswith(f'{sheet} row 2, {headers["year"]}: "2026x"')
+    assert str(problems[0]).startswith(f'{sheet} 第 2 行 {headers["year"]}：“2026x”')
 
 
 def test_located_plan_errors_missing_columns_sheet_and_a_negative_result():
@@ -354,6 +354,6 @@ def test_exit_2_with_every_problem_on_stderr_and_nothing_on_stdout(tmp_path):
     result = run("roadmap", str(EXAMPLES / "example-fail"), str(plan))
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == len(EXPECTED) and lines[0] == '规划.csv row 2, 年度: "2026x" is not a year (an integer such as 2026)'
+    assert len(lines) == len(EXPECTED) and lines[0] == '规划.csv 第 2 行 年度：“2026x”is not a year (an integer such as 2026)'
     missing = run("roadmap", str(EXAMPLES / "example-fail"), str(tmp_path / "absent.xlsx"))
     assert missing.returncode == 2 and missing.stdout == "" and "does not exist" in missing.stderr

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from scoring.errors import WorkbookError
 from scoring.workbook import (
+    MAX_ROWS,
     SCHOOL_COLUMNS,
+    SCHOOL_TYPES,
     SHEETS,
     read_workbook,
     read_workbook_bytes,
@@ -184,7 +186,7 @@ def test_bad_thousands_grouping_is_not_a_number():
     frames = example_frames()
     set_cell(frames, "schools", 2, "classes", "1,6")
     problem = located(errors_of(frames), "schools", 2, "classes")
-    assert str(problem) == 'schools row 2, classes: "1,6" is not a number'
+    assert str(problem) == 'schools 第 2 行 classes：“1,6”应为数字'
 
 
 @pytest.mark.parametrize(("text", "rate"), [("95%", 0.95), ("95 %", 0.95), ("95", 0.95),
@@ -320,7 +322,7 @@ def test_blank_cells_a_rule_needs_are_errors():
     problems = errors_of(frames)
     assert len(problems) == 4
     assert str(located(problems, "schools", 3, "classes")) == \
-        "schools row 3, classes: is blank: required for an in-scope school"
+        "schools 第 3 行 classes：未填写：参评学校必填"
     located(problems, "schools", 4, "qualified_teachers_primary")
     located(problems, "schools", 5, "public_funds_yuan")
     located(problems, "schools", 23, "funded_students")
@@ -368,7 +370,7 @@ def test_text_in_a_number_column():
     frames = example_frames()
     set_cell(frames, "schools", 14, "students_junior", "abc")
     problem = located(errors_of(frames), "schools", 14, "students_junior")
-    assert str(problem) == 'schools row 14, students_junior: "abc" is not a number'
+    assert str(problem) == 'schools 第 14 行 students_junior：“abc”应为数字'
 
 
 def test_unknown_school_type():
@@ -387,27 +389,27 @@ def test_negative_area():
     frames = example_frames()
     set_cell(frames, "schools", 5, "sports_area_m2", "-12.5")
     problem = located(errors_of(frames), "schools", 5, "sports_area_m2")
-    assert str(problem) == 'schools row 5, sports_area_m2: "-12.5" is not a number ≥ 0'
+    assert str(problem) == 'schools 第 5 行 sports_area_m2：“-12.5”应为不小于 0 的数字'
 
 
 def test_missing_county_key():
     frames = example_frames()
     frames["county"] = frames["county"][frames["county"]["key"] != "G7"]
     problem = located(errors_of(frames), "county", None, "G7")
-    assert "missing" in problem.expected
+    assert "缺少此行" in problem.expected
 
 
 def test_blank_county_value():
     frames = example_frames()
     set_county(frames, "G8_teacher_salary", "")
-    assert "blank" in located(errors_of(frames), "county", county_row(frames, "G8_teacher_salary"), "G8_teacher_salary").expected
+    assert "未填写" in located(errors_of(frames), "county", county_row(frames, "G8_teacher_salary"), "G8_teacher_salary").expected
 
 
 def test_duplicated_school_code():
     frames = example_frames()
     set_cell(frames, "schools", 7, "school_code", "S01")
     problem = located(errors_of(frames), "schools", 7, "school_code")
-    assert "row 2" in problem.expected
+    assert "第 2 行" in problem.expected
 
 
 def test_missing_sheet(tmp_path):
@@ -487,7 +489,7 @@ def test_enrolment_in_a_stage_the_type_lacks(row, school_type, column):
             set_cell(frames, "schools", row, key, "0")
     set_cell(frames, "schools", row, column, "120")
     problem = located(errors_of(frames), "schools", row, column)
-    assert school_type in problem.expected
+    assert SCHOOL_TYPES[school_type] in problem.expected
 
 
 def test_through_schools_may_have_senior_students():
@@ -537,7 +539,7 @@ def test_zip_bomb_is_refused():
     assert len(buffer.getvalue()) < 2**20
     with pytest.raises(WorkbookError) as caught:
         read_workbook_bytes("bomb.zip", buffer.getvalue())
-    assert "too large" in caught.value.problems[0].expected
+    assert "文件过大" in caught.value.problems[0].expected
 
 
 def test_undecodable_csv_is_located_and_other_sheets_still_checked():
@@ -655,3 +657,112 @@ def test_xlsx_rows_are_the_rows_excel_shows(tmp_path):
     book["学校"]["R5"] = "23"
     book.save(path)
     assert read_workbook(path).schools["excel_row"].tolist()[:3] == [3, 5, 6]
+
+
+# ---------------------------------------------------------------- what the user reads
+
+
+def chinese_xlsx(frames: dict[str, pd.DataFrame]) -> bytes:
+    """The workbook as the Chinese template has it: 学校/县域/一票否决 sheets, Chinese headers."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frames["schools"].rename(columns=SCHOOL_COLUMNS).to_excel(writer, sheet_name=SHEETS["schools"], index=False)
+        for key in ("county", "veto"):
+            frames[key].rename(columns={"key": "键", "value": "值"}).to_excel(writer, sheet_name=SHEETS[key],
+                                                                            index=False)
+    return buffer.getvalue()
+
+
+def test_problem_names_the_sheet_and_the_header_as_the_user_wrote_them():
+    frames = example_frames()
+    set_cell(frames, "schools", 4, "students_primary", "一千三百")
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsx", chinese_xlsx(frames))
+    problem = located(caught.value.problems, "schools", 4, "students_primary")
+    assert str(problem) == "学校 第 4 行 小学在校生数：“一千三百”应为数字"
+
+
+def test_a_missing_column_is_named_in_chinese():
+    frames = example_frames()
+    frames["schools"] = frames["schools"].drop(columns=["students_junior"])
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsx", chinese_xlsx(frames))
+    problem = located(caught.value.problems, "schools", 1, "students_junior")
+    assert str(problem) == "学校 第 1 行 初中在校生数：缺少此列：请在表头加上“初中在校生数”"
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+
+
+@pytest.mark.parametrize(("data", "named"), [
+    (_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}), "Word 文档（.docx）"),
+    (_zip({"notes.txt": b"hello"}), "改了扩展名的 .zip 压缩包"),
+    ("学校代码,学校名称\nS01,一小\n".encode(), "文本文件"),
+    (b"%PDF-1.7\n", "PDF 文件"),
+    (OLE + "Workbook".encode("utf-16-le"), "旧版 Excel 文件（.xls）"),
+    (OLE + "WordDocument".encode("utf-16-le"), "Word 文档（.doc）"),
+    (b"<html><table><tr><td>1</td></tr></table></html>", "网页文件"),
+    (bytes(range(256)) * 4, "无法识别的文件格式"),
+])
+def test_wrong_file_types_are_recognised_by_their_bytes_and_named(data, named):
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsx", data)
+    (problem,) = caught.value.problems
+    assert problem.sheet == "指标表.xlsx" and named in problem.expected
+    assert "这不是 Excel 文件" in problem.expected
+
+
+def _with_members(data: bytes, extra: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        for name, member in extra.items():
+            target.writestr(name, member)
+    return buffer.getvalue()
+
+
+def test_workbook_with_a_macro_part_is_refused():
+    data = _with_members(chinese_xlsx(example_frames()), {"xl/vbaProject.bin": b"\0" * 64})
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsm", data)
+    assert [p.sheet for p in caught.value.problems] == ["指标表.xlsm"]
+    assert "含有宏" in caught.value.problems[0].expected
+
+
+def test_workbook_with_an_external_link_is_refused():
+    data = _with_members(chinese_xlsx(example_frames()), {"xl/externalLinks/externalLink1.xml": b"<externalLink/>"})
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsx", data)
+    assert "外部链接" in caught.value.problems[0].expected
+
+
+def test_too_many_rows_are_refused_before_the_sheet_is_parsed(monkeypatch):
+    frames = example_frames()
+    many = pd.concat([frames["schools"]] * (MAX_ROWS // len(frames["schools"]) + 1), ignore_index=True)
+    data = chinese_xlsx({**frames, "schools": many})
+
+    def parse(*args, **kwargs):
+        raise AssertionError("parsed although too large")
+    monkeypatch.setattr(pd, "read_excel", parse)
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_bytes("指标表.xlsx", data)
+    (problem,) = caught.value.problems
+    assert (problem.sheet, problem.row, problem.place) == ("schools", MAX_ROWS + 1, "学校")
+    assert f"超过 {MAX_ROWS} 行" in str(problem)
+
+
+def test_too_many_csv_rows_are_refused_before_the_file_is_parsed():
+    files = csv_bytes(example_frames())
+    files["schools.csv"] += files["schools.csv"].split(b"\n", 1)[1] * (MAX_ROWS // 20)
+    with pytest.raises(WorkbookError) as caught:
+        read_workbook_csvs(files)
+    assert [(p.sheet, p.row) for p in caught.value.problems] == [("schools", MAX_ROWS + 1)]

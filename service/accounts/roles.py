@@ -119,8 +119,9 @@ def province_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 async def bureau_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard of the bureau router (``/bureau``): the campaign list is the province's
     (others are sent to their workspace); a campaign's pages are readable by whoever may read
-    its county and changeable by whoever runs that county's campaigns; a new campaign must be
-    for the bureau's own county. Other paths are left alone."""
+    its county and changeable by whoever runs that county's campaigns; inspectors create none
+    (that a bureau's new campaign is for its own county, the form checks and says so in Chinese).
+    Other paths are left alone."""
     path = connection.url.path
     if not path.startswith("/bureau") or not connection.scope.get("session"):
         return
@@ -139,13 +140,8 @@ async def bureau_scope(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         if not allowed:
             raise PermissionDeniedException("not your county")
         return
-    if path.startswith("/bureau/campaigns"):        # new campaign form and its POST
-        if p.role == INSPECTOR:
-            raise PermissionDeniedException("inspectors are read-only")
-        if p.role == BUREAU_ADMIN and method == "POST":
-            form = await connection.form()          # cached: the handler reads the same form
-            if str(form.get("county_name", "")).strip() not in p.counties:
-                raise PermissionDeniedException("a bureau runs campaigns of its own county only")
+    if path.startswith("/bureau/campaigns") and p.role == INSPECTOR:   # new campaign form and its POST
+        raise PermissionDeniedException("inspectors are read-only")
 
 
 # ---- account management ---------------------------------------------------------------------

@@ -2,6 +2,7 @@
 CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
 the survey that counts, QR codes, sheets, slips and the answers' exports."""
 
+import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from sqlmodel import Session, select
 from scoring.errors import Problem
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from service.accounts import audit
+from service.accounts import roles as R
 from service.answers import page_cache
 from service.campaigns import exports as E
 from service.campaigns import qr
@@ -29,9 +31,28 @@ from service.web.clock import CHINA, app_now, local
 from survey_templates import GROUPS, LOCATION_LABELS
 
 
+REFRESH_SECONDS = 60
+
+
 def public_base(request: Request) -> str:
     base = request.app.state.settings.public_url or str(request.base_url)
     return base.rstrip("/")
+
+
+def link_base_warning(request: Request) -> str | None:
+    """Why the printed codes would not open on a parent's phone, while the links are built from
+    a loopback or private address (no public address configured), else None."""
+    if request.app.state.settings.public_url:
+        return None
+    host = (request.url.hostname or "").strip("[]")
+    try:
+        private = ipaddress.ip_address(host).is_private
+    except ValueError:
+        private = host == "localhost" or host.endswith(".localhost")
+    if not private:
+        return None
+    return (f"注意：二维码和网址使用的是本机或内网地址（{host}），家长的手机打不开。"
+            "请在设置中配置对外网址（RENKE_PUBLIC_URL）后再打印。")
 
 
 def link_url(request: Request, link: Link, code: str | None = None) -> str:
@@ -49,17 +70,41 @@ def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
         "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
 
 
+def _own_counties(request: Request) -> list[str]:
+    """The counties a bureau admin runs campaigns for (none listed: a province admin, any county)."""
+    p = R.principal_of(request)
+    return [] if p.is_province else sorted(p.counties)
+
+
 def _new_form_context(request: Request, values: dict, errors: dict) -> dict:
-    return {"values": values, "errors": errors, "user": request.session.get("username")}
+    return {"values": values, "errors": errors, "counties": _own_counties(request),
+            "user": request.session.get("username")}
 
 
 @get("/campaigns/new", sync_to_thread=False)
 def campaign_new(request: Request) -> Template:
     today = datetime.now(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
+    counties = _own_counties(request)
     values = {"opens_at": today.strftime("%Y-%m-%dT%H:%M"),
               "closes_at": (today + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
+              "county_name": counties[0] if len(counties) == 1 else "",
               "share_urban": "", "share_town": "", "share_rural": ""}
     return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, values, {}))
+
+
+def parse_shares(texts: dict[str, str]) -> tuple[dict[str, float], str | None]:
+    """Location shares written as percents ("45%", or "45" when any plain figure exceeds 1) or
+    decimals ("0.45"); (shares as fractions, None) or (_, the Chinese reason they are not)."""
+    values, percent = {}, {}
+    for key, text in texts.items():
+        text = text.strip().replace("％", "%")
+        percent[key] = text.endswith("%")
+        try:
+            values[key] = float(text.removesuffix("%").strip())
+        except ValueError:
+            return {}, f"“{text}”不是数字：请填写小数（如 0.45）或百分数（如 45%）"
+    plain_percent = any(v > 1 for k, v in values.items() if not percent[k])
+    return {k: v / 100 if percent[k] or plain_percent else v for k, v in values.items()}, None
 
 
 def _parse_local(value: str) -> datetime | None:
@@ -82,9 +127,14 @@ def campaign_create(request: Request, db: NamedDependency[Session],
             return kind(0)
 
     population = number("resident_population", int)
-    shares = {loc: number(f"share_{loc}") for loc in ("urban", "town", "rural")}
-    if any(v > 1 for v in shares.values()):  # percentages accepted
-        shares = {k: v / 100 for k, v in shares.items()}
+    shares, why = parse_shares({loc: data.get(f"share_{loc}", "") for loc in ("urban", "town", "rural")})
+    if why:
+        errors["shares"] = why
+    county = data.get("county_name", "").strip()
+    if county and not R.principal_of(request).can_run_campaigns(county):
+        own = "、".join(_own_counties(request)) or "（未分配县）"
+        errors["county_name"] = (f"您的账号只能为{own}创建调查，不能为“{county}”创建；"
+                                 "其他县的调查请由该县教育局或省级管理员创建")
     opens_at, closes_at = _parse_local(data.get("opens_at", "")), _parse_local(data.get("closes_at", ""))
     if opens_at is None:
         errors["opens_at"] = "请填写开始时间"
@@ -94,7 +144,7 @@ def campaign_create(request: Request, db: NamedDependency[Session],
         try:
             before = C.counted_campaign(db, data.get("county_name", "").strip())
             campaign = C.create_campaign(
-                db, name=data.get("name", ""), county_name=data.get("county_name", ""),
+                db, name=data.get("name", ""), county_name=county,
                 resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
                 templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY),
                 is_test=data.get("is_test") == "1")
@@ -120,9 +170,15 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
     prog = C.progress(db, campaign, profile)
     plan = C.plan_for(db, campaign, profile)
     version = db.get(WorkbookVersion, campaign.workbook_version_id) if campaign.workbook_version_id else None
+    state = C.state_of(campaign, app_now(request))
     return {
-        "campaign": campaign, "state": C.state_of(campaign, app_now(request)), "local": local,
+        "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
+        "overall": C.overall(plan, prog) if plan else None,
+        "lagging": C.lagging_schools(schools, plan, prog) if plan else [],
+        # An open campaign's page follows the answers coming in; a page showing a form's
+        # errors is not reloaded (the reload would drop them).
+        "refresh": REFRESH_SECONDS if state == "open" and not problems and not errors else None,
         "version": version, "counted": C.counted_campaign(db, campaign.county_name),
         "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
         "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
@@ -139,13 +195,35 @@ def campaign_view(request: Request, db: NamedDependency[Session], campaign: Name
     return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
 
 
+@get("/campaigns/{cid:int}/reminders", sync_to_thread=True)
+def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+              school: FromQuery[str | None] = None) -> Template:
+    """催办通知: one A4 notice per lagging school (or the one asked for), what it still misses."""
+    profile = request.app.state.profile
+    schools = C.schools_of(db, campaign.id)
+    plan = C.plan_for(db, campaign, profile)
+    lags = C.lagging_schools(schools, plan, C.progress(db, campaign, profile)) if plan else []
+    if school is not None:
+        lags = [lag for lag in lags if lag.school.school_code == school]
+        if not lags and school not in {s.school_code for s in schools}:
+            raise NotFoundException("no such school")
+    links = {link.school_code: link for link in C.links_of(db, campaign.id) if link.school_code and not link.group}
+    notices = [{"lag": lag, "url": link_url(request, links[lag.school.school_code]),
+                "svg": qr.svg(link_url(request, links[lag.school.school_code]))}
+               if lag.school.school_code in links else {"lag": lag} for lag in lags]
+    return Template(template_name="bureau/reminder.html", context={
+        "campaign": campaign, "notices": notices, "planned": plan is not None, "group_labels": C.GROUP_LABELS,
+        "local": local,
+        "now": app_now(request), "warning": link_base_warning(request)})
+
+
 @post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
 def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     upload = data.get("workbook")
     version = None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
     else:
         version, problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(),
                                               request.app.state.profile, request.session.get(SESSION_KEY))
@@ -208,7 +286,8 @@ def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDepend
               "group": C.link_audience(link),
               "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
     audit.record(db, request, "sheet_generate", f"campaign/{cid}", {"school": school, "links": len(links)})
-    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages})
+    return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages,
+                                                                 "warning": link_base_warning(request)})
 
 
 @post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
@@ -243,7 +322,8 @@ def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedD
               "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
     audit.record(db, request, "slips_print", f"campaign/{cid}/codes/{batch}", {"count": len(codes)})
     return Template(template_name="bureau/slips.html", context={
-        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch})
+        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch,
+        "warning": link_base_warning(request)})
 
 
 # ---- exports ----------------------------------------------------------------------
@@ -336,4 +416,4 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
 
 BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
                  campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
-                 export_csv, export_xlsx, export_excel_csv]
+                 reminders, export_csv, export_xlsx, export_excel_csv]

@@ -249,6 +249,37 @@ def progress(session: Session, campaign: Campaign, profile) -> Progress:
     return p
 
 
+@dataclass(frozen=True)
+class Lag:
+    """A school behind its plan: per group (valid, target, missing), and the total missing."""
+    school: School
+    groups: dict[str, tuple[int, int, int]]
+    missing: int
+
+
+def lagging_schools(schools: list[School], plan, prog: Progress) -> list[Lag]:
+    """Schools missing valid answers against the plan, the most missing first (then in
+    workbook order): who to chase. Counts are exact; the minimum cell size guards rates and
+    breakdowns of answers, not how many answers came in."""
+    lags = []
+    for school in schools:
+        targets = plan.by_school.get(school.school_code, {})
+        got = prog.by_school.get(school.school_code) or Counter()
+        groups = {g: (got[g], targets.get(g, 0), max(0, targets.get(g, 0) - got[g])) for g in SCHOOL_GROUPS}
+        missing = sum(m for _, _, m in groups.values())
+        if missing:
+            lags.append(Lag(school, groups, missing))
+    return sorted(lags, key=lambda lag: -lag.missing)
+
+
+def overall(plan, prog: Progress) -> tuple[int, int, int]:
+    """(valid answers counted towards the plan, its total, percent done): a group's answers
+    beyond its target do not make up for another group's shortfall."""
+    counted = sum(min(prog.by_group[g], n) for g, n in plan.by_group.items())
+    target = sum(plan.by_group.values())
+    return counted, target, (100 * counted // target) if target else 100
+
+
 def plan_for(session: Session, campaign: Campaign, profile):
     """``scoring.sampling.sampling_plan`` for the campaign's schools and settings, or None."""
     workbook = campaign_workbook(session, campaign, profile)

@@ -18,6 +18,7 @@ from service.accounts import roles as R
 from service.campaigns.exports import export_csv
 from service.db.models import Campaign
 from service.trust.checksums import csv_count, is_closed
+from service.trust.comments import COMMENT_ROUTES
 from service.trust.integrity import flag_rows, signals_for
 from service.web.clock import CHINA, local
 from service.web.dependencies import path_campaign
@@ -92,4 +93,4 @@ def checksum(request: Request, db: NamedDependency[Session], campaign: NamedDepe
     return Response(text, media_type="text/plain; charset=utf-8")
 
 
-TRUST_ROUTES = [audit_page, audit_csv, integrity_page, checksum]
+TRUST_ROUTES = [audit_page, audit_csv, integrity_page, checksum, *COMMENT_ROUTES]

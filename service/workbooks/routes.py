@@ -76,7 +76,7 @@ def county_upload(request: Request, db: NamedDependency[Session], county: FromPa
         problems = [Problem("统计年度", None, None, year_text, "应为年份（如 2025）")]
         filename = None
     elif not files:
-        problems = [Problem("workbook", None, None, None, "请选择要上传的指标表文件（.xlsx、.zip 或 CSV）")]
+        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx、.zip 或 CSV）")]
         filename = None
     else:
         filename, payload = W.bundle(files)

@@ -68,15 +68,17 @@ def parse_version(version: WorkbookVersion, profile):
 def read_upload(county: str, filename: str, data: bytes, profile) -> tuple[Any, list[Problem]]:
     """The parsed upload of ``county``, or every problem (an empty file, a workbook of another county)."""
     if not data:
-        return None, [Problem(filename or "workbook", None, None, None, "文件为空，请选择指标表文件")]
+        return None, [Problem(filename or "指标表", None, None, None, "文件为空，请选择指标表文件")]
     try:
         workbook = parse(filename, data, profile)
     except InputError as exc:
         return None, list(exc.problems)
     name = str(workbook.county.get("county_name", ""))
     if name != county:
+        from scoring.workbook import SHEETS
         row = workbook.county_rows.get("county_name") if workbook.county_rows else None
-        return None, [Problem("county", row, "county_name", name, f"须为本县名称“{county}”（指标表属于另一个县）")]
+        return None, [Problem("county", row, "county_name", name, f"须为本县名称“{county}”（指标表属于另一个县）",
+                              sheet_label=SHEETS["county"])]
     return workbook, []
 
 

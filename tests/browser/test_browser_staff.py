@@ -50,7 +50,7 @@ def test_wrong_password_and_form_errors_are_shown_as_pages(app, live, desk):
     desk.get_by_label("常住人口（人）").fill("")
     desk.get_by_role("button", name="创建").click()
     expect(desk.get_by_role("heading", name="新建调查")).to_be_visible()
-    expect(desk.locator("label", has_text="常住人口").locator(".err")).to_have_text("请填写数字")
+    expect(desk.locator("#e-resident_population")).to_have_text("请填写数字")
 
 
 def test_bureau_creates_a_campaign_and_prints_its_qr_sheets(app, live, desk, phone, shot):

@@ -36,7 +36,7 @@ from service.accounts.routes import INSPECTOR_ROUTES as ACCOUNT_ROUTES
 from service.roadmap.routes import INSPECTOR_ROUTES as ROADMAP_ROUTES
 from service.verdicts.routes import INSPECTOR_ROUTES as VERDICT_ROUTES
 from service.workbooks.routes import INSPECTOR_ROUTES as WORKBOOK_ROUTES
-from service.db.models import WorkbookVersion
+from service.db.models import Campaign, WorkbookVersion
 
 
 def versions(app, county: str) -> list[WorkbookVersion]:
@@ -137,9 +137,12 @@ def test_county_b_bureau_never_sees_county_a(app, world):
         assert c.get(f"/bureau/campaigns/{world[COUNTY_B]}").status_code == 200
         r = c.get("/bureau", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/inspector"
+        before = c.get(f"/bureau/campaigns/{world[COUNTY_B]}").status_code
         r = c.post("/bureau/campaigns", data={"_csrf_token": token, "name": "x", "county_name": COUNTY_A},
                    follow_redirects=False)
-        assert r.status_code == 403
+        assert r.status_code == 422 and f"不能为“{COUNTY_A}”创建" in r.text and before == 200
+    with Session(app.state.engine) as s:
+        assert not s.exec(select(Campaign).where(Campaign.name == "x")).first()
 
 
 def test_inspector_reads_assigned_county_only_and_changes_nothing(app, world):

@@ -62,8 +62,8 @@ def test_workbook_with_errors_stores_nothing_and_shows_every_problem(app, client
     assert r.status_code == 422
     problems = re.findall(r"<li>(.*?)</li>", r.text)
     assert len(problems) >= 2, problems
-    assert any("row 3" in p and "location" in p and "moon" in p for p in problems), problems
-    assert any("row 3" in p and "students_primary" in p for p in problems), problems
+    assert any("第 3 行" in p and "location" in p and "moon" in p for p in problems), problems
+    assert any("第 3 行" in p and "students_primary" in p for p in problems), problems
     with Session(app.state.engine) as s:
         assert s.exec(select(School).where(School.campaign_id == cid)).all() == []
         assert s.get(Campaign, cid).workbook_version_id is None
