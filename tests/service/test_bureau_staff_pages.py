@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from inspector_helpers import COUNTY_A, browser, make_users
 from service.db.models import Campaign, Response
-from svc_helpers import ALL_A, create_campaign, csrf_token, link_token
+from svc_helpers import ALL_A, csrf_token, link_token
 
 HIDDEN = "（人数较少，不显示）"
 

@@ -12,7 +12,6 @@ import sys
 import zlib
 from pathlib import Path
 
-from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from service.campaigns.exports import RESPONSE_COLUMNS
