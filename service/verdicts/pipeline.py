@@ -51,6 +51,7 @@ from service.campaigns.rules import Counted, counted_campaign
 from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
 from service.workbooks.versions import parse_version, version_of
 
+FRAMES_KEPT = 4
 CACHE_SIZE = 256
 LOG = logging.getLogger(__name__)
 SCORING_DIGEST = hashlib.sha256(b"".join(
@@ -68,10 +69,18 @@ class CountyVerdict:
     verdict: Any                         # scoring.verdict.Verdict
     ledger: list                         # scoring.ledger.LedgerRow
     response_problems: list[Problem]
+    # Reads the answers one by one, for what sums cannot give (the per-question table, a
+    # roadmap's projection of part S); the verdict itself never needs it.
+    load_responses: Any = None
 
     @property
     def campaign(self) -> Campaign | None:
         return self.counted.campaign
+
+    @property
+    def responses(self):
+        """The counted campaign's answers as ``scoring.responses`` reads the export (or None)."""
+        return self.load_responses() if self.load_responses is not None else None
 
     @property
     def ledger_dicts(self) -> list[dict]:
@@ -271,7 +280,15 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
         _put(_OBJECTS, state.key, hit)
         store(session, state, hit[1], hit[2])
     workbook, verdict, rows, problems = hit
-    return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems)
+
+    def load_responses():
+        campaign = state.counted.campaign
+        if campaign is None or not state.answers:
+            return None
+        codes = set(workbook.schools["school_code"].astype(str))
+        return _cached(_FRAMES, state.key, lambda: answers_frame(session, campaign.id, codes)[0])
+    return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
+                         load_responses)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:
@@ -368,16 +385,19 @@ def _cached(cache: "OrderedDict[Any, Any]", key: Any, make) -> Any:
 
 
 def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
+    # Answer frames are large (about 15 MB at 100,000 answers): only a few are kept.
+    size = FRAMES_KEPT if cache is _FRAMES else CACHE_SIZE
     with _CACHE_LOCK:
         cache[key] = value
         cache.move_to_end(key)
-        while len(cache) > CACHE_SIZE:
+        while len(cache) > size:
             cache.popitem(last=False)
     return value
 
 
 _OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
 _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
+_FRAMES: "OrderedDict[str, Any]" = OrderedDict()
 _GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _STRIPES = tuple(threading.Lock() for _ in range(64))
