@@ -105,6 +105,13 @@ def county_uploader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise PermissionDeniedException("uploads are for the county's bureau")
 
 
+def campaign_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A page of the path's campaign: whoever may read its county (province, its bureau, its inspectors)."""
+    campaign = path_campaign(connection)
+    if campaign is not None and not principal_of(connection).can_read(campaign.county_name):
+        raise PermissionDeniedException("not your county")
+
+
 def overview_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """The province overview: province admins and inspectors (theirs counties only)."""
     if principal_of(connection).role not in (PROVINCE_ADMIN, INSPECTOR):

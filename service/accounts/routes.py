@@ -14,18 +14,11 @@ from sqlmodel import Session, select
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.login import MIN_PASSWORD, THROTTLED, change_password, sign_in
+from service.accounts.pages import staff_context
 from service.db.models import Account
 from service.web.auth import PASSWORD_STAMP, SESSION_KEY, login_required, to_login
-from service.web.clock import local
 from service.web.security import hash_password, password_stamp
 from service.web.sessions import begin, renew_id
-
-
-def staff_context(request: Request, **ctx: Any) -> dict:
-    """What every staff page's frame shows: who is signed in, their role, the time format."""
-    p = R.principal_of(request)
-    return {"me": p, "user": p.username, "roles": R.ROLES, "local": local, **ctx}
-
 
 # ---- login --------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.accounts.routes import staff_context
+from service.accounts.pages import staff_context
 from service.roadmap import acceptance as A
 from service.roadmap import exports as X
 from service.roadmap import views as V
@@ -31,8 +31,8 @@ from service.roadmap.plans import (
 )
 from service.verdicts.pipeline import county_verdict
 from service.web.clock import CHINA, app_now
+from service.web.downloads import XLSX, attachment
 from service.web.pdf import html_to_pdf
-from service.workbooks.routes import XLSX, attachment
 
 PDF = "application/pdf"
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)

@@ -13,10 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from litestar import Request, get
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
-from litestar.exceptions import PermissionDeniedException
-from litestar.handlers import BaseRouteHandler
 from litestar.params import FromQuery
 from litestar.response import Response, Template
 from sqlalchemy import func
@@ -28,11 +25,10 @@ from service.accounts import audit
 from service.accounts import roles as R
 from service.db.models import Campaign, School
 from service.db.models import Response as Answer
-from service.web.dependencies import path_campaign
+from service.web.cells import neutralise
 
 HIDDEN = "（人数较少，不显示）"
 HEADERS = ("序号", "学校", "调查对象", "意见建议")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -43,13 +39,6 @@ class Comment:
     group: str                # the group's label, or HIDDEN
     shown: bool               # school and group shown (the cell is large enough)
     text: str
-
-
-def campaign_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Whoever may read the campaign's county (the rule of the other /trust campaign pages)."""
-    campaign = path_campaign(connection)
-    if campaign is not None and not R.principal_of(connection).can_read(campaign.county_name):
-        raise PermissionDeniedException("not your county")
 
 
 def comments_of(session: Session, campaign: Campaign, k: int) -> list[Comment]:
@@ -82,13 +71,8 @@ def filtered(comments: list[Comment], school: str | None, group: str | None) -> 
             and (not group or c.group == label)]
 
 
-def neutral(text: str) -> str:
-    """A cell Excel will not run as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def _table(comments: list[Comment]) -> list[list[str | int]]:
-    return [[c.number, neutral(c.school), neutral(c.group), neutral(c.text)] for c in comments]
+    return [[c.number, neutralise(c.school), neutralise(c.group), neutralise(c.text)] for c in comments]
 
 
 def comments_csv(comments: list[Comment]) -> bytes:
@@ -131,7 +115,7 @@ def _context(request: Request, db: Session, campaign: Campaign, school: str | No
     return every, filtered(every, school, group), k
 
 
-@get("/campaigns/{cid:int}/comments", sync_to_thread=True, guards=[campaign_reader])
+@get("/campaigns/{cid:int}/comments", sync_to_thread=True, guards=[R.campaign_reader])
 def comments_page(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                   school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Template:
     every, shown, k = _context(request, db, campaign, school, group)
@@ -158,13 +142,13 @@ def _export(request: Request, db: Session, campaign: Campaign, fmt: str, school:
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@get("/campaigns/{cid:int}/comments.csv", sync_to_thread=True, guards=[campaign_reader])
+@get("/campaigns/{cid:int}/comments.csv", sync_to_thread=True, guards=[R.campaign_reader])
 def comments_export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                         school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Response:
     return _export(request, db, campaign, "csv", school, group)
 
 
-@get("/campaigns/{cid:int}/comments.xlsx", sync_to_thread=True, guards=[campaign_reader])
+@get("/campaigns/{cid:int}/comments.xlsx", sync_to_thread=True, guards=[R.campaign_reader])
 def comments_export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                          school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Response:
     return _export(request, db, campaign, "xlsx", school, group)

@@ -14,13 +14,13 @@ from sqlmodel import Session
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.accounts.routes import staff_context
+from service.accounts.pages import staff_context
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import compare as compare_verdicts
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
-from service.workbooks.routes import XLSX, attachment
 from service.web.clock import local
+from service.web.downloads import XLSX, attachment
 from service.web.pdf import html_to_pdf
 from service.workbooks.versions import versions_of
 

@@ -16,18 +16,13 @@ from sqlmodel import Session, select
 from scoring.errors import Problem
 from service.accounts import audit
 from service.accounts import roles as R
-from service.accounts.routes import staff_context
+from service.accounts.pages import staff_context
 from service.campaigns.rules import campaigns_of, counted_campaign
 from service.db.models import Account
+from service.web.downloads import XLSX, attachment
 from service.workbooks import versions as W
 from service.workbooks.records import upload_version
 from service.workbooks.template import blank_template
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def attachment(name: str) -> dict:
-    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
 
 
 @get("/", sync_to_thread=True, guards=[R.logged_in], media_type=MediaType.HTML)
