@@ -211,4 +211,5 @@ class StoredVerdict(SQLModel, table=True):
     max_answer_id: int = 0
     profile_digest: str = Field(max_length=64)
     verdict: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow)

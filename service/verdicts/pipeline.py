@@ -130,7 +130,9 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
     designated = {row.county_name: row.campaign_id for row in session.exec(
         select(CountySurvey).where(CountySurvey.county_name.in_(counties)))}
     campaigns: dict[str, list[Campaign]] = {}
-    for c in session.exec(select(Campaign).where(Campaign.county_name.in_(counties)).order_by(Campaign.id.desc())):
+    # Not the pinned questionnaires (a few KB of JSON each) that nothing here reads.
+    for c in session.exec(select(Campaign).options(defer(Campaign.templates))
+                          .where(Campaign.county_name.in_(counties)).order_by(Campaign.id.desc())):
         campaigns.setdefault(c.county_name, []).append(c)
     by_id = {c.id: c for cs in campaigns.values() for c in cs}
     counted = {}
@@ -286,13 +288,24 @@ def verdict_data(verdict, rows: list) -> dict[str, Any]:
     return verdict.to_dict() | {"ledger": [row.to_dict() for row in rows]}
 
 
+def summary_of(data: dict[str, Any]) -> dict[str, Any]:
+    """What the province overview shows of a verdict's data: ``stored_verdict.summary``."""
+    rec = data["parts"]["recognition"]
+    return {"passed": data["passed"], "parts": {k: data["parts"][k]["passed"] for k in data["parts"]},
+            "rate": rec["rate"], "ci95": rec["ci95"], "lower_bound_95": rec["lower_bound_95"],
+            "valid": rec["valid"], "veto": data["veto"]["triggered"],
+            "required": rec["checks"]["S1"].get("required") if "S1" in rec["checks"] else None}
+
+
 def store(session: Session, state: CountyState, verdict, rows: list) -> None:
     """The state's row, once: a concurrent writer of the same state wins and this one is a no-op."""
     campaign = state.counted.campaign
+    data = verdict_data(verdict, rows)
     values = {"state": state.key, "county_name": state.county, "version_sha256": state.version.sha256,
               "campaign_id": campaign.id if campaign else None, "answers": state.answers,
               "max_answer_id": state.max_id, "profile_digest": state.profile_digest, "computed_at": utcnow(),
-              "verdict": json.dumps(verdict_data(verdict, rows), ensure_ascii=False, default=_plain)}
+              "verdict": json.dumps(data, ensure_ascii=False, default=_plain),
+              "summary": json.dumps(summary_of(data), ensure_ascii=False, default=_plain)}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.connection().execute(insert(StoredVerdict).values(**values)
                                  .on_conflict_do_nothing(index_elements=["state"]))
@@ -305,12 +318,12 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def stored_verdicts(session: Session, profile, states: list[CountyState]) -> dict[str, dict[str, Any]]:
-    """{county: stored verdict data} for these states: one query for the stored ones; each
-    missing one is computed once across workers and instances (a lock per state: the one
-    that waited reads the row the other wrote). A county whose verdict fails is left out."""
+def stored_summaries(session: Session, profile, states: list[CountyState]) -> dict[str, dict[str, Any]]:
+    """{county: ``summary_of`` its stored verdict} for these states: one query for the stored
+    ones; each missing one is computed once across workers and instances (a lock per state:
+    the one that waited reads the row the other wrote). A county whose verdict fails is left out."""
     by_key = {s.key: s for s in states}
-    found = dict(session.exec(select(StoredVerdict.state, StoredVerdict.verdict)
+    found = dict(session.exec(select(StoredVerdict.state, StoredVerdict.summary)
                               .where(StoredVerdict.state.in_(list(by_key)))).all()) if by_key else {}
     out = {by_key[k].county: json.loads(v) for k, v in found.items()}
     for key, state in by_key.items():
@@ -318,10 +331,10 @@ def stored_verdicts(session: Session, profile, states: list[CountyState]) -> dic
             continue
         try:
             with _state_lock(session, key):
-                row = session.exec(select(StoredVerdict.verdict).where(StoredVerdict.state == key)).first()
+                row = session.exec(select(StoredVerdict.summary).where(StoredVerdict.state == key)).first()
                 if row is None:
                     cv = verdict_of(session, state, profile)
-                    out[state.county] = verdict_data(cv.verdict, cv.ledger)
+                    out[state.county] = summary_of(verdict_data(cv.verdict, cv.ledger))
                 else:
                     out[state.county] = json.loads(row)
         except Exception:  # one broken county must not hide the others: it is left out

@@ -62,7 +62,11 @@ def stored(session: Session, county: str, profile) -> dict:
     """The stored row of the county's current state (the overview reads it and computes it if missing)."""
     overview_rows(session, [county], profile)
     key = P.county_state(session, county, None, profile).key
-    return json.loads(session.exec(select(StoredVerdict.verdict).where(StoredVerdict.state == key)).one())
+    verdict, summary = session.exec(select(StoredVerdict.verdict, StoredVerdict.summary)
+                                    .where(StoredVerdict.state == key)).one()
+    verdict = json.loads(verdict)
+    same(json.loads(summary), P.summary_of(verdict))      # what the overview shows of it
+    return verdict
 
 
 def add_answers(session: Session, campaign_id: int, rows: list[dict], profile) -> None:
