@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
@@ -298,7 +298,9 @@ def summary_of(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def store(session: Session, state: CountyState, verdict, rows: list) -> None:
-    """The state's row, once: a concurrent writer of the same state wins and this one is a no-op."""
+    """The state's row, once: a concurrent writer of the same state wins and this one is a no-op.
+    The rows of the same workbook, campaign and profile at a lower watermark go: answers are only
+    added, so those states never come back (a live county would leave a row per answer)."""
     campaign = state.counted.campaign
     data = verdict_data(verdict, rows)
     values = {"state": state.key, "county_name": state.county, "version_sha256": state.version.sha256,
@@ -309,6 +311,10 @@ def store(session: Session, state: CountyState, verdict, rows: list) -> None:
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.connection().execute(insert(StoredVerdict).values(**values)
                                  .on_conflict_do_nothing(index_elements=["state"]))
+    session.connection().execute(delete(StoredVerdict).where(
+        StoredVerdict.county_name == state.county, StoredVerdict.version_sha256 == state.version.sha256,
+        StoredVerdict.campaign_id == values["campaign_id"], StoredVerdict.profile_digest == state.profile_digest,
+        StoredVerdict.max_answer_id < state.max_id))
     session.commit()
 
 

@@ -173,6 +173,18 @@ def test_stored_verdict_equals_fresh_after_new_answers(county):
         assert after["parts"]["recognition"]["collected"] == before + 3
 
 
+def test_a_new_watermark_replaces_the_stored_row_of_the_earlier_one(county):
+    profile = county.state.profile
+    with Session(county.state.engine, expire_on_commit=False) as s:
+        stored(s, COUNTY_A, profile)
+        cid = P.county_state(s, COUNTY_A, None, profile).counted.campaign.id
+        add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
+                              **dict.fromkeys(ITEMS, "A")}], profile)
+        stored(s, COUNTY_A, profile)
+        rows = s.exec(select(StoredVerdict.answers).where(StoredVerdict.county_name == COUNTY_A)).all()
+        assert rows == [788]
+
+
 def test_stored_verdict_equals_fresh_after_a_new_version(county):
     profile = county.state.profile
     with Session(county.state.engine, expire_on_commit=False) as s:
