@@ -86,23 +86,26 @@ class CountyState:
     counted: Counted
     answers: int                         # answers of the counted campaign up to the watermark
     max_id: int                          # the watermark: their largest id (0 when none)
-    profile_digest: str
+    last: str                            # that answer's submission id ("" when none): ids alone
+    profile_digest: str                  # could repeat in another database, or after deletes
 
     @property
     def key(self) -> str:
         campaign = self.counted.campaign
         return hashlib.sha256(repr((self.county, self.version.sha256, campaign.id if campaign else None,
-                                    self.answers, self.max_id, self.profile_digest, SCORING_DIGEST)
+                                    self.answers, self.max_id, self.last, self.profile_digest, SCORING_DIGEST)
                                    ).encode()).hexdigest()
 
 
-def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(count, max id) of each campaign's answers: the watermark."""
+def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:
+    """(count, max id, its submission id) of each campaign's answers: the watermark."""
     if not campaign_ids:
         return {}
-    rows = session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
-                        .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id))
-    return {cid: (n, top or 0) for cid, n, top in rows}
+    rows = list(session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
+                             .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id)))
+    last = dict(session.exec(select(Response.id, Response.submission_id)
+                             .where(Response.id.in_([top for _, _, top in rows]))).all()) if rows else {}
+    return {cid: (n, top, last[top]) for cid, n, top in rows}
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
@@ -111,8 +114,8 @@ def county_state(session: Session, county: str, number: int | None, profile) -> 
         return None
     counted = counted_campaign(session, county)
     campaign = counted.campaign
-    answers, top = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0))
-    return CountyState(county, version, counted, answers, top, profile.digest)
+    watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
+    return CountyState(county, version, counted, *watermark, profile.digest)
 
 
 def county_states(session: Session, counties: list[str], profile) -> dict[str, CountyState]:
@@ -144,7 +147,8 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
         counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
     answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
-                                *answers.get(counted[county].campaign.id if counted[county].campaign else -1, (0, 0)),
+                                *answers.get(counted[county].campaign.id if counted[county].campaign else -1,
+                                             (0, 0, "")),
                                 profile.digest)
             for county in versions}
 
@@ -191,18 +195,23 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
 class _Groups:
     answers: int
     max_id: int
+    last: str                            # the submission id of answer ``max_id``
     groups: pd.DataFrame
 
 
-def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, profile) -> pd.DataFrame:
+def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, last: str,
+                 profile) -> pd.DataFrame:
     """``_answer_groups`` of every answer up to the watermark. While answers arrive only the new
     ones are read: the groups kept for an earlier watermark plus those after it, when their
-    counts add up to ``answers`` (answers are only ever added; on PostgreSQL a lower id may
-    commit after a higher one, and then the counts differ and everything is read again)."""
+    counts add up to ``answers`` and the earlier watermark's answer is still the one it was
+    (answers are only ever added; on PostgreSQL a lower id may commit after a higher one, and
+    then the counts differ and everything is read again)."""
     key = (campaign_id, profile.digest)
     kept = _cached(_GROUPS, key, None)
     groups = None
-    if kept is not None and kept.max_id <= max_id:
+    if kept is not None and kept.max_id <= max_id and kept.last == session.exec(
+            select(Response.submission_id).where(Response.id == kept.max_id,
+                                                 Response.campaign_id == campaign_id)).first():
         new = _answer_groups(session, campaign_id, kept.max_id, max_id, profile)
         if kept.answers + int(new["n"].sum()) == answers:
             groups = pd.concat([kept.groups, new], ignore_index=True) if len(new) else kept.groups
@@ -210,17 +219,17 @@ def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, 
     if groups is None:
         groups = _answer_groups(session, campaign_id, 0, max_id, profile)
     if kept is None or kept.max_id <= max_id:
-        _put(_GROUPS, key, _Groups(answers, max_id, groups))
+        _put(_GROUPS, key, _Groups(answers, max_id, last, groups))
     return groups
 
 
-def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: int, profile,
+def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: int, last: str, profile,
                      school_codes: set[str]) -> RecognitionAggregate | None:
     """The campaign's answers up to the watermark as ``scoring.recognition.RecognitionAggregate``
     cells (with the ledger's per-item columns, ``scoring.ledger.item_columns``). None when some
     stored value is one the responses file would refuse (unknown school, group, location,
     grade or option): the caller then reads the export, which names the problems."""
-    raw = _groups_upto(session, campaign_id, answers, max_id, profile)
+    raw = _groups_upto(session, campaign_id, answers, max_id, last, profile)
     if raw.empty:
         return None
     group, school = raw["group"], raw["school_code"]
@@ -257,7 +266,7 @@ def evaluate_state(session: Session, state: CountyState, profile) -> tuple[Any, 
     problems: list[Problem] = []
     if campaign is not None and state.answers:
         codes = set(workbook.schools["school_code"].astype(str))
-        aggregate = answer_aggregate(session, campaign.id, state.answers, state.max_id, profile, codes)
+        aggregate = answer_aggregate(session, campaign.id, state.answers, state.max_id, state.last, profile, codes)
         if aggregate is None:
             responses, problems = answers_frame(session, campaign.id, codes)
     verdict = evaluate(workbook, responses, profile, aggregate=aggregate, parts=parts)
