@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,14 +48,14 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scoring.profile import load_profile  # noqa: E402
-from scoring.recognition import respondent_scores  # noqa: E402
-from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account  # noqa: E402
-from service.campaigns.rules import create_campaign, import_workbook  # noqa: E402
-from service.db.engine import make_engine, migrate  # noqa: E402
-from service.db.models import Campaign, Response  # noqa: E402
-from service.demo import HERE as DEMO  # noqa: E402
-from survey_templates import ITEMS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS, load_templates  # noqa: E402
+from scoring.profile import load_profile
+from scoring.recognition import respondent_scores
+from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account
+from service.campaigns.rules import create_campaign, import_workbook
+from service.db.engine import make_engine, migrate
+from service.db.models import Campaign, Response
+from service.demo import HERE as DEMO
+from survey_templates import ITEMS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS, load_templates
 
 PASSWORD = "bench-renke-2026"
 GROUP_SHARES = {"student": 0.25, "parent": 0.30, "teacher": 0.15, "principal": 0.05, "npc_deputy": 0.08,
@@ -114,7 +114,7 @@ def answer_rows(rng: random.Random, campaign: Campaign, schools: list[tuple[str,
 def seed(engine, counties: list[tuple[str, int]], schools: int, profile, templates) -> dict[str, int]:
     """The province: accounts, counties with their workbooks, campaigns and answers. {county: campaign id}."""
     rng = random.Random(15)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids = {}
     with Session(engine, expire_on_commit=False) as s:
         admin = ensure_account(s, "province", PASSWORD, PROVINCE_ADMIN, [])
@@ -209,7 +209,7 @@ class Arrivals(threading.Thread):
         while not self.stop.is_set():
             rows = []
             for c in self.campaigns:
-                rows += answer_rows(rng, c, self.schools[c.id], 1, self.profile, datetime.now(timezone.utc))
+                rows += answer_rows(rng, c, self.schools[c.id], 1, self.profile, datetime.now(UTC))
             with self.engine.begin() as conn:
                 conn.execute(insert(Response), rows)
             self.inserted += len(rows)

@@ -233,7 +233,11 @@ class StoredVerdict(SQLModel, table=True):
     (service/verdicts/pipeline.py): ``state`` is the sha256 of (workbook version's sha256,
     counted campaign, its answers' count and max id, profile digest, scoring's code digest);
     the columns beside it say which state it is. ``verdict`` is ``Verdict.to_dict()`` with the
-    ledger's dicts under ``ledger``. Rows are only added: a new state is a new row."""
+    ledger's dicts under ``ledger``, as JSON text (Python's json: NaN survives, which
+    PostgreSQL's json type refuses); ``summary`` the few figures the province overview shows
+    (parsing a hundred whole verdicts costs it more than the rest of the page). A new state is
+    a new row; it replaces the rows of the same workbook, campaign and profile at a lower
+    watermark (those states cannot come back: answers are only added)."""
     __tablename__ = "stored_verdict"
     id: int | None = Field(default=None, primary_key=True)
     state: str = Field(max_length=64, unique=True, index=True)
@@ -244,4 +248,5 @@ class StoredVerdict(SQLModel, table=True):
     max_answer_id: int = 0
     profile_digest: str = Field(max_length=64)
     verdict: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow)

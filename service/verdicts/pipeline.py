@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
@@ -95,23 +95,26 @@ class CountyState:
     counted: Counted
     answers: int                         # answers of the counted campaign up to the watermark
     max_id: int                          # the watermark: their largest id (0 when none)
-    profile_digest: str
+    last: str                            # that answer's submission id ("" when none): ids alone
+    profile_digest: str                  # could repeat in another database, or after deletes
 
     @property
     def key(self) -> str:
         campaign = self.counted.campaign
         return hashlib.sha256(repr((self.county, self.version.sha256, campaign.id if campaign else None,
-                                    self.answers, self.max_id, self.profile_digest, SCORING_DIGEST)
+                                    self.answers, self.max_id, self.last, self.profile_digest, SCORING_DIGEST)
                                    ).encode()).hexdigest()
 
 
-def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(count, max id) of each campaign's answers: the watermark."""
+def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:
+    """(count, max id, its submission id) of each campaign's answers: the watermark."""
     if not campaign_ids:
         return {}
-    rows = session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
-                        .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id))
-    return {cid: (n, top or 0) for cid, n, top in rows}
+    rows = list(session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
+                             .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id)))
+    last = dict(session.exec(select(Response.id, Response.submission_id)
+                             .where(Response.id.in_([top for _, _, top in rows]))).all()) if rows else {}
+    return {cid: (n, top, last[top]) for cid, n, top in rows}
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
@@ -120,8 +123,8 @@ def county_state(session: Session, county: str, number: int | None, profile) -> 
         return None
     counted = counted_campaign(session, county)
     campaign = counted.campaign
-    answers, top = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0))
-    return CountyState(county, version, counted, answers, top, profile.digest)
+    watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
+    return CountyState(county, version, counted, *watermark, profile.digest)
 
 
 def county_states(session: Session, counties: list[str], profile) -> dict[str, CountyState]:
@@ -139,7 +142,9 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
     designated = {row.county_name: row.campaign_id for row in session.exec(
         select(CountySurvey).where(CountySurvey.county_name.in_(counties)))}
     campaigns: dict[str, list[Campaign]] = {}
-    for c in session.exec(select(Campaign).where(Campaign.county_name.in_(counties)).order_by(Campaign.id.desc())):
+    # Not the pinned questionnaires (a few KB of JSON each) that nothing here reads.
+    for c in session.exec(select(Campaign).options(defer(Campaign.templates))
+                          .where(Campaign.county_name.in_(counties)).order_by(Campaign.id.desc())):
         campaigns.setdefault(c.county_name, []).append(c)
     by_id = {c.id: c for cs in campaigns.values() for c in cs}
     counted = {}
@@ -151,7 +156,8 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
         counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
     answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
-                                *answers.get(counted[county].campaign.id if counted[county].campaign else -1, (0, 0)),
+                                *answers.get(counted[county].campaign.id if counted[county].campaign else -1,
+                                             (0, 0, "")),
                                 profile.digest)
             for county in versions}
 
@@ -198,18 +204,23 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
 class _Groups:
     answers: int
     max_id: int
+    last: str                            # the submission id of answer ``max_id``
     groups: pd.DataFrame
 
 
-def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, profile) -> pd.DataFrame:
+def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, last: str,
+                 profile) -> pd.DataFrame:
     """``_answer_groups`` of every answer up to the watermark. While answers arrive only the new
     ones are read: the groups kept for an earlier watermark plus those after it, when their
-    counts add up to ``answers`` (answers are only ever added; on PostgreSQL a lower id may
-    commit after a higher one, and then the counts differ and everything is read again)."""
+    counts add up to ``answers`` and the earlier watermark's answer is still the one it was
+    (answers are only ever added; on PostgreSQL a lower id may commit after a higher one, and
+    then the counts differ and everything is read again)."""
     key = (campaign_id, profile.digest)
     kept = _cached(_GROUPS, key, None)
     groups = None
-    if kept is not None and kept.max_id <= max_id:
+    if kept is not None and kept.max_id <= max_id and kept.last == session.exec(
+            select(Response.submission_id).where(Response.id == kept.max_id,
+                                                 Response.campaign_id == campaign_id)).first():
         new = _answer_groups(session, campaign_id, kept.max_id, max_id, profile)
         if kept.answers + int(new["n"].sum()) == answers:
             groups = pd.concat([kept.groups, new], ignore_index=True) if len(new) else kept.groups
@@ -217,17 +228,17 @@ def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, 
     if groups is None:
         groups = _answer_groups(session, campaign_id, 0, max_id, profile)
     if kept is None or kept.max_id <= max_id:
-        _put(_GROUPS, key, _Groups(answers, max_id, groups))
+        _put(_GROUPS, key, _Groups(answers, max_id, last, groups))
     return groups
 
 
-def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: int, profile,
+def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: int, last: str, profile,
                      school_codes: set[str]) -> RecognitionAggregate | None:
     """The campaign's answers up to the watermark as ``scoring.recognition.RecognitionAggregate``
     cells (with the ledger's per-item columns, ``scoring.ledger.item_columns``). None when some
     stored value is one the responses file would refuse (unknown school, group, location,
     grade or option): the caller then reads the export, which names the problems."""
-    raw = _groups_upto(session, campaign_id, answers, max_id, profile)
+    raw = _groups_upto(session, campaign_id, answers, max_id, last, profile)
     if raw.empty:
         return None
     group, school = raw["group"], raw["school_code"]
@@ -264,7 +275,7 @@ def evaluate_state(session: Session, state: CountyState, profile) -> tuple[Any, 
     problems: list[Problem] = []
     if campaign is not None and state.answers:
         codes = set(workbook.schools["school_code"].astype(str))
-        aggregate = answer_aggregate(session, campaign.id, state.answers, state.max_id, profile, codes)
+        aggregate = answer_aggregate(session, campaign.id, state.answers, state.max_id, state.last, profile, codes)
         if aggregate is None:
             responses, problems = answers_frame(session, campaign.id, codes)
     verdict = evaluate(workbook, responses, profile, aggregate=aggregate, parts=parts)
@@ -303,16 +314,33 @@ def verdict_data(verdict, rows: list) -> dict[str, Any]:
     return verdict.to_dict() | {"ledger": [row.to_dict() for row in rows]}
 
 
+def summary_of(data: dict[str, Any]) -> dict[str, Any]:
+    """What the province overview shows of a verdict's data: ``stored_verdict.summary``."""
+    rec = data["parts"]["recognition"]
+    return {"passed": data["passed"], "parts": {k: data["parts"][k]["passed"] for k in data["parts"]},
+            "rate": rec["rate"], "ci95": rec["ci95"], "lower_bound_95": rec["lower_bound_95"],
+            "valid": rec["valid"], "veto": data["veto"]["triggered"],
+            "required": rec["checks"]["S1"].get("required") if "S1" in rec["checks"] else None}
+
+
 def store(session: Session, state: CountyState, verdict, rows: list) -> None:
-    """The state's row, once: a concurrent writer of the same state wins and this one is a no-op."""
+    """The state's row, once: a concurrent writer of the same state wins and this one is a no-op.
+    The rows of the same workbook, campaign and profile at a lower watermark go: answers are only
+    added, so those states never come back (a live county would leave a row per answer)."""
     campaign = state.counted.campaign
+    data = verdict_data(verdict, rows)
     values = {"state": state.key, "county_name": state.county, "version_sha256": state.version.sha256,
               "campaign_id": campaign.id if campaign else None, "answers": state.answers,
               "max_answer_id": state.max_id, "profile_digest": state.profile_digest, "computed_at": utcnow(),
-              "verdict": json.dumps(verdict_data(verdict, rows), ensure_ascii=False, default=_plain)}
+              "verdict": json.dumps(data, ensure_ascii=False, default=_plain),
+              "summary": json.dumps(summary_of(data), ensure_ascii=False, default=_plain)}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.connection().execute(insert(StoredVerdict).values(**values)
                                  .on_conflict_do_nothing(index_elements=["state"]))
+    session.connection().execute(delete(StoredVerdict).where(
+        StoredVerdict.county_name == state.county, StoredVerdict.version_sha256 == state.version.sha256,
+        StoredVerdict.campaign_id == values["campaign_id"], StoredVerdict.profile_digest == state.profile_digest,
+        StoredVerdict.max_answer_id < state.max_id))
     session.commit()
 
 
@@ -322,12 +350,12 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def stored_verdicts(session: Session, profile, states: list[CountyState]) -> dict[str, dict[str, Any]]:
-    """{county: stored verdict data} for these states: one query for the stored ones; each
-    missing one is computed once across workers and instances (a lock per state: the one
-    that waited reads the row the other wrote). A county whose verdict fails is left out."""
+def stored_summaries(session: Session, profile, states: list[CountyState]) -> dict[str, dict[str, Any]]:
+    """{county: ``summary_of`` its stored verdict} for these states: one query for the stored
+    ones; each missing one is computed once across workers and instances (a lock per state:
+    the one that waited reads the row the other wrote). A county whose verdict fails is left out."""
     by_key = {s.key: s for s in states}
-    found = dict(session.exec(select(StoredVerdict.state, StoredVerdict.verdict)
+    found = dict(session.exec(select(StoredVerdict.state, StoredVerdict.summary)
                               .where(StoredVerdict.state.in_(list(by_key)))).all()) if by_key else {}
     out = {by_key[k].county: json.loads(v) for k, v in found.items()}
     for key, state in by_key.items():
@@ -335,10 +363,10 @@ def stored_verdicts(session: Session, profile, states: list[CountyState]) -> dic
             continue
         try:
             with _state_lock(session, key):
-                row = session.exec(select(StoredVerdict.verdict).where(StoredVerdict.state == key)).first()
+                row = session.exec(select(StoredVerdict.summary).where(StoredVerdict.state == key)).first()
                 if row is None:
                     cv = verdict_of(session, state, profile)
-                    out[state.county] = verdict_data(cv.verdict, cv.ledger)
+                    out[state.county] = summary_of(verdict_data(cv.verdict, cv.ledger))
                 else:
                     out[state.county] = json.loads(row)
         except Exception:  # one broken county must not hide the others: it is left out

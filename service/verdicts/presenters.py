@@ -16,7 +16,7 @@ from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
-from service.verdicts.pipeline import CountyVerdict, county_states, stored_verdicts
+from service.verdicts.pipeline import CountyVerdict, county_states, stored_summaries
 
 PARTS = ("resources", "guarantee", "quality", "recognition")
 
@@ -133,10 +133,10 @@ OVERVIEW_SORTS = ("county", "passed", "rate", "lower", "progress", "uploaded")
 
 
 def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
-    """A row per county from its stored verdict (``pipeline.stored_verdicts``: one query, and
-    only the counties whose state has none are computed)."""
+    """A row per county from the summary of its stored verdict (``pipeline.stored_summaries``:
+    one query, and only the counties whose state has none are computed)."""
     states = county_states(db, counties, profile)
-    stored = stored_verdicts(db, profile, list(states.values()))
+    stored = stored_summaries(db, profile, list(states.values()))
     rows = []
     for county in counties:
         row: dict[str, Any] = {"county": county, "parts": {}, "passed": None, "rate": None, "ci": None,
@@ -149,20 +149,16 @@ def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
         if state is not None and d is None:
             row["error"] = "无法评估"
         if d is not None:
-            rec = d["parts"]["recognition"]
-            ci = tuple(rec["ci95"]) if rec["ci95"] else None
+            ci = tuple(d["ci95"]) if d["ci95"] else None
             row.update(passed=d["passed"], version=state.version.version, uploaded=state.version.uploaded_at,
-                       parts={k: d["parts"][k]["passed"] for k in PARTS}, rate=rec["rate"], ci=ci,
-                       lower=rec["lower_bound_95"], veto=list(d["veto"]["triggered"]), valid=rec["valid"])
-            row["rate_text"] = display.percent(rec["rate"], passed=facts.meets_recognition(rec["rate"], profile))
-            row["lower_text"] = display.percent(rec["lower_bound_95"],
-                                                passed=facts.meets_recognition(rec["lower_bound_95"], profile))
+                       parts={k: d["parts"][k] for k in PARTS}, rate=d["rate"], ci=ci,
+                       lower=d["lower_bound_95"], veto=list(d["veto"]), valid=d["valid"], required=d["required"])
+            row["rate_text"] = display.percent(d["rate"], passed=facts.meets_recognition(d["rate"], profile))
+            row["lower_text"] = display.percent(d["lower_bound_95"],
+                                                passed=facts.meets_recognition(d["lower_bound_95"], profile))
             row["ci_text"] = "–".join(display.percent(x) for x in ci) if ci else "—"
-            s1 = rec["checks"].get("S1")
-            if s1 is not None:
-                row["required"] = s1.get("required")
-                if row["required"]:
-                    row["progress"] = rec["valid"] / row["required"]
+            if row["required"]:
+                row["progress"] = d["valid"] / row["required"]
         elif campaign is not None:
             row["valid"] = progress(db, campaign, profile).valid
         rows.append(row)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inspector_helpers import COUNTY_A, EXAMPLES, browser, campaign_with_responses, example_zip, make_users, upload
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from scoring.ledger import ledger
@@ -62,7 +62,11 @@ def stored(session: Session, county: str, profile) -> dict:
     """The stored row of the county's current state (the overview reads it and computes it if missing)."""
     overview_rows(session, [county], profile)
     key = P.county_state(session, county, None, profile).key
-    return json.loads(session.exec(select(StoredVerdict.verdict).where(StoredVerdict.state == key)).one())
+    verdict, summary = session.exec(select(StoredVerdict.verdict, StoredVerdict.summary)
+                                    .where(StoredVerdict.state == key)).one()
+    verdict = json.loads(verdict)
+    same(json.loads(summary), P.summary_of(verdict))      # what the overview shows of it
+    return verdict
 
 
 def add_answers(session: Session, campaign_id: int, rows: list[dict], profile) -> None:
@@ -167,6 +171,36 @@ def test_stored_verdict_equals_fresh_after_new_answers(county):
         after = stored(s, COUNTY_A, profile)
         same(after, fresh(s, COUNTY_A, profile))
         assert after["parts"]["recognition"]["collected"] == before + 3
+
+
+def test_the_same_count_and_max_id_with_another_last_answer_is_another_state(county):
+    # Ids alone could repeat (SQLite reuses a deleted largest id; another database): the
+    # watermark's answer is part of the state.
+    profile = county.state.profile
+    with Session(county.state.engine, expire_on_commit=False) as s:
+        cid = P.county_state(s, COUNTY_A, None, profile).counted.campaign.id
+        add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
+                              **dict.fromkeys(ITEMS, "A")}], profile)
+        before = stored(s, COUNTY_A, profile)
+        top = s.exec(select(func.max(Response.id)).where(Response.campaign_id == cid)).one()
+        s.exec(delete(Response).where(Response.id == top))
+        add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
+                              **dict.fromkeys(ITEMS, "D")}], profile)
+        after = stored(s, COUNTY_A, profile)
+        same(after, fresh(s, COUNTY_A, profile))
+        assert after["parts"]["recognition"]["rate"] < before["parts"]["recognition"]["rate"]
+
+
+def test_a_new_watermark_replaces_the_stored_row_of_the_earlier_one(county):
+    profile = county.state.profile
+    with Session(county.state.engine, expire_on_commit=False) as s:
+        stored(s, COUNTY_A, profile)
+        cid = P.county_state(s, COUNTY_A, None, profile).counted.campaign.id
+        add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
+                              **dict.fromkeys(ITEMS, "A")}], profile)
+        stored(s, COUNTY_A, profile)
+        rows = s.exec(select(StoredVerdict.answers).where(StoredVerdict.county_name == COUNTY_A)).all()
+        assert rows == [788]
 
 
 def test_stored_verdict_equals_fresh_after_a_new_version(county):

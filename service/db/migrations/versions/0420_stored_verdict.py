@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.Column('max_answer_id', sa.Integer(), nullable=False),
     sa.Column('profile_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('verdict', sa.Text(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('computed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
