@@ -127,3 +127,62 @@ def to_csv(entries: list[AuditEntry]) -> bytes:
             e.id, local_time(e.at), e.username, e.action, ACTIONS.get(e.action, e.action), e.target,
             json.dumps(e.detail, ensure_ascii=False, sort_keys=True), e.file_sha256 or "", e.checksum)])
     return buf.getvalue().encode("utf-8")
+
+
+# ---- the log as people read it ----------------------------------------------------------------
+
+DETAIL_NAMES = {
+    "action": "操作", "answers": "答卷数", "automatic": "自动", "batch": "批次", "before": "原调查",
+    "campaign": "调查", "closes_at": "结束时间", "closes_at_before": "原结束时间", "comments": "意见数",
+    "count": "份数", "counties": "县", "county": "县", "file": "文件", "flags": "信号数", "format": "格式",
+    "frozen": "已结束", "links": "二维码数", "name": "名称", "new": "新账号", "page": "页面",
+    "password_change": "修改密码", "password_set": "设置密码", "planned_year": "计划申请年度", "role": "角色",
+    "rows": "行数", "school": "学校", "schools": "学校数", "since": "起始日期", "test": "试填",
+    "throttled": "因尝试过多被拒", "until": "截止日期", "user": "用户", "version": "版本",
+}
+PAGE_NAMES = {"verdict": "评估结果", "report": "打印版报告"}
+TARGET_PARTS = {"campaign": "调查", "county": "县", "account": "账号", "link": "二维码", "codes": "填写码批次",
+                "overview": "全省概览", "audit": "审计日志", "roadmap": "规划"}
+
+
+def _value_text(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None or value == "":
+        return "无"
+    if isinstance(value, list):
+        return "、".join(_value_text(key, v) for v in value) or "无"
+    if key == "page":
+        return PAGE_NAMES.get(str(value), str(value))
+    if key == "role":
+        from service.accounts.roles import ROLES
+        return ROLES.get(str(value), str(value))
+    if key == "action":
+        return ACTIONS.get(str(value), str(value))
+    text = str(value)
+    if key in ("closes_at", "closes_at_before") and "T" in text:
+        try:
+            return local_time(datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    return text
+
+
+def detail_text(detail: dict) -> str:
+    """An entry's details in Chinese (``批次：1；份数：50``)."""
+    return "；".join(f"{DETAIL_NAMES.get(k, '其他')}：{_value_text(k, v)}" for k, v in detail.items())
+
+
+def target_text(target: str) -> str:
+    """``campaign/3/link/ab12`` as ``调查 3 · 二维码 ab12``."""
+    parts, out = target.split("/"), []
+    i = 0
+    while i < len(parts):
+        name = TARGET_PARTS.get(parts[i])
+        if name and i + 1 < len(parts) and parts[i + 1] not in TARGET_PARTS:
+            out.append(f"{name} {parts[i + 1]}")
+            i += 2
+        else:
+            out.append(name or parts[i])
+            i += 1
+    return " · ".join(out)

@@ -45,7 +45,7 @@ def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery
     users = audit.usernames(db)
     return Template(template_name="trust/audit.html", context={
         "entries": entries, "filters": filters, "actions": audit.ACTIONS, "users": users, "limit": PAGE_LIMIT,
-        "local": audit.local_time, "query": urlencode({k: v for k, v in filters.items() if v}),
+        "local": audit.local_time, "detail_text": audit.detail_text, "target_text": audit.target_text, "query": urlencode({k: v for k, v in filters.items() if v}),
         "broken": audit.verify_chain(db), "user": request.session.get("username")})
 
 
