@@ -3,15 +3,15 @@
 made by exception handlers and middleware).
 
 The CSP allows no inline script but the templates' own: the sha256 of every inline
-``<script>`` block (and of every inline event handler, under 'unsafe-hashes') is computed
-at start-up from the template files, so a script edited in a template stays allowed and an
-injected one does not run. Inline scripts must therefore be static text (no Jinja inside);
+``<script>`` block is computed at start-up from the template files, so a script edited in a
+template stays allowed and an injected one does not run. Inline scripts must therefore be
+static text (no Jinja inside), and templates have no inline event handlers (a form that asks
+first says so with ``data-confirm``, handled by the staff frame's script);
 ``tests/service/test_hardening.py`` checks the rendered pages against the policy.
 """
 
 import base64
 import hashlib
-import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,22 +30,22 @@ def csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def inline_script_hashes(template_dirs: Iterable[Path]) -> tuple[list[str], list[str]]:
-    """(hashes of inline script blocks, hashes of inline event handlers) of every template."""
+def inline_script_hashes(template_dirs: Iterable[Path]) -> list[str]:
+    """The hashes of every template's inline script blocks; an inline event handler stops the
+    start (it would need 'unsafe-hashes')."""
     scripts: set[str] = set()
-    handlers: set[str] = set()
     for directory in template_dirs:
         for path in sorted(Path(directory).rglob("*.html")):
             text = path.read_text(encoding="utf-8").replace("\r\n", "\n")   # Jinja renders \n
+            if _EVENT_HANDLER.search(text):
+                raise ValueError(f"{path}: inline event handler (the CSP allows none; use data-confirm or a script)")
             scripts |= {csp_hash(body) for body in _INLINE_SCRIPT.findall(text)}
-            handlers |= {csp_hash(html.unescape(value)) for value in _EVENT_HANDLER.findall(text)}
-    return sorted(scripts), sorted(handlers)
+    return sorted(scripts)
 
 
 def content_security_policy(template_dirs: Iterable[Path]) -> str:
     # Everything is served by this host: no other host is ever contacted (WeChat's browser too).
-    scripts, handlers = inline_script_hashes(template_dirs)
-    script_src = ["'self'", *scripts, *(["'unsafe-hashes'", *handlers] if handlers else [])]
+    script_src = ["'self'", *inline_script_hashes(template_dirs)]
     return (f"default-src 'self'; script-src {' '.join(script_src)}; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 

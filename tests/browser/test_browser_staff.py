@@ -156,3 +156,28 @@ def test_workbook_uploaded_in_the_workspace_and_the_inspector_reads_the_verdict(
             assert card.locator("li").count() > 0, f"{key}: a failed part gives its reasons"
         expect(desk.locator(f"section#{key}")).to_be_visible()
     expect(desk.locator("#card-veto .tag")).to_have_text("未达标" if e["veto"]["triggered"] else "达标")
+
+
+def test_closing_a_campaign_asks_first_under_a_csp_without_inline_handlers(app, live, desk):
+    """The confirm dialog is the staff frame's script (data-confirm): dismissed, nothing happens;
+    accepted, the campaign is closed."""
+    log_in(desk, live, ADMIN, PASSWORD)
+    desk.get_by_role("link", name="新建调查").click()
+    now = datetime.now(CHINA).replace(second=0, microsecond=0)
+    desk.get_by_label("调查名称").fill("关闭测试")
+    desk.get_by_label("县（市、区）").fill("示例县")
+    desk.get_by_label("常住人口（人）").fill("380000")
+    desk.get_by_label("城区").fill("45%")
+    desk.get_by_label("镇区").fill("30%")
+    desk.get_by_label("乡村").fill("25%")
+    desk.get_by_label("开始时间（北京时间）").fill((now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    desk.get_by_label("结束时间（北京时间）").fill((now + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"))
+    desk.get_by_role("button", name="创建").click()
+    asked = []
+    desk.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    desk.get_by_role("button", name="立即结束调查").click()
+    expect(desk.get_by_role("button", name="立即结束调查")).to_be_visible()
+    assert asked and "确定立即结束本次调查" in asked[0]
+    desk.once("dialog", lambda d: d.accept())
+    desk.get_by_role("button", name="立即结束调查").click()
+    expect(desk.get_by_role("button", name="立即结束调查")).to_have_count(0)

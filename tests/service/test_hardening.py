@@ -240,6 +240,13 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
+def test_a_template_with_an_inline_event_handler_stops_the_start(tmp_path):
+    from service.web.headers import inline_script_hashes
+    (tmp_path / "page.html").write_text('<form onsubmit="return confirm(1)"></form>', encoding="utf-8")
+    with pytest.raises(ValueError, match="inline event handler"):
+        inline_script_hashes([tmp_path])
+
+
 def test_the_csp_allows_no_inline_script_but_the_pages_own(app, client, anon, clock, campaign):
     """script-src has no 'unsafe-inline'; every inline script and handler of the pages as served
     (phone form, its thanks page, a campaign page) is listed by its hash; another is not."""
@@ -249,7 +256,8 @@ def test_the_csp_allows_no_inline_script_but_the_pages_own(app, client, anon, cl
     staff = client.get(f"/bureau/campaigns/{campaign}")
     for page in (form, thanks, staff):
         script_src = re.search(r"script-src ([^;]*)", page.headers["content-security-policy"]).group(1)
-        assert "'unsafe-inline'" not in script_src
+        assert "'unsafe-inline'" not in script_src and "'unsafe-hashes'" not in script_src
+        assert not re.search(r'\son[a-z]+="', page.text), page.url       # no inline event handler
         scripts = _inline(page.text)
         assert scripts, page.url
         for body in scripts:
