@@ -6,6 +6,7 @@ where to look: nothing is excluded (the validity rules of survey.md stay the onl
 from dataclasses import dataclass, field
 
 import pandas as pd
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from scoring import display
@@ -47,6 +48,7 @@ class Signals:
     valid: int
     k: int
     information: list[Flag] = field(default_factory=list)     # 集中作答 with ordinary answers
+    new_device_bursts: int = 0                                 # answers marked by the per-link new-device limit
     tests: int = 0                                             # tests corrected together
     sensitivity: Sensitivity | None = None
 
@@ -67,8 +69,11 @@ def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
         return Signals([], 0, 0, k)
     validity = classify_validity(frame, profile)
     report = integrity_report(frame, validity, integrity_settings(profile), profile)
+    bursts = db.exec(select(func.count()).select_from(Response).where(
+        Response.campaign_id == campaign.id, Response.new_device_burst.is_(True))).one()
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
-                   list(report.information), report.tests, report.sensitivity)
+                   information=list(report.information), new_device_bursts=bursts, tests=report.tests,
+                   sensitivity=report.sensitivity)
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:

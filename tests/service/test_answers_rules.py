@@ -125,7 +125,7 @@ def test_code_required_on_slip_link_and_refused_on_another_link(app, campaign, c
     assert ok.status_code == 200 and [r.code_id is not None for r in stored(app)] == [True]
 
 
-def test_new_device_burst_flagged(app, campaign, anon, clock, monkeypatch):
+def test_new_device_burst_flagged(app, client, campaign, anon, clock, monkeypatch):
     """Beyond the per-link limit of new devices a minute, answers are kept and flagged; a
     device the campaign knows is not new, and another link has its own count."""
     monkeypatch.setattr(rate_limit, "NEW_DEVICE_LIMIT", 2)
@@ -137,6 +137,8 @@ def test_new_device_burst_flagged(app, campaign, anon, clock, monkeypatch):
     answer(anon, clock, "/s/" + link_token(app, campaign, "S03", "teacher"), ALL_A)
     answer(anon, clock, path, {**ALL_A, "grade": "3"})     # known device (its teacher answer)
     assert [r.new_device_burst for r in stored(app)] == [False, False, True, False, False]
+    page = client.get(f"/trust/campaigns/{campaign}/integrity").text        # reported to the inspector
+    assert 'id="new-device-bursts"' in page and "有 1 份答卷来自" in page
 
 
 def test_failed_submit_focuses_first_missing_question(app, campaign, anon, clock):

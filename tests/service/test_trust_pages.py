@@ -120,6 +120,8 @@ def test_integrity_page_flags_the_coached_school_and_excludes_nothing(app, clien
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(2), re.S)
     assert len(cells) == 7 and cells[3] and cells[4] and re.match(r"[0-9.e+-]+$", cells[5]) and cells[6]
     assert "不剔除任何答卷" in html
+    assert re.search(r"共 \d+ 项检验", html)                   # one family of tests, its size shown
+    assert re.search(r'id="sensitivity">敏感性参考：加权认可度 [0-9.]+%', html)
     # nothing excluded: the page's valid count is the progress page's (survey.md's rules only)
     from service.campaigns import rules as C
     with Session(app.state.engine) as s:
