@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         for port in ports:       # one after the other: the first migrates and seeds the demo
             procs.append(start(args, url, port, env, log))
         time.sleep(1.0)  # every worker up
-        from service.db import make_engine
+        from service.db.engine import make_engine
         engine = make_engine(url)
         path = f"/s/{student_link(engine)}"
         before = stored_ids(engine)
