@@ -64,6 +64,7 @@ def _plan(args) -> str:
         return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1)
     lines = [f"{county['county_name']} 抽样方案：共 {plan.total} 份"]
     lines.append("  " + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in plan.by_group.items()))
+    lines += [f"  ！{warning}" for warning in plan.warnings().values()]
     lines.append("按城乡：")
     lines += [f"  {LOCATION_NAMES[loc]}：" + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in groups.items() if n)
               for loc, groups in plan.by_location.items()]

@@ -32,7 +32,7 @@ RATE_STATUS = MappingProxyType({"robust_pass": "稳健达标", "marginal_pass": 
 PRECONDITION_STATUS = MappingProxyType({"passed": "满足", "failed": "不满足", "unchecked": "未填写年份，未检查"})
 INVALID = MappingProxyType({"incomplete": "未答完", "duplicate": "重复作答", "speeder": "答题过快"})
 PASSED = MappingProxyType({True: "达标", False: "未达标"})
-PROFILES = MappingProxyType({"national-2017": "国家标准（2017 年督导评估办法）"})
+PROFILES = MappingProxyType({"national-2017": "国家标准 · 2017 年督导评估办法"})
 LEDGER_RULES = MappingProxyType({**INDICATORS, **GUARANTEE_ITEMS, **QUALITY_ITEMS, **CHECKS,
                                  "R": "资源配置（校区）", "CV": "校际差异系数", "rate": "认可度",
                                  "veto": "一票否决", "precondition": "前置条件"})

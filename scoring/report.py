@@ -55,7 +55,7 @@ def _mark(passed: bool) -> str:
 
 
 def render_text(v: Verdict) -> str:
-    lines = [f"{v.county} 义务教育优质均衡发展评估（{v.profile}）",
+    lines = [f"{v.county} 义务教育优质均衡发展评估（{names.PROFILES.get(v.profile, v.profile)}）",
              f"结论：{'达到优质均衡' if v.passed else '未达到优质均衡'}"]
     if v.failed_parts:
         lines.append("未达标部分：" + "、".join(PART_NAMES[p] for p in v.failed_parts))

@@ -80,3 +80,13 @@ def test_plan_prints_quotas_that_add_up():
     assert sum(s["parent"] for s in out["by_school"].values()) == out["by_group"]["parent"] == 390
     text = run("plan", str(EXAMPLES / "example-fail"), "--format", "text").stdout
     assert "抽样方案" in text and "家长 390" in text
+
+
+def test_plan_text_warns_when_a_target_cannot_be_met(tmp_path):
+    profile = tmp_path / "few.yaml"
+    profile.write_text("principals_per_school: 0.1\n", encoding="utf-8")
+    out = run("plan", str(EXAMPLES / "example-pass"), "--profile", str(profile), "--format", "text")
+    assert out.returncode == 0, out.stderr
+    assert "！校长需" in out.stdout and "无法完成" in out.stdout
+    plain = run("plan", str(EXAMPLES / "example-pass"), "--format", "text")
+    assert "无法完成" not in plain.stdout
