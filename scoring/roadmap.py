@@ -62,7 +62,9 @@ SCHOOL_CHANGEABLE = wbk.NUMBER_COLUMNS          # counts, areas and money of the
 COUNTY_CHANGEABLE = tuple(k for k in (*wbk.COUNTY_KEYS, *wbk.YEAR_KEYS) if k != "county_name")
 INTEGER_KEYS = (*wbk.YEAR_KEYS,)
 YES_TEXT = {True: "是", False: "否"}
-CHANGE_HINT = "is not a change: expected +x (adds x, which may be negative) or =x (sets x)"
+CHANGE_FORM = "应为 +x（增加 x，可为负数）或 =x（设为 x）"
+CHANGE_HINT = "不是变化：" + CHANGE_FORM
+NOT_A_YEAR = "不是年份：应为整数年份，如 2026"
 _SPLIT_DEPARTMENTS = re.compile(r"[、,，;；/\s]+")
 _FULL_WIDTH = str.maketrans({"＋": "+", "＝": "=", "－": "-", "（": "(", "）": ")", "．": ".", "％": "%"})
 
@@ -99,9 +101,9 @@ class PlanRow:
     departments: tuple[str, ...]
     note: str | None = None
     change: str | None = None          # the change as written (``+1152.8``, ``=是``)
-    sheet: str = "plan"
+    sheet: str = "规划"                 # the sheet as the user named it (a CSV: its stem)
     row: int | None = None
-    header: str = "change"             # the header of the change column as written
+    header: str = "变化"                # the header of the change column as written
 
     @property
     def lead_department(self) -> str:
@@ -175,10 +177,11 @@ def read_plan(path: str | Path, workbook: Workbook, *, profile: Profile | None =
                  if f.is_file() and f.suffix.lower() == ".csv" and _sheet_key(f.stem)}
         if not files:
             raise PlanError([Problem(path.name, None, None, None,
-                                     "holds no plan.csv or 规划.csv (and optionally new_schools.csv)")])
+                                     "文件夹中没有规划：应有 规划.csv（或 plan.csv），"
+                                     "可另附 新建学校.csv（或 new_schools.csv）")])
         return read_plan_csvs(files, workbook, profile=profile)
     if not path.is_file():
-        raise PlanError([Problem(path.name, None, None, None, "does not exist")])
+        raise PlanError([Problem(path.name, None, None, None, "文件不存在")])
     return read_plan_bytes(path.name, path.read_bytes(), workbook, profile=profile)
 
 
@@ -192,9 +195,9 @@ def read_plan_bytes(filename: str, data: bytes, workbook: Workbook, *,
         if suffix == ".csv":
             return read_plan_csvs({filename: data}, workbook, profile=profile)
         if suffix == ".xls":
-            raise PlanError([Problem(filename, None, None, None, "is an old .xls file: save it as .xlsx")])
+            raise PlanError([Problem(filename, None, None, None, "是旧版 .xls 文件：请在 Excel 中另存为 .xlsx 后再上传")])
         if suffix not in (".xlsx", ".xlsm", ".zip"):
-            raise PlanError([Problem(filename, None, None, None, "is not an .xlsx, .csv or .zip file")])
+            raise PlanError([Problem(filename, None, None, None, "不是规划表：应为 .xlsx、.csv 或 .zip 文件")])
         names = wbk._zip_names(filename, data)
         if "xl/workbook.xml" in names:
             return _build(wbk._xlsx_sheets(filename, data), filename, workbook, profile, single=False)
@@ -236,7 +239,7 @@ def _zip_csvs(filename: str, data: bytes) -> dict[str, bytes]:
     except Exception as exc:
         raise PlanError([wbk._unreadable(filename, " .zip 压缩包")]) from exc
     if not members:
-        raise PlanError([Problem(filename, None, None, None, "holds no plan.csv or 规划.csv")])
+        raise PlanError([Problem(filename, None, None, None, "压缩包中没有规划：应有 规划.csv（或 plan.csv）")])
     return members
 
 
@@ -245,29 +248,47 @@ def _sheet_key(name: str) -> str | None:
     return next((k for k, zh in SHEETS.items() if name in (k, zh)), None)
 
 
+def _sheet_label(name: str) -> str:
+    """A sheet as the user named it: the sheet's name, or a CSV file's stem (as the workbook reader)."""
+    return PurePosixPath(name).stem if name.lower().endswith(".csv") else name
+
+
 @dataclass
 class _Header:
     row: int
     positions: dict[str, int]     # key -> grid column
     written: dict[str, str]       # key -> the header as the user wrote it
+    sheet: str                    # the sheet key (plan, new_schools)
+    label: str                    # the sheet as the user named it
+    chinese: Mapping[str, str]    # key -> the template's Chinese header
+
+    def problem(self, row: int | None, key: str | None, value: str | None, expected: str) -> Problem:
+        """A problem of this sheet, its column named by the header as written (else the template's
+        Chinese one when the user's headers are Chinese, as the workbook reader does)."""
+        heading = self.written.get(key) if key else None
+        if heading is None and key and any(self.chinese.get(k) == t for k, t in self.written.items()):
+            heading = self.chinese.get(key)
+        return Problem(self.sheet, row, key, value, expected, sheet_label=self.label, column_label=heading)
 
 
-def _header(cells: pd.DataFrame, sheet: str, names: Mapping[str, str], problems: list[Problem],
-            warnings: list[Problem]) -> _Header | None:
+def _header(cells: pd.DataFrame, sheet: str, name: str, names: Mapping[str, str], chinese: Mapping[str, str],
+            problems: list[Problem], warnings: list[Problem]) -> _Header | None:
+    label = _sheet_label(name)
     row = wbk._header_row(cells, names)
     if row is None:
-        problems.append(Problem(sheet, None, None, None, "sheet is empty: expected a header row"))
+        problems.append(Problem(sheet, None, None, None, "工作表为空：应有一行表头", sheet_label=label))
         return None
-    positions, written = {}, {}
+    header = _Header(row, {}, {}, sheet, label, chinese)
     for position, text in cells.loc[row].items():
         key = names.get(text.lower())
-        if key in positions:
-            problems.append(Problem(sheet, row, text, None, "is a second column for this key"))
+        if key in header.positions:
+            problems.append(Problem(sheet, row, key, text, "与前面的列重复：同一列只能有一个",
+                                    sheet_label=label, column_label=f"第 {position + 1} 列"))
         elif key:
-            positions[key], written[key] = position, text
+            header.positions[key], header.written[key] = position, text
         elif text:
-            warnings.append(Problem(sheet, row, text, None, "unknown column, ignored"))
-    return _Header(row, positions, written)
+            warnings.append(Problem(sheet, row, text, None, "不是规划表的列，已忽略", sheet_label=label))
+    return header
 
 
 def _build(sheets: Mapping[str, pd.DataFrame], source: str, workbook: Workbook,
@@ -281,12 +302,13 @@ def _build(sheets: Mapping[str, pd.DataFrame], source: str, workbook: Workbook,
         if key is None:
             continue
         if key in by_key:
-            problems.append(Problem(name, None, None, None, f"is a second sheet for {key} ({SHEETS[key]})"))
+            problems.append(Problem(key, None, None, name, f"与另一“{SHEETS[key]}”重复：规划表只能有一个“{SHEETS[key]}”",
+                                    sheet_label=_sheet_label(name)))
         else:
             by_key[key] = (name, cells)
     if "plan" not in by_key:
         raise PlanError([Problem(source, None, None, None,
-                                 "has no plan: expected a sheet or file named plan or 规划")])
+                                 "没有规划：应有名为“规划”（或 plan）的工作表或 CSV 文件")])
     new_schools = pd.DataFrame()
     if "new_schools" in by_key:
         new_schools = _new_schools(*by_key["new_schools"], workbook, profile, problems, warnings)
@@ -302,23 +324,24 @@ def _new_schools(sheet: str, cells: pd.DataFrame, workbook: Workbook, profile: P
     names = {**wbk._header_names(wbk.SCHOOL_COLUMNS), OPENS_YEAR: OPENS_YEAR, OPENS_YEAR_CHINESE: OPENS_YEAR}
     if not (cells != "").to_numpy().any():
         return pd.DataFrame()   # an empty sheet (the template's) is no new school
-    header = _header(cells, sheet, names, problems, [])
+    header = _header(cells, "new_schools", sheet, names, {**wbk.SCHOOL_COLUMNS, OPENS_YEAR: OPENS_YEAR_CHINESE},
+                     problems, [])
     if header is None:
         return pd.DataFrame()
     if not (cells.loc[header.row + 1:] != "").to_numpy().any():
         return pd.DataFrame()
     if OPENS_YEAR not in header.positions:
-        problems.append(Problem(sheet, header.row, OPENS_YEAR, None,
-                                f"column is missing (header {OPENS_YEAR} or {OPENS_YEAR_CHINESE})"))
+        problems.append(header.problem(header.row, OPENS_YEAR, None,
+                                       f"缺少此列：请在表头加上“{OPENS_YEAR_CHINESE}”（或 {OPENS_YEAR}）"))
         return pd.DataFrame()
     opens_col = header.positions[OPENS_YEAR]
     found = wbk._Findings()
     schools = wbk._schools(cells.drop(columns=[opens_col]), profile, found)
-    written = header.written
 
     def relocated(p: Problem) -> Problem:
-        column = written.get(p.column, p.column) if p.column else p.column
-        return dataclasses.replace(p, sheet=sheet, column=column)
+        """The workbook reader's problem of its schools sheet, placed on this sheet."""
+        p = found.labelled(p)
+        return dataclasses.replace(p, sheet="new_schools", sheet_label=header.label)
 
     problems.extend(relocated(p) for p in found.errors)
     warnings.extend(relocated(p) for p in found.warnings)
@@ -327,15 +350,14 @@ def _new_schools(sheet: str, cells: pd.DataFrame, workbook: Workbook, profile: P
     opens_text = cells.loc[schools["excel_row"].to_numpy(), opens_col].reset_index(drop=True)
     opens, bad = _integers(opens_text)
     for i in np.flatnonzero(bad):
-        problems.append(Problem(sheet, int(schools.at[i, "excel_row"]), written[OPENS_YEAR],
-                                opens_text[i] or None,
-                                "is blank: the year the school opens is required" if not opens_text[i]
-                                else "is not a year (an integer such as 2026)"))
+        problems.append(header.problem(int(schools.at[i, "excel_row"]), OPENS_YEAR, opens_text[i] or None,
+                                       "未填写：请填写新建学校的开办年度（如 2027）" if not opens_text[i]
+                                       else NOT_A_YEAR))
     base_codes = set(workbook.schools["school_code"].astype(str))
     for i, code in enumerate(schools["school_code"].astype(str)):
         if code in base_codes:
-            problems.append(Problem(sheet, int(schools.at[i, "excel_row"]), written.get("school_code", "school_code"),
-                                    code, "is already a school of the workbook: a new school needs a new code"))
+            problems.append(header.problem(int(schools.at[i, "excel_row"]), "school_code", code,
+                                           "已是指标表中的学校代码：新建学校须用新的代码"))
     return schools.assign(**{OPENS_YEAR: opens.fillna(0).astype(int)})
 
 
@@ -355,22 +377,23 @@ def _column_names() -> tuple[dict[str, str], dict[str, str]]:
 
 def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools: pd.DataFrame,
                profile: Profile, problems: list[Problem], warnings: list[Problem]) -> list[PlanRow]:
-    header = _header(cells, sheet, wbk._header_names(PLAN_COLUMNS), problems, warnings)
+    header = _header(cells, "plan", sheet, wbk._header_names(PLAN_COLUMNS), PLAN_COLUMNS, problems, warnings)
     if header is None:
         return []
     missing = [c for c in REQUIRED_COLUMNS if c not in header.positions]
     for c in missing:
-        problems.append(Problem(sheet, header.row, c, None, f"column is missing (header {c} or {PLAN_COLUMNS[c]})"))
+        problems.append(header.problem(header.row, c, None, f"缺少此列：请在表头加上“{PLAN_COLUMNS[c]}”（或 {c}）"))
     if missing:
         return []
     body = cells.loc[header.row + 1:]
     body = body[(body != "").any(axis=1)]
     if body.empty:
-        warnings.append(Problem(sheet, header.row + 1, None, None, "the plan has no rows"))
+        warnings.append(header.problem(header.row + 1, None, None, "规划中还没有任何一行变化"))
     get = {k: (body[p] if p in body else pd.Series("", body.index)) for k, p in header.positions.items()}
     blank = pd.Series("", body.index, dtype=str)
     texts = {k: get.get(k, blank) for k in PLAN_COLUMNS}
     at = header.written
+    problem = header.problem
     school_names, county_names = _column_names()
     base_codes = set(workbook.schools["school_code"].astype(str))
     opens = {} if new_schools.empty else dict(zip(new_schools["school_code"].astype(str), new_schools[OPENS_YEAR]))
@@ -382,9 +405,8 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
         year = None
         if bad_years[i]:
             text = texts["year"].iat[i]
-            problems.append(Problem(sheet, r, at["year"], text or None,
-                                    "is blank: the year the change is in place is required" if not text
-                                    else "is not a year (an integer such as 2026)"))
+            problems.append(problem(r, "year", text or None,
+                                    "未填写：请填写变化到位的年度（如 2026）" if not text else NOT_A_YEAR))
         else:
             year = int(years.iat[i])
         code = texts["school_code"].iat[i] or None
@@ -393,47 +415,46 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
         where = "school"
         if key not in county_names.values() and code is not None and code not in base_codes \
                 and code not in opens:
-            problems.append(Problem(sheet, r, at.get("school_code", "school_code"), code,
-                                    "is not a school of the workbook or of the new_schools sheet"))
+            problems.append(problem(r, "school_code", code,
+                                    "不是指标表中的学校，也不在“新建学校”表中：应为已有或新建学校的代码"))
         if not column_text:
-            problems.append(Problem(sheet, r, at["column"], None,
-                                    "is blank: name a column of the schools sheet or a county key"))
+            problems.append(problem(r, "column", None, "未填写：应为学校表的列名或县域表的指标"))
             key = None
         elif key is None:
-            problems.append(Problem(sheet, r, at["column"], column_text,
-                                    "is not a column of the schools sheet or a county key (workbook.md)"))
+            problems.append(problem(r, "column", column_text,
+                                    "不是学校表的列，也不是县域表的指标：应为指标表中的列名或指标"))
         elif key in wbk.SCHOOL_COLUMNS and key not in SCHOOL_CHANGEABLE:
-            problems.append(Problem(sheet, r, at["column"], column_text,
-                                    "cannot be changed by a plan: a plan changes counts, areas, money "
-                                    "or county keys"))
+            problems.append(problem(r, "column", column_text,
+                                    "不能由规划修改：规划只改学校的数量、面积、金额或县域指标"))
             key = None
         elif key == "county_name":
-            problems.append(Problem(sheet, r, at["column"], column_text, "cannot be changed by a plan"))
+            problems.append(problem(r, "column", column_text, "不能由规划修改：县名不随规划变化"))
             key = None
         elif key in SCHOOL_CHANGEABLE:
             if code is None:
-                problems.append(Problem(sheet, r, at.get("school_code", "school_code"), None,
-                                        f"is blank: {column_text} is a schools column, name the school"))
+                problems.append(problem(r, "school_code", None,
+                                        f"未填写：“{_column_header(key)}”是学校表的列，应填写学校代码"))
             elif code in opens and year is not None and year < opens[code]:
-                problems.append(Problem(sheet, r, at["year"], str(year),
-                                        f"is before {code} opens ({opens[code]}, sheet new_schools)"))
+                problems.append(problem(r, "year", str(year),
+                                        f"早于新建学校 {code} 的开办年度 {opens[code]}（见“新建学校”表）："
+                                        "应为开办当年或以后"))
         else:
             where = "county"
             if code is not None:
-                problems.append(Problem(sheet, r, at.get("school_code", "school_code"), code,
-                                        f"must be blank: {column_text} is a county key"))
+                problems.append(problem(r, "school_code", code,
+                                        f"应为空：“{_column_header(key)}”是县域指标，不属于某所学校"))
         change_text = texts["change"].iat[i]
         mode = value = None
         if key is not None:
             mode, value, why = _parse_change(key, change_text, where)
             if why:
-                problems.append(Problem(sheet, r, at["change"], change_text or None, why))
+                problems.append(problem(r, "change", change_text or None, why))
         department_text = texts["department"].iat[i]
         departments = tuple(d for d in _SPLIT_DEPARTMENTS.split(department_text) if d) if department_text \
             else (profile.departments_of(column_rule(key)) if key else ())
         if len(problems) == before:
             rows.append(PlanRow(year, code, key, mode, value, departments, texts["note"].iat[i] or None,
-                                _normal(change_text), sheet, r, at["change"]))
+                                _normal(change_text), header.label, r, at["change"]))
     return rows
 
 
@@ -444,14 +465,14 @@ def _normal(text: str) -> str:
 def _parse_change(key: str, text: str, where: str) -> tuple[str | None, Any, str | None]:
     """(mode, typed x, None) or (None, None, why) for the change cell of a row changing ``key``."""
     if not text:
-        return None, None, "is blank: " + CHANGE_HINT.removeprefix("is not a change: ")
+        return None, None, "未填写：" + CHANGE_FORM
     t = _normal(text)
     if t[0] in "+=":
         mode, body = ("add" if t[0] == "+" else "set"), t[1:]
     elif t[0] == "-":
         mode, body = "add", t          # "-5" is "+(-5)"
     elif t.startswith("#"):      # Excel computed "=是" as a formula: #NAME?
-        return None, None, CHANGE_HINT + " (Excel read it as a formula: format the column as text)"
+        return None, None, CHANGE_HINT + "（Excel 把它算成了公式：请把此列设为文本格式）"
     else:
         return None, None, CHANGE_HINT
     m = re.fullmatch(r"\((.*)\)", body)
@@ -459,32 +480,32 @@ def _parse_change(key: str, text: str, where: str) -> tuple[str | None, Any, str
     if key in wbk.YES_NO_KEYS:
         value = wbk.YES_NO.get(body.lower())
         if mode != "set" or value is None:
-            return None, None, f"{key} is a yes/no item: expected =是 or =否"
+            return None, None, f"不是变化：“{_column_header(key)}”是“是/否”项，应为 =是 或 =否"
         return mode, value, None
     if key == "Q6":
         if mode != "set" or body not in wbk.Q6_RATINGS:
-            return None, None, "Q6 is a rating: expected =优秀, =良好, =合格 or =不合格"
+            return None, None, f"不是变化：“{_column_header(key)}”是评价等级，应为 =优秀、=良好、=合格 或 =不合格"
         return mode, body, None
     if key == "Q9_min_level" and mode == "set":
         level = wbk.Q9_LEVELS.get(body.upper().removesuffix("级"))
         if level is None:
-            return None, None, "Q9_min_level is a level: expected =1 … =4 (or Ⅰ–Ⅳ)"
+            return None, None, f"不是变化：“{_column_header(key)}”是等级，应为 =1 至 =4（或 Ⅰ–Ⅳ）"
         return mode, level, None
     values, bad, percent = wbk._numbers(pd.Series([body.lstrip("+") if mode == "add" else body], dtype=str))
     number, percent = float(values.iat[0]), bool(percent.iat[0])
     if bad.iat[0] or np.isnan(number):
-        return None, None, CHANGE_HINT + " with x a number"
+        return None, None, CHANGE_HINT + "，x 为数字"
     if where == "school" and percent:
-        return None, None, "is a percentage, but the column is a count, an area or money"
+        return None, None, "是百分数，但此列是数量、面积或金额：应为数字"
     if key in wbk.RATE_KEYS:
         if abs(number) > 1 and not percent:
             number /= 100      # a plain number above 1 in a rate key is a percentage (workbook.md)
         if mode == "set" and not 0 <= number <= 1:
-            return None, None, "is not a rate between 0 and 1 (0%–100%)"
+            return None, None, "不是比率：应为 0 到 1 之间的数（或 0%–100%）"
     elif key in INTEGER_KEYS and not number.is_integer():
-        return None, None, "is not a whole year"
+        return None, None, "不是整年：应为整数年份（如 2024）"
     elif mode == "set" and number < 0:
-        return None, None, "is not a number ≥ 0"
+        return None, None, "应为不小于 0 的数字"
     return mode, number, None
 
 
@@ -607,6 +628,12 @@ def _schools_with_new(workbook: Workbook, plan: Plan, year: int, profile: Profil
     return pd.concat([schools, added], ignore_index=True), changes
 
 
+def _made(row: PlanRow, expected: str) -> Problem:
+    """A row whose change, applied, makes a value out of range: located at its change cell."""
+    return Problem("plan", row.row, "change", row.change_text(), expected, sheet_label=row.sheet,
+                   column_label=row.header)
+
+
 def projected_workbook(workbook: Workbook, plan: Plan, year: int, profile: Profile | None = None
                        ) -> tuple[Workbook, tuple[PlanChange, ...]]:
     """The workbook of ``year``: the base with every row of year ≤ ``year`` applied in table order
@@ -625,9 +652,8 @@ def projected_workbook(workbook: Workbook, plan: Plan, year: int, profile: Profi
             before = 0.0 if pd.isna(current) else float(current)
             after = row.value if row.mode == "set" else before + row.value
             if not profile.at_least(after, 0):
-                problems.append(Problem(row.sheet, row.row, row.header, row.change_text(),
-                                        f"makes {row.column} of {row.school_code} {after:g} in {year}: "
-                                        "expected a number ≥ 0"))
+                problems.append(_made(row, f"使学校 {row.school_code} 的“{_column_header(row.column)}”在 {year} 年"
+                                           f"变为 {after:g}：应为不小于 0 的数字"))
             schools.at[i, row.column] = float(after)
             cost = _cost(row.column, float(after) - before, profile)
         else:
@@ -637,14 +663,14 @@ def projected_workbook(workbook: Workbook, plan: Plan, year: int, profile: Profi
             else:
                 after = (float(before) if before is not None else 0.0) + row.value
                 if row.column in wbk.RATE_KEYS and not (profile.at_least(after, 0) and profile.at_most(after, 1)):
-                    problems.append(Problem(row.sheet, row.row, row.header, row.change_text(),
-                                            f"makes {row.column} {after:g} in {year}: expected a rate between 0 and 1"))
+                    problems.append(_made(row, f"使“{_column_header(row.column)}”在 {year} 年变为 {after:g}："
+                                               "应为 0 到 1 之间的比率"))
                 elif row.column == "Q9_min_level" and after not in (1, 2, 3, 4):
-                    problems.append(Problem(row.sheet, row.row, row.header, row.change_text(),
-                                            f"makes Q9_min_level {after:g} in {year}: expected a level 1–4"))
+                    problems.append(_made(row, f"使“{_column_header(row.column)}”在 {year} 年变为 {after:g}："
+                                               "应为等级 1–4"))
                 elif not profile.at_least(after, 0):
-                    problems.append(Problem(row.sheet, row.row, row.header, row.change_text(),
-                                            f"makes {row.column} {after:g} in {year}: expected a number ≥ 0"))
+                    problems.append(_made(row, f"使“{_column_header(row.column)}”在 {year} 年变为 {after:g}："
+                                               "应为不小于 0 的数字"))
                 if row.column in INTEGER_KEYS or row.column == "Q9_min_level":
                     after = round(after)
             county[row.column] = after

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,11 +123,13 @@ def test_new_schools_rows_before_opening_and_reused_codes_are_errors():
     problems = problems_of(lambda: plan_csv(
         "year,school_code,column,change\n2026,N01,sports_area_m2,+10\n",
         new_schools=f"{NEW_SCHOOL_HEADER}\n{NEW_SCHOOL}\n{NEW_SCHOOL.replace('N01', 'S01').replace(',2027', ',')}\n"))
-    text = [str(p) for p in problems]
-    assert 'plan.csv 第 2 行 year：“2026”is before N01 opens (2027, sheet new_schools)' in text
-    assert any(p.sheet == "new_schools.csv" and p.row == 3 and p.column == "school_code" and p.value == "S01"
-               for p in problems)
-    assert any(p.sheet == "new_schools.csv" and p.row == 3 and p.column == "opens_year" for p in problems)
+    [early] = [p for p in problems if p.sheet == "plan"]
+    assert (early.place, early.row, early.heading, early.value) == ("plan", 2, "year", "2026")
+    assert "早于新建学校 N01 的开办年度 2027" in early.expected
+    assert any(p.sheet == "new_schools" and p.place == "new_schools" and p.row == 3 and p.column == "school_code"
+               and p.value == "S01" and "新建学校须用新的代码" in p.expected for p in problems)
+    assert any(p.sheet == "new_schools" and p.row == 3 and p.column == "opens_year"
+               and "开办年度" in p.expected for p in problems)
 
 
 # ---- the compliance year --------------------------------------------------------------------
@@ -213,14 +216,14 @@ BAD_ROWS = [("2026x", "S03", "sports_area_m2", "+10"),
             ("2026", "", "G1", "+1"),
             ("2026", "", "sports_area_m2", "+1"),
             ("2026", "S03", "sports_area_m2", "=-5")]
-EXPECTED = [(2, "year", "2026x", "is not a year"),
-            (3, "school_code", "S99", "is not a school"),
-            (4, "column", "no_such_column", "is not a column of the schools sheet or a county key"),
-            (5, "change", "10", "is not a change"),
-            (6, "change", "+abc", "with x a number"),
-            (7, "change", "+1", "yes/no item"),
-            (8, "school_code", None, "name the school"),
-            (9, "change", "=-5", "is not a number ≥ 0")]
+EXPECTED = [(2, "year", "2026x", "不是年份：应为整数年份"),
+            (3, "school_code", "S99", "不是指标表中的学校"),
+            (4, "column", "no_such_column", "不是学校表的列，也不是县域表的指标"),
+            (5, "change", "10", "不是变化：应为 +x（增加 x，可为负数）或 =x（设为 x）"),
+            (6, "change", "+abc", "x 为数字"),
+            (7, "change", "+1", "“G1”是“是/否”项，应为 =是 或 =否"),
+            (8, "school_code", None, "“体育运动场馆面积”是学校表的列，应填写学校代码"),
+            (9, "change", "=-5", "应为不小于 0 的数字")]
 CHINESE = {"year": "年度", "school_code": "学校代码", "column": "字段", "change": "变化"}
 
 
@@ -243,10 +246,13 @@ def _xlsx(sheet_name, header, rows) -> bytes:
 
 
 def _assert_located(problems, sheet, headers):
-    found = [(p.sheet, p.row, p.column, p.value) for p in problems]
+    """Each problem on the plan sheet, named as the user wrote it, with the Chinese expectation."""
+    found = [(p.place, p.row, p.heading, p.value, p.expected) for p in problems]
     for row, column, value, why in EXPECTED:
-        match = [p for p in problems if (p.sheet, p.row, p.column, p.value) == (sheet, row, headers[column], value)]
+        match = [p for p in problems if (p.sheet, p.place, p.row, p.column, p.heading, p.value)
+                 == ("plan", sheet, row, column, headers[column], value)]
         assert match and why in match[0].expected, (row, column, found)
+        assert str(match[0]).startswith(f"{sheet} 第 {row} 行 {headers[column]}：")
     assert len(problems) == len(EXPECTED), found
 
 
@@ -255,7 +261,7 @@ def test_located_plan_errors_csv(chinese):
     headers = CHINESE if chinese else {k: k for k in CHINESE}
     data = _csv(headers.values(), BAD_ROWS)
     problems = problems_of(lambda: read_plan_bytes("规划.csv" if chinese else "plan.csv", data, FAIL_WB))
-    _assert_located(problems, "规划.csv" if chinese else "plan.csv", headers)
+    _assert_located(problems, "规划" if chinese else "plan", headers)      # a CSV is named by its stem
 
 
 @pytest.mark.parametrize("chinese", [False, True], ids=["english", "chinese"])
@@ -271,20 +277,27 @@ def test_located_plan_errors_xlsx(chinese):
 def test_located_plan_errors_missing_columns_sheet_and_a_negative_result():
     problems = problems_of(lambda: plan_csv("year,school_code,note\n2026,S03,x\n"))
     assert {(p.column, p.row) for p in problems} == {("column", 1), ("change", 1)}
-    assert "has no plan" in str(problems_of(lambda: read_plan_bytes("x.xlsx", _xlsx("other", ["a"], []),
-                                                                     FAIL_WB))[0])
+    assert {p.expected for p in problems} == {"缺少此列：请在表头加上“字段”（或 column）",
+                                              "缺少此列：请在表头加上“变化”（或 change）"}
+    problems = problems_of(lambda: plan_csv("年度,学校代码\n2026,S03\n"))   # Chinese headers: Chinese names
+    assert {p.heading for p in problems} == {"字段", "变化"}
+    [p] = problems_of(lambda: read_plan_bytes("x.xlsx", _xlsx("other", ["a"], []), FAIL_WB))
+    assert (p.place, p.expected) == ("x.xlsx", "没有规划：应有名为“规划”（或 plan）的工作表或 CSV 文件")
     plan = plan_csv("year,school_code,column,change\n2026,S03,sports_area_m2,+(-99999)\n")
     [p] = problems_of(lambda: project(FAIL_WB, plan, PROFILE))
-    assert (p.sheet, p.row, p.column, p.value) == ("plan.csv", 2, "change", "+(-99999)")
-    assert "expected a number ≥ 0" in p.expected
+    assert (p.sheet, p.place, p.row, p.column, p.heading, p.value) == \
+        ("plan", "plan", 2, "change", "change", "+(-99999)")
+    assert p.expected.startswith("使学校 S03 的“体育运动场馆面积”在 2026 年变为 ")
+    assert p.expected.endswith("：应为不小于 0 的数字")
 
 
 def test_located_plan_errors_in_new_schools_use_the_header_as_written():
     header = ",".join([*SCHOOL_COLUMNS.values(), "开办年度"])
     bad = NEW_SCHOOL.replace(",2000,", ",abc,")
     problems = problems_of(lambda: plan_csv("年度,学校代码,字段,变化\n", new_schools=f"{header}\n{bad}\n"))
-    assert [(p.sheet, p.row, p.column, p.value) for p in problems] == [
-        ("new_schools.csv", 2, "教学及辅助用房面积", "abc")]
+    assert [(p.sheet, p.place, p.row, p.column, p.heading, p.value) for p in problems] == [
+        ("new_schools", "new_schools", 2, "teaching_area_m2", "教学及辅助用房面积", "abc")]
+    assert problems[0].expected == "应为数字"
 
 
 # ---- the failing example, plan over two years -----------------------------------------------
@@ -354,6 +367,12 @@ def test_exit_2_with_every_problem_on_stderr_and_nothing_on_stdout(tmp_path):
     result = run("roadmap", str(EXAMPLES / "example-fail"), str(plan))
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == len(EXPECTED) and lines[0] == '规划.csv 第 2 行 年度：“2026x”is not a year (an integer such as 2026)'
+    assert len(lines) == len(EXPECTED) and lines[0] == "规划 第 2 行 年度：“2026x”不是年份：应为整数年份，如 2026"
+    # No English word once the values as written (“…” after the header) are set aside: only file
+    # extensions, codes (G1, S03, sports_area_m2) and the x of "+x" may remain.
+    told = re.sub(r"：“[^”]*”", "：", result.stderr)
+    words = re.findall(r"\.?[A-Za-z][A-Za-z0-9_]*", told)
+    assert all(w.startswith(".") or w == "x" or re.fullmatch(r"[A-Z]+\d+\w*|[a-z0-9]+(_[a-z0-9]+)+", w)
+               for w in words), words
     missing = run("roadmap", str(EXAMPLES / "example-fail"), str(tmp_path / "absent.xlsx"))
-    assert missing.returncode == 2 and missing.stdout == "" and "does not exist" in missing.stderr
+    assert missing.returncode == 2 and missing.stdout == "" and missing.stderr.strip() == "absent.xlsx：文件不存在"

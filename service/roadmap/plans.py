@@ -43,52 +43,6 @@ _CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\
 
 # ---- Chinese problems -------------------------------------------------------------------------
 
-# The plan reader's findings (scoring.roadmap, scoring.workbook) as a person reads them.
-_PROBLEMS_ZH = (
-    (r"is blank: the year the change is in place is required", "不能为空：请填写变化到位的年度"),
-    (r"is not a year.*", "不是年份（应为整数，如 2026）"),
-    (r"is blank: the year the school opens is required", "不能为空：请填写新建学校的开办年度"),
-    (r"is not a school of the workbook or of the new_schools sheet", "不是指标表中的学校，也不在“新建学校”表中"),
-    (r"is blank: name a column of the schools sheet or a county key", "不能为空：请填写学校表的字段或县级指标"),
-    (r"is not a column of the schools sheet or a county key.*", "不是学校表的字段，也不是县级指标"),
-    (r"cannot be changed by a plan.*", "规划不能修改此字段（只能修改数量、面积、金额或县级指标）"),
-    (r"is blank: .* is a schools column, name the school", "不能为空：此字段属于学校表，请填写学校代码"),
-    (r"is before (\S+) opens \((\d+), sheet new_schools\)", r"早于新建学校 \1 的开办年度（\2）"),
-    (r"must be blank: .* is a county key", "应为空：此字段是县级指标，不属于某所学校"),
-    (r"is blank: expected \+x.*", "不能为空：应为 +x（增加 x，可为负数）或 =x（设为 x）"),
-    (r"is not a change.*formula.*", "不是变化：Excel 把它当成了公式，请把此列设为文本格式"),
-    (r"is not a change.*", "不是变化：应为 +x（增加 x，可为负数）或 =x（设为 x），x 为数字"),
-    (r"\S+ is a yes/no item.*", "是“是/否”项：应为 =是 或 =否"),
-    (r"Q6 is a rating.*", "是评价等级：应为 =优秀、=良好、=合格 或 =不合格"),
-    (r"Q9_min_level is a level.*", "是等级：应为 =1 至 =4（或 Ⅰ–Ⅳ）"),
-    (r"is a percentage, but the column is a count, an area or money", "是百分数，但此字段是数量、面积或金额"),
-    (r"is not a rate between 0 and 1.*", "不是 0 到 1 之间的比例（0%–100%）"),
-    (r"is not a whole year", "不是整年"),
-    (r"is not a number ≥ 0", "不是大于或等于 0 的数"),
-    (r"is not a number", "不是数字"),
-    (r"makes (\S+) of (\S+) (\S+) in (\d+): expected a number ≥ 0", r"使学校 \2 的该字段在 \4 年变为 \3：应大于或等于 0"),
-    (r"makes (\S+) (\S+) in (\d+): expected a rate between 0 and 1", r"使该指标在 \3 年变为 \2：应在 0 到 1 之间"),
-    (r"makes Q9_min_level (\S+) in (\d+): expected a level 1–4", r"使该等级在 \2 年变为 \1：应为 1 至 4 级"),
-    (r"makes (\S+) (\S+) in (\d+): expected a number ≥ 0", r"使该指标在 \3 年变为 \2：应大于或等于 0"),
-    (r"column is missing.*", "缺少此列"),
-    (r"sheet is empty: expected a header row", "工作表为空：应有表头行"),
-    (r"is a second column for this key", "与前面的列重复"),
-    (r"is a second sheet for .*", "重复的规划工作表"),
-    (r"has no plan: expected a sheet or file named plan or 规划", "没有规划：应有名为“规划”的工作表或文件"),
-    (r"holds no plan\.csv or 规划\.csv.*", "压缩包中没有“规划.csv”"),
-    (r"is already a school of the workbook: a new school needs a new code", "已是指标表中的学校：新建学校须用新代码"),
-    (r"is an old \.xls file: save it as \.xlsx", "是旧版 .xls 文件：请另存为 .xlsx"),
-    (r"is not an \.xlsx, \.csv or \.zip file", "不是 .xlsx、.csv 或 .zip 文件"),
-    (r"is not a readable .*", "无法读取（文件损坏或格式不对）"),
-    (r"is too large.*", "文件过大"),
-    (r"is already the code of row (\d+).*", r"与第 \1 行的学校代码重复"),
-    (r"is blank: required.*", "不能为空"),
-    (r"is not a (school type|location).*", "不是可选的类型"),
-)
-_PROBLEMS_ZH_RE = tuple((re.compile(p), zh) for p, zh in _PROBLEMS_ZH)
-SHEET_NAMES = {"plan": "规划", "new_schools": "新建学校", "plan.csv": "规划.csv", "new_schools.csv": "新建学校.csv"}
-
-
 def column_name(column: str | None) -> str:
     """A schools column or county key as a person reads it (the workbook's Chinese header, else the
     rule's label beside its code)."""
@@ -103,16 +57,9 @@ def column_name(column: str | None) -> str:
 
 
 def problem_zh(p: Problem) -> dict:
-    """A located problem in Chinese: sheet, row, column as written, value, what was expected."""
-    expected = next((rx.sub(zh, p.expected) for rx, zh in _PROBLEMS_ZH_RE if rx.fullmatch(p.expected)),
-                    "填写有误，请对照规划模板修改")
-    column = p.column
-    if column in wbk.SCHOOL_COLUMNS or column in ("year", "school_code", "column", "change", "department", "note"):
-        column = wbk.SCHOOL_COLUMNS.get(column) or {"year": "年度", "school_code": "学校代码", "column": "字段",
-                                                     "change": "变化", "department": "责任单位",
-                                                     "note": "备注"}[column]
-    return {"sheet": SHEET_NAMES.get(p.sheet, p.sheet), "row": p.row, "column": column or "",
-            "value": p.value, "expected": expected}
+    """A located problem as the problem tables show it: sheet, row and column as the user wrote
+    them, value, what was expected (the readers' messages are Chinese already)."""
+    return {"sheet": p.place, "row": p.row, "column": p.heading or "", "value": p.value, "expected": p.expected}
 
 
 # ---- storage ----------------------------------------------------------------------------------
@@ -185,9 +132,9 @@ def upload_plan(session: Session, cv: CountyVerdict, account_id: int | None, fil
     """An uploaded plan (.xlsx, .csv, .zip of CSVs) stored as a version, or every problem and
     nothing stored. A CSV plan is stored as the plan .xlsx it reads as."""
     if not data:
-        return None, [problem_zh(Problem(filename or "规划", None, None, None, "is not a readable file"))]
+        return None, [problem_zh(Problem(filename or "规划", None, None, None, "无法读取：文件为空，请重新保存后上传"))]
     if not filename.lower().endswith(PLAN_SUFFIXES):
-        return None, [problem_zh(Problem(filename, None, None, None, "is not an .xlsx, .csv or .zip file"))]
+        return None, [problem_zh(Problem(filename, None, None, None, "不是规划表：应为 .xlsx、.csv 或 .zip 文件"))]
     roadmap, problems = read_plan(cv, filename, data, profile)
     if problems:
         return None, problems

@@ -117,9 +117,11 @@ def test_a_bad_plan_upload_lists_located_chinese_problems_and_stores_nothing(app
     assert r.status_code == 422 and "未保存任何内容" in r.text
     found = re.findall(r'<tr class="fail"><td>(.*?)</td><td class="n">(.*?)</td><td>(.*?)</td><td>(.*?)</td>'
                        r'<td>(.*?)</td></tr>', r.text)
+    assert {sheet for sheet, *_ in found} == {"规划"}                   # the file as the user named it
     located = {(row, column, value) for _, row, column, value, _ in found}
     assert {("2", "学校代码", "S99"), ("3", "字段", "操场"), ("4", "年度", "二〇二七"), ("5", "变化", "很多")} <= located
     assert all(re.search(r"[\u4e00-\u9fff]", e) and not re.search(r"[A-Za-z]{3,}", e) for *_, e in found)
+    assert any(e.startswith("不是指标表中的学校") for *_, e in found)      # the reader's own message
     assert plans(app, COUNTY_B) == []
 
 
