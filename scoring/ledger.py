@@ -802,23 +802,34 @@ def _target_value(target: Any) -> Any:
     return target
 
 
+def demanded_changes(rows: Iterable[LedgerRow | Mapping[str, Any]]
+                     ) -> tuple[dict[tuple[str, str], tuple[dict, float]], dict[str, dict]]:
+    """The changes rows ask of a workbook: per (school, column) the row with the most demanding
+    increase (the largest, or for negative rows the most negative; several rows on one cell are
+    requirements on the original, not a sum) and that increase; per county key its last row."""
+    cells: dict[tuple[str, str], tuple[dict, float]] = {}
+    keys: dict[str, dict] = {}
+    for row in rows:
+        r = row.to_dict() if isinstance(row, LedgerRow) else dict(row)
+        if r.get("column") is not None and r.get("increase") is not None and r.get("school_code") is not None:
+            cell, inc = (str(r["school_code"]), r["column"]), float(r["increase"])
+            prev = cells.get(cell)
+            if prev is None or (inc > 0 and inc > prev[1]) or (inc < 0 and inc < prev[1]):
+                cells[cell] = (r, inc)
+        elif r.get("key") is not None and "target" in r:
+            keys[r["key"]] = r
+    return cells, keys
+
+
 def apply_rows(workbook: "Workbook", rows: Iterable[LedgerRow | Mapping[str, Any]]) -> "Workbook":
     """The workbook with the rows' changes applied (survey and no-change rows are ignored).
 
     Each row is a requirement on the original workbook: a cell named by several rows takes the
     most demanding increase (the largest, or for negative rows the most negative), not their sum;
     a county key takes its target."""
-    increases: dict[tuple[str, str], float] = {}
-    targets: dict[str, Any] = {}
-    for row in rows:
-        r = row.to_dict() if isinstance(row, LedgerRow) else dict(row)
-        if r.get("column") is not None and r.get("increase") is not None and r.get("school_code") is not None:
-            cell, inc = (str(r["school_code"]), r["column"]), float(r["increase"])
-            prev = increases.get(cell)
-            if prev is None or (inc > 0 and inc > prev) or (inc < 0 and inc < prev):
-                increases[cell] = inc
-        elif r.get("key") is not None and "target" in r:
-            targets[r["key"]] = _target_value(r["target"])
+    cells, keys = demanded_changes(rows)
+    increases = {cell: inc for cell, (_, inc) in cells.items()}
+    targets = {key: _target_value(r["target"]) for key, r in keys.items()}
     schools = workbook.schools.copy()
     if increases:
         pos = pd.Series(schools.index, index=schools["school_code"].astype(str))

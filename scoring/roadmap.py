@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import workbook as wbk
 from .errors import InputError, Problem
-from .ledger import LedgerRow, cost_by_department, ledger
+from .ledger import LedgerRow, cost_by_department, demanded_changes, ledger
 from .profile import Profile, load_profile
 from .verdict import Verdict, evaluate
 
@@ -735,17 +735,7 @@ def plan_from_ledger(rows: Iterable[LedgerRow | Mapping[str, Any]], year: int | 
     the ledger row's dict; ``years_by_school`` sets the year per school. The reason becomes the
     note; the departments are the ledger row's (else the profile's)."""
     profile = load_profile(profile)
-    cells: dict[tuple, tuple[dict, float]] = {}
-    keys: dict[str, dict] = {}
-    for row in rows:
-        r = row.to_dict() if isinstance(row, LedgerRow) else dict(row)
-        if r.get("column") is not None and r.get("increase") is not None and r.get("school_code") is not None:
-            cell, inc = (str(r["school_code"]), r["column"]), float(r["increase"])
-            prev = cells.get(cell)
-            if prev is None or (inc > 0 and inc > prev[1]) or (inc < 0 and inc < prev[1]):
-                cells[cell] = (r, inc)
-        elif r.get("key") is not None and "target" in r:
-            keys[r["key"]] = r
+    cells, keys = demanded_changes(rows)
     out: list[PlanRow] = []
 
     def year_of(r: Mapping[str, Any]) -> int:

@@ -6,16 +6,9 @@ import pytest
 
 from svc_helpers import ADMIN, PASSWORD, csrf_token, link_token, open_campaign
 
+from browser_helpers import log_in  # noqa: E402
 expect = pytest.importorskip("playwright.sync_api").expect
 A4_PRINTABLE_PX = 718
-
-
-def log_in(page, live):
-    page.goto(f"{live}/login")
-    page.get_by_label("用户名").fill(ADMIN)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 def test_slips_fit_the_a4_printable_width(app, live, client, desk):
@@ -23,7 +16,7 @@ def test_slips_fit_the_a4_printable_width(app, live, client, desk):
     page = client.get(f"/bureau/campaigns/{cid}").text
     client.post(f"/bureau/campaigns/{cid}/codes", data={
         "_csrf_token": csrf_token(page), "link": link_token(app, cid, "S01", "parent"), "count": "6"})
-    log_in(desk, live)
+    log_in(desk, live, ADMIN, PASSWORD)
     desk.set_viewport_size({"width": A4_PRINTABLE_PX, "height": 1000})
     desk.goto(f"{live}/bureau/campaigns/{cid}/codes/1")
     expect(desk.locator(".link-warning")).to_contain_text("家长的手机打不开")     # served from 127.0.0.1
@@ -36,7 +29,7 @@ def test_slips_fit_the_a4_printable_width(app, live, client, desk):
 
 def test_progress_page_on_a_phone_keeps_its_width_and_does_not_wrap_cells(app, live, client, phone):
     cid = open_campaign(client)
-    log_in(phone, live)
+    log_in(phone, live, ADMIN, PASSWORD)
     phone.goto(f"{live}/bureau/campaigns/{cid}")
     expect(phone.locator("progress.bar")).to_be_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

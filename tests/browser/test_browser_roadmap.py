@@ -5,20 +5,12 @@ timeline and prints a department's task list. Screenshots of each step in test-a
 import re
 
 import pytest
-from browser_helpers import shot_name
+from browser_helpers import log_in, shot_name
 from inspector_helpers import COUNTY_B, EXAMPLES, PW, make_users
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 NO_VETO = (EXAMPLES / "example-fail" / "veto.csv").read_bytes().replace(b"V3,yes", b"V3,no")
-
-
-def log_in(page, live, username, password):
-    page.goto(f"{live}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 def test_bureau_plans_its_roadmap_reads_the_timeline_and_prints_a_task_list(request, app, live, desk, shot):

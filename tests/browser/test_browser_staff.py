@@ -15,18 +15,11 @@ from service.accounts import roles as R
 from service.db.models import Link
 from svc_helpers import ADMIN, PASSWORD, example_zip
 
+from browser_helpers import log_in  # noqa: E402
 expect = pytest.importorskip("playwright.sync_api").expect
 
 CHINA = timezone(timedelta(hours=8))
 PARTS = {"resources": "资源配置", "guarantee": "政府保障程度", "quality": "教育质量", "recognition": "社会认可度"}
-
-
-def log_in(page, live, username, password):
-    page.goto(f"{live}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
 
 
 def log_out(page):

@@ -4,7 +4,7 @@ first page in Chromium's own viewer) and test_browser_per_question_table.png."""
 
 import pytest
 
-from browser_helpers import shot_name
+from browser_helpers import log_in, shot_name
 from inspector_helpers import COUNTY_B, EXAMPLE_OF, PW, browser, campaign_with_responses, county_url, example_zip, \
     make_users, upload
 from scoring import names as N
@@ -22,16 +22,8 @@ def county(app) -> str:
     return COUNTY_B
 
 
-def log_in(page, live, username: str) -> None:
-    page.goto(f"{live}/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PW)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
-
-
 def test_verdict_page_shows_check_sentences_and_the_per_question_table(app, live, desk, county):
-    log_in(desk, live, "province")
+    log_in(desk, live, "province", PW)
     desk.goto(live + county_url(county, "/verdict"))
     expect(desk.locator("#banner")).to_contain_text(N.profile_title(app.state.profile))
     s4 = desk.locator("#recognition tr", has_text="S4 ")
@@ -47,7 +39,7 @@ def test_verdict_page_shows_check_sentences_and_the_per_question_table(app, live
 
 
 def test_report_pdf_first_page_in_chromium(app, live, desk, county, tmp_path):
-    log_in(desk, live, "province")
+    log_in(desk, live, "province", PW)
     desk.goto(live + county_url(county, "/verdict"))
     with desk.expect_download() as info:
         desk.get_by_role("link", name="PDF 报告").click()

@@ -123,3 +123,20 @@ def open_campaign(client: TestClient) -> int:
     r = upload_workbook(client, cid, example_zip())
     assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
     return cid
+
+
+def add_answers(app, cid: int, school: str | None, group: str, n: int, comment: str | None = None,
+                location: str = "town") -> None:
+    """``n`` complete, valid all-satisfied answers stored as the phone form stores them."""
+    import secrets
+
+    from service.db.models import Response
+    templates = app.state.templates
+    q = {"student": "student", "teacher": "staff", "principal": "staff"}.get(group, "public")
+    with Session(app.state.engine) as s:
+        for i in range(n):
+            s.add(Response(submission_id=f"{cid}-{school}-{group}-{i}-{secrets.token_hex(6)}", campaign_id=cid,
+                           questionnaire=q, template_version=int(templates[q]["version"]), group=group,
+                           school_code=school, location=location, grade=5 if group == "student" else None,
+                           duration_s=90.0, y=9, m=9, comment=comment, **ALL_A))
+        s.commit()

@@ -7,29 +7,15 @@ import csv
 import io
 import re
 
-import numpy as np
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from inspector_helpers import COUNTY_A, browser, make_users
 from service.db.models import Campaign, Response
-from svc_helpers import ALL_A, csrf_token, link_token
+from svc_helpers import add_answers, csrf_token, link_token
 
 HIDDEN = "（人数较少，不显示）"
-
-
-def add_answers(app, cid: int, school: str | None, group: str, n: int, comment: str | None = None,
-                location: str = "town") -> None:
-    templates = app.state.templates
-    q = {"student": "student", "teacher": "staff", "principal": "staff"}.get(group, "public")
-    with Session(app.state.engine) as s:
-        for i in range(n):
-            s.add(Response(submission_id=f"{cid}-{school}-{group}-{i}-{np.random.randint(1 << 30)}", campaign_id=cid,
-                           questionnaire=q, template_version=int(templates[q]["version"]), group=group,
-                           school_code=school, location=location, grade=5 if group == "student" else None,
-                           duration_s=90.0, y=9, m=9, comment=comment, **ALL_A))
-        s.commit()
 
 
 def test_campaign_page_shows_an_overall_progress_bar_and_refreshes_itself(app, client, campaign):

@@ -8,13 +8,12 @@ import sys
 from datetime import timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
 from inspector_helpers import browser, make_users
 from service.db.models import Campaign, Link, Response
-from svc_helpers import ALL_A, answer, csrf_token, link_token
+from svc_helpers import ALL_A, add_answers, answer, csrf_token, link_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CHINA = timezone(timedelta(hours=8))
@@ -138,23 +137,11 @@ def test_integrity_page_of_a_campaign_without_answers(app, client, campaign):
 
 # ---- minimum cell size -----------------------------------------------------------------------
 
-def add_valid(app, cid: int, school: str | None, group: str, n: int, location: str = "town") -> None:
-    templates = app.state.templates
-    q = {"student": "student", "teacher": "staff", "principal": "staff"}.get(group, "public")
-    with Session(app.state.engine) as s:
-        for i in range(n):
-            s.add(Response(submission_id=f"{cid}-{school}-{group}-{i}-{np.random.randint(1 << 30)}", campaign_id=cid,
-                           questionnaire=q, template_version=int(templates[q]["version"]), group=group,
-                           school_code=school, location=location, grade=5 if group == "student" else None,
-                           duration_s=90.0, y=9, m=9, **ALL_A))
-        s.commit()
-
-
 def test_progress_page_shows_exact_counts_below_k(app, client, campaign):
     """The minimum cell size guards rates, comments and answer breakdowns, not counts of answers:
     a bureau must see which school has 0 or 3 answers to chase it."""
-    add_valid(app, campaign, "S01", "parent", 3)            # S01 is a town school
-    add_valid(app, campaign, "S02", "student", 6, "urban")
+    add_answers(app, campaign, "S01", "parent", 3)            # S01 is a town school
+    add_answers(app, campaign, "S02", "student", 6, location="urban")
     page = client.get(f"/bureau/campaigns/{campaign}").text
     assert "&lt;5" not in page
     section = page.split("<h4>按学校")[1]
