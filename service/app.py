@@ -1,8 +1,8 @@
 """create_app(settings) -> Litestar: the domains' routes under their audiences' prefixes.
 
 Audiences are router prefixes, domains are folders: ``/s`` the phone form (answers),
-``/bureau`` campaigns, ``/inspector`` a county's records, verdicts and accounts, ``/trust``
-the audit log and integrity signals.
+``/bureau`` campaigns, ``/inspector`` a county's records, verdicts, roadmap and accounts,
+``/trust`` the audit log, integrity signals and comments.
 """
 
 import hashlib
