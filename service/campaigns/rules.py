@@ -125,6 +125,9 @@ def pin_version(session: Session, campaign: Campaign, version: WorkbookVersion, 
     old = {s.school_code: s for s in schools_of(session, campaign.id)}
     gone = [code for code in old if code not in set(codes)]
     if gone:
+        # Their slips' codes go with them (a used code means an answer: pin_problems refused that).
+        gone_links = select(Link.id).where(Link.campaign_id == campaign.id, Link.school_code.in_(gone))
+        session.exec(delete(OneTimeCode).where(OneTimeCode.link_id.in_(gone_links)))
         session.exec(delete(Link).where(Link.campaign_id == campaign.id, Link.school_code.in_(gone)))
         session.exec(delete(School).where(School.campaign_id == campaign.id, School.school_code.in_(gone)))
     for pos, row in enumerate(rows):
@@ -332,7 +335,8 @@ def designate(session: Session, campaign: Campaign, account_id: int | None) -> N
 
 def set_closes_at(session: Session, campaign: Campaign, closes_at: datetime, at: datetime) -> None:
     """Extend a campaign's end, or reopen a closed one, while it is not the county's designated
-    survey (its answers would move a verdict already relied on). Commits."""
+    survey (designating is what fixes the answers a verdict relies on; the only campaign of a
+    county that has designated none is still collecting and may be extended). Commits."""
     if is_designated(session, campaign):
         raise CampaignInputError({"closes_at": "本调查已指定为计入评估的调查，不能再延长或重新开启"})
     if closes_at <= max(at, campaign.opens_at):

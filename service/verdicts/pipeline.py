@@ -118,11 +118,16 @@ def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, 
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
-    version = version_of(session, county, number)
-    if version is None:
-        return None
+    """Version ``number``, or by default the version the counted campaign pins (its schools are
+    the answers' schools: a test campaign's import cannot move the verdict), else the latest."""
     counted = counted_campaign(session, county)
     campaign = counted.campaign
+    if number is None and campaign is not None and campaign.workbook_version_id is not None:
+        version = session.get(WorkbookVersion, campaign.workbook_version_id)
+    else:
+        version = version_of(session, county, number)
+    if version is None:
+        return None
     watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
     return CountyState(county, version, counted, *watermark, profile.digest)
 
@@ -154,6 +159,13 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
             continue
         real = [c for c in campaigns.get(county, []) if not c.is_test]
         counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
+    pinned = {county: c.campaign.workbook_version_id for county, c in counted.items()
+              if c.campaign is not None and c.campaign.workbook_version_id is not None
+              and c.campaign.workbook_version_id != versions[county].id}
+    if pinned:     # as county_state: the counted campaign's version, not a newer one of another campaign
+        by_version = {v.id: v for v in session.exec(select(WorkbookVersion).options(defer(WorkbookVersion.data))
+                                                    .where(WorkbookVersion.id.in_(list(pinned.values()))))}
+        versions.update({county: by_version[vid] for county, vid in pinned.items()})
     answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
                                 *answers.get(counted[county].campaign.id if counted[county].campaign else -1,

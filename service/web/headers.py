@@ -21,8 +21,10 @@ from litestar.types import Message, Scope
 
 _INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.S | re.I)
 _EVENT_HANDLER = re.compile(r"""\son[a-z]+\s*=\s*"([^"]*)\"""", re.I)
-# Pages that set their own caching (the phone form and its thanks page, the health check).
-_OWN_CACHING = ("/s/", "/healthz")
+# The health check sets no caching. The phone form is no-store like every page: a page kept by a
+# back/forward cache or a proxy would post its signed submission id a second time, and a second
+# person's answer would be thanked as a retry of the first and never stored.
+_OWN_CACHING = ("/healthz",)
 HSTS = "max-age=31536000"
 
 

@@ -203,3 +203,47 @@ def test_the_service_and_the_cli_run_with_a_profile_file(tmp_path):
     assert cli["profile"] == "某省方案"
     assert got["parts"]["recognition"]["passed"] == cli["parts"]["recognition"]["passed"]
     assert got["parts"]["recognition"]["rate"] == cli["parts"]["recognition"]["rate"]
+
+
+def test_a_test_campaigns_import_never_moves_the_verdict(app, anon, clock):
+    """The verdict reads the version the counted campaign pins: another campaign's newer version
+    (here a test campaign's, without S02) does not replace it."""
+    make_users(app)
+    with browser(app, "bureau_a") as bureau:
+        real = create_campaign(bureau)
+        assert upload_workbook(bureau, real, example_zip("example-pass")).status_code == 200
+        _collect(app, anon, clock, real)
+        before = _verdict(bureau)
+        page = bureau.get("/bureau/campaigns/new")
+        from datetime import datetime, timedelta
+        now = datetime.now().replace(second=0, microsecond=0)
+        r = bureau.post("/bureau/campaigns", data={
+            "_csrf_token": csrf_token(page.text), "name": "演练", "county_name": COUNTY_A, "is_test": "1",
+            "resident_population": "380000", "share_urban": "0.45", "share_town": "0.30", "share_rural": "0.25",
+            "opens_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "closes_at": (now + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")})
+        test = int(r.url.path.rsplit("/", 1)[1])
+        fewer = example_zip("example-pass", {"schools.csv": _schools_csv(lambda rows: rows.pop(1))})
+        assert upload_workbook(bureau, test, fewer).status_code == 200
+        after = _verdict(bureau)
+    assert after == before and after["workbook_version"]["version"] == 1
+    with Session(app.state.engine) as s:
+        assert [v.version for v in s.exec(select(WorkbookVersion).order_by(WorkbookVersion.version))] == [1, 2]
+
+
+def test_a_school_with_printed_but_unused_slips_can_leave_the_list(app):
+    make_users(app)
+    with browser(app, "bureau_a") as bureau:
+        cid = create_campaign(bureau)
+        assert upload_workbook(bureau, cid, example_zip("example-pass")).status_code == 200
+        page = bureau.get(f"/bureau/campaigns/{cid}").text
+        r = bureau.post(f"/bureau/campaigns/{cid}/codes", data={"_csrf_token": csrf_token(page),
+                                                               "link": link_token(app, cid, "S02", "parent"),
+                                                               "count": "3"})
+        assert r.status_code == 200
+        fewer = example_zip("example-pass", {"schools.csv": _schools_csv(lambda rows: rows.pop(1))})
+        r = upload_workbook(bureau, cid, fewer)
+        assert r.status_code == 200 and "处问题" not in r.text
+    with Session(app.state.engine) as s:
+        assert "S02" not in {sc.school_code for sc in s.exec(select(School).where(School.campaign_id == cid))}
+        assert s.get(WorkbookVersion, s.get(Campaign, cid).workbook_version_id).version == 2
