@@ -36,6 +36,19 @@ def _collect(app, anon, clock, cid: int) -> None:
         assert r.status_code == 200
 
 
+def _create_test_campaign(bureau):
+    """A test campaign (试填) created through the new-campaign form: (its id, the page shown)."""
+    from datetime import datetime, timedelta
+    page = bureau.get("/bureau/campaigns/new")
+    now = datetime.now().replace(second=0, microsecond=0)
+    r = bureau.post("/bureau/campaigns", data={
+        "_csrf_token": csrf_token(page.text), "name": "演练", "county_name": COUNTY_A, "is_test": "1",
+        "resident_population": "380000", "share_urban": "0.45", "share_town": "0.30", "share_rural": "0.25",
+        "opens_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")})
+    return int(r.url.path.rsplit("/", 1)[1]), r
+
+
 def _post(c, path: str, data: dict | None = None):
     token = csrf_token(c.get("/inspector").text)
     return c.post(path, data={"_csrf_token": token, **(data or {})})
@@ -143,15 +156,7 @@ def test_a_test_campaign_never_counts_and_is_deleted_with_its_answers(app, anon,
         real = create_campaign(bureau)
         assert upload_workbook(bureau, real, example_zip("example-pass")).status_code == 200
         before = _verdict(bureau)
-        page = bureau.get("/bureau/campaigns/new")
-        from datetime import datetime, timedelta
-        now = datetime.now().replace(second=0, microsecond=0)
-        r = bureau.post("/bureau/campaigns", data={
-            "_csrf_token": csrf_token(page.text), "name": "演练", "county_name": COUNTY_A, "is_test": "1",
-            "resident_population": "380000", "share_urban": "0.45", "share_town": "0.30", "share_rural": "0.25",
-            "opens_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-            "closes_at": (now + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")})
-        test = int(r.url.path.rsplit("/", 1)[1])
+        test, r = _create_test_campaign(bureau)
         assert "试填" in r.text
         assert upload_workbook(bureau, test, example_zip("example-pass")).status_code == 200
         _collect(app, anon, clock, test)
@@ -214,15 +219,7 @@ def test_a_test_campaigns_import_never_moves_the_verdict(app, anon, clock):
         assert upload_workbook(bureau, real, example_zip("example-pass")).status_code == 200
         _collect(app, anon, clock, real)
         before = _verdict(bureau)
-        page = bureau.get("/bureau/campaigns/new")
-        from datetime import datetime, timedelta
-        now = datetime.now().replace(second=0, microsecond=0)
-        r = bureau.post("/bureau/campaigns", data={
-            "_csrf_token": csrf_token(page.text), "name": "演练", "county_name": COUNTY_A, "is_test": "1",
-            "resident_population": "380000", "share_urban": "0.45", "share_town": "0.30", "share_rural": "0.25",
-            "opens_at": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-            "closes_at": (now + timedelta(days=9)).strftime("%Y-%m-%dT%H:%M")})
-        test = int(r.url.path.rsplit("/", 1)[1])
+        test, _ = _create_test_campaign(bureau)
         fewer = example_zip("example-pass", {"schools.csv": _schools_csv(lambda rows: rows.pop(1))})
         assert upload_workbook(bureau, test, fewer).status_code == 200
         after = _verdict(bureau)
