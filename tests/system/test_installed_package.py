@@ -95,12 +95,15 @@ def test_the_installed_package_serves_the_demo_county(installed, tmp_path, mode)
     try:
         link = re.search(r"phone form: +\S*(/s/[\w-]+)", log.read_text()).group(1)
         assert httpx.get(server.url + "/healthz").status_code == 200
-        form = httpx.get(server.url + link)
-        assert form.status_code == 200 and 'name="_t"' in form.text
+        choose = httpx.get(server.url + link)   # the demo's link of the whole county: choose a questionnaire
+        assert choose.status_code == 200 and 'href="?q=staff"' in choose.text
+        form = httpx.get(server.url + link + "?q=staff")
+        assert form.status_code == 200 and 'name="_t"' in form.text and 'name="_sid"' in form.text
         icon = httpx.get(server.url + "/s/_/icon.png")
         assert icon.status_code == 200 and icon.content.startswith(b"\x89PNG")
-        with inspector_client(server.url) as client:
-            pdf = client.get(f"/inspector/counties/{DEMO_COUNTY}/report.pdf")
+        client = inspector_client(server.url)
+        pdf = client.get(f"/inspector/counties/{DEMO_COUNTY}/report.pdf")
+        client.close()
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         reader = PdfReader(io.BytesIO(pdf.content))
         assert DEMO_COUNTY in reader.pages[0].extract_text()
