@@ -4,7 +4,7 @@ from . import display, names
 from .guarantee import NAMES as G_NAMES
 from .profile import GROUPS, INDICATORS, LOCATIONS
 from .quality import NAMES as Q_NAMES
-from .recognition import SCHOOL_GROUPS
+from .recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentence, no_forecast_sentence
 from .resources import STAGE_NAMES
 from .sampling import GROUP_NAMES, CheckResult
 from .verdict import STATUS_NAMES, VETO_NAMES, Verdict
@@ -106,6 +106,11 @@ def render_text(v: Verdict) -> str:
                      f"单侧下限 {display.percent(rate.lower_bound_95_srs)}；同校答卷相关时它会偏窄，仅供对照。")
     if rec.reason and not rec.checks:
         lines.append(f"  ✘ {rec.reason}")
+    forecast = rec.official_forecast
+    lines.append("  正式调查预测：" + (forecast_sentence(forecast) if forecast
+                                   else no_forecast_sentence(rate)))
+    if forecast:
+        lines.append(f"  说明：{FORECAST_CAVEAT}")
     if v.warnings:
         lines += ["", "提示："] + [f"  · {w}" for w in v.warnings]
     return "\n".join(lines) + "\n"
