@@ -5,7 +5,9 @@ chance of reaching the threshold (``recognition.official_forecast``) to ``foreca
 More answers narrow the uncertainty; they do not change what people think. So each row
 assumes the added answers are like those already collected -- like the group's (its rate
 stays) or, for a school-linked group, like that school's answers of the group (the group's
-rate then moves towards that school's). Adding k answers like a source of r_s answers adds
+rate then moves towards that school's; so a school is listed only while it holds less of the
+group's answers than the sampling plan gives it, and only up to that share: more would make
+the county's survey less like the official one, whose sample follows the plan). Adding k answers like a source of r_s answers adds
 k/r_s of each of its sums (Σy, Σm, Σy², Σm², Σym), so the group's p_g and var_srs(p_g) follow
 from the sums as in ``recognition.ratio_variance_from_sums``::
 
@@ -22,16 +24,23 @@ number of answers gets there; the row then says so instead of giving a number.
 Everything is read from the sufficient statistics (``RecognitionAggregate``), as the verdict.
 """
 
+import math
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import names
-from .profile import GROUPS, Profile
+from .profile import GROUPS, LOCATIONS, Profile
 from .recognition import (SCHOOL_GROUPS, OfficialForecast, RateResult, RecognitionAggregate, missing_groups,
                           pass_probability, probability_words)
+from .sampling import SamplingPlan, sampling_plan
+
+if TYPE_CHECKING:
+    from .verdict import Verdict
+    from .workbook import Workbook
 
 SCAN = 1024            # every number of answers up to this is tried; above it a doubling grid, then bisection
 LARGEST = 1 << 24      # beyond this many answers a target counts as out of reach
@@ -43,8 +52,9 @@ class MoreAnswers:
     group: str
     school_code: str | None
     answers: int | None        # None: no number of answers brings p_pass to the target
-    p_pass: float              # with those answers; when out of reach, the best a very large number gives
+    p_pass: float              # with those answers; out of reach: with a very large number, or the school's room
     rate: float                # the rate of the answers they are like (the group's or the school's)
+    room: int | None = None    # school rows: answers the school can add within its share of the plan
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,11 @@ def _rate_and_variance(r, y, m, yy, mm, ym):
 
 
 def what_if(aggregate: RecognitionAggregate | None, rate: RateResult, forecast: OfficialForecast | None,
-            profile: Profile) -> WhatIf:
-    """The what-if of a county's forecast (see the module's docstring)."""
+            profile: Profile, plan: SamplingPlan | None = None) -> WhatIf:
+    """The what-if of a county's forecast (see the module's docstring). School rows need the
+    sampling ``plan``: a school is listed for a group only while its share of the group's rated
+    answers is below its share of the plan's target, and only up to that share -- answers
+    beyond it would make the county's survey less like the official one, not more."""
     rec = profile.recognition
     target = float(rec["forecast_target"])
     missing = missing_groups(rate) if rate.status != "no_data" else tuple(GROUPS)
@@ -119,49 +132,61 @@ def what_if(aggregate: RecognitionAggregate | None, rate: RateResult, forecast: 
     z_target = NormalDist().inv_cdf(target)
     by_group, by_school = _sums(aggregate)
     mu, variance = forecast.expected_rate, forecast.sd ** 2
+    sources = [(g, None, by_group.loc[g], LARGEST) for g in GROUPS]
+    if plan is not None:
+        for _, row in by_school.iterrows():
+            group, school = row["group"], row["school_code"]
+            limit = _room(plan, group, str(school), float(row["rated"]), float(by_group.loc[group, "rated"]))
+            if limit:
+                sources.append((group, school, row, limit))
     rows = []
-    sources = [(g, None, by_group.loc[g]) for g in GROUPS] + \
-              [(row["group"], row["school_code"], row) for _, row in by_school.iterrows()]
-    for group, school, source in sources:
+    for group, school, source, limit in sources:
         base, w, n_off = by_group.loc[group], forecast.weights[group], forecast.sample[group]
         gr = rate.groups[group]
         rest = variance - w * w * gr.variance_srs * (1 + gr.rated / n_off)
 
         def at(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             """(μ, V) with k answers like ``source`` added to the group."""
-            share = k / float(source["rated"])
+            share = np.asarray(k, dtype=float) / float(source["rated"])
             r, y, m, yy, mm, ym = (float(base[c]) + share * float(source[c]) for c in SUMS)
             p, var = _rate_and_variance(r, y, m, yy, mm, ym)
             return mu + w * (p - gr.rate), rest + w * w * var * (1 + r / n_off)
 
         def reaches(k: np.ndarray) -> np.ndarray:
             # p_pass ≥ target ⟺ (μ − threshold)/√V ≥ z_target (V > 0); V = 0: μ reaches the threshold.
-            m_, v = at(np.asarray(k, dtype=float))
+            m_, v = at(k)
             enough = (m_ - threshold) >= z_target * np.sqrt(np.maximum(v, 0.0))
             return np.where(v > 0, enough, m_ >= threshold - profile.epsilon)
 
-        n = _first(reaches)
-        p_rate = float(source["sum_y"]) / float(source["sum_m"])
-        if n is not None:
-            m_, v = at(np.array([float(n)]))
-            rows.append(MoreAnswers(group, school, n, pass_probability(float(m_[0]), float(v[0]), profile), p_rate))
-        else:
-            m_, v = at(np.array([float(LARGEST)]))
-            rows.append(MoreAnswers(group, school, None, pass_probability(float(m_[0]), float(v[0]), profile), p_rate))
+        n = _first(reaches, limit)
+        m_, v = at(np.array([n if n is not None else limit]))
+        rows.append(MoreAnswers(group, school, n, pass_probability(float(m_[0]), float(v[0]), profile),
+                                float(source["sum_y"]) / float(source["sum_m"]),
+                                None if school is None else limit))
     order = {g: i for i, g in enumerate(GROUPS)}
     rows.sort(key=lambda r: (r.answers is None, r.answers or 0, order[r.group], r.school_code or ""))
     return WhatIf(target, applies, forecast.p_pass, missing, tuple(rows), drags)
 
 
-def _first(reaches) -> int | None:
-    """A number n ≥ 1 of answers with reaches(n) and not reaches(n − 1): the smallest up to SCAN,
-    above it the first crossing of a doubling grid found by bisection; None up to LARGEST."""
-    scan = reaches(np.arange(1, SCAN + 1))
+def _room(plan: SamplingPlan, group: str, school: str, rated_school: float, rated_group: float) -> int:
+    """How many answers ``school`` can add before its share of the group's rated answers
+    reaches its share of the plan's target: (r_s + k)/(r + k) ≤ q ⟺ k ≤ (q·r − r_s)/(1 − q)."""
+    total = plan.by_group.get(group, 0)
+    q = plan.by_school.get(school, {}).get(group, 0) / total if total else 0.0
+    if q >= 1:
+        return LARGEST
+    return max(0, math.floor((q * rated_group - rated_school) / (1 - q) + 1e-9))
+
+
+def _first(reaches, limit: int = LARGEST) -> int | None:
+    """A number 1 ≤ n ≤ limit of answers with reaches(n) and not reaches(n − 1): the smallest up
+    to SCAN, above it the first crossing of a doubling grid found by bisection; else None."""
+    scan = reaches(np.arange(1, min(SCAN, limit) + 1))
     if scan.any():
         return int(np.argmax(scan)) + 1
-    low = SCAN
-    while low < LARGEST:
-        high = low * 2
+    low = min(SCAN, limit)
+    while low < limit:
+        high = min(low * 2, limit)
         if reaches(np.array([high]))[0]:
             while high - low > 1:
                 mid = (low + high) // 2
@@ -169,6 +194,16 @@ def _first(reaches) -> int | None:
             return high
         low = high
     return None
+
+
+def county_what_if(verdict: "Verdict", workbook: "Workbook", aggregate: RecognitionAggregate | None,
+                   profile: Profile) -> WhatIf:
+    """``what_if`` of a county's verdict, with the sampling plan of its workbook."""
+    county = workbook.county
+    plan = sampling_plan(workbook.schools, float(county["resident_population"]),
+                         {loc: county[f"population_share_{loc}"] for loc in LOCATIONS}, profile)
+    rec = verdict.recognition
+    return what_if(aggregate, rec.rate, rec.official_forecast, profile, plan)
 
 
 def _drags(rate: RateResult, forecast: OfficialForecast) -> tuple[Drag, ...]:
@@ -208,6 +243,9 @@ PLAIN = ("补充答卷只能让估计更精确（把握更确定），不会改�
 
 def row_text(row: MoreAnswers) -> str:
     """The row's number in words, or why there is none."""
+    if row.answers is None and row.school_code is not None:
+        return (f"补到该校在抽样方案中应占的比例（再收 {row.room} 份）仍达不到，把握约 "
+                f"{probability_words(row.p_pass)}")
     if row.answers is None:
         return (f"补充多少份都达不到（正式调查自身的抽样误差始终存在；再多答卷，把握最多约 "
                 f"{probability_words(row.p_pass)}）")
