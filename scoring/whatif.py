@@ -233,6 +233,9 @@ def headline(w: WhatIf) -> str:
                 + "，无法预测正式调查，也无法推算补充多少答卷；请先收集这些群体的答卷。")
     if w.reached:
         return f"正式调查达到达标线的把握已不低于 {goal}，无需为此补充答卷。"
+    if not any(r.answers is not None for r in w.rows):
+        return (f"按目前的认可度，在任何一处补充答卷都不能把正式调查达到达标线的把握提高到 {goal}："
+                "正式调查自身的抽样误差始终存在，只有认可度本身提高才能做到。")
     return f"要让正式调查达到达标线的把握提高到 {goal}，可在以下位置补充答卷（按所需份数从少到多）："
 
 

@@ -146,3 +146,11 @@ def test_nothing_to_add_when_the_forecast_already_reaches_95_percent():
 
 def test_the_plain_statement_says_answers_narrow_uncertainty_not_opinions():
     assert "不会改变人们的看法" in PLAIN
+
+
+def test_headline_says_plainly_when_no_answers_anywhere_get_there():
+    low = [ALL_A] * 8 + [ALL_D] * 2
+    result = evaluate_what_if(county({"S01": low, "S02": low}, others=low))
+    assert "任何一处补充答卷都不能" in headline(result)
+    frame = county({"S01": [ALL_A] * 9 + [ALL_D], "S02": [ALL_A] * 9 + [ALL_D]})
+    assert headline(evaluate_what_if(frame)).startswith("要让正式调查达到达标线的把握提高到 95%")

@@ -3,67 +3,21 @@ the mock acceptance, computed from the same SQL sums as the verdict (issue 24)."
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
 
 import pytest
+from forecast_helpers import campaign_of, example_records, lowered, without_cppcc
 from inspector_helpers import COUNTY_A, COUNTY_B, EXAMPLE_OF, EXAMPLES, browser, county_url, example_zip, \
     make_users, upload
 from pypdf import PdfReader
-from sqlmodel import Session
 
-from scoring.profile import ITEMS, load_profile
+from scoring.profile import load_profile
 from scoring.recognition import FORECAST_CAVEAT, aggregate_responses, forecast_sentence
 from scoring.responses import read_responses
 from scoring.verdict import evaluate
 from scoring.whatif import PLAIN, county_what_if, headline, row_text
 from scoring.workbook import read_workbook
-from service.campaigns.rules import create_campaign
-from service.db.models import Response
 
 PROFILE = load_profile()
-
-
-def lowered(records: list[dict]) -> list[dict]:
-    """Every 14th answer all “不满意”, and each group but the parents cut to its first 12 answers:
-    a county whose chance in the official survey is well below 95 %."""
-    kept, seen = [], {}
-    for i, rec in enumerate(records):
-        seen[rec["group"]] = seen.get(rec["group"], 0) + 1
-        if rec["group"] != "parent" and seen[rec["group"]] > 12:
-            continue
-        kept.append({**rec, **({i: "D" for i in ITEMS} if i % 14 == 0 else {})})
-    return kept
-
-
-def without_cppcc(records: list[dict]) -> list[dict]:
-    return [r for r in records if r["group"] != "cppcc_member"]
-
-
-def example_records(example: str) -> list[dict]:
-    with open(EXAMPLES / example / "responses.csv", encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def campaign_of(app, county: str, records: list[dict]) -> None:
-    """A campaign of ``county`` holding ``records`` (rows of the responses file) as collected answers."""
-    templates, weights = app.state.templates, app.state.profile.recognition["item_weights"]
-    now = datetime.now(UTC)
-    with Session(app.state.engine, expire_on_commit=False) as s:
-        campaign = create_campaign(s, name=f"{county}满意度调查", county_name=county, resident_population=380000,
-                                   shares={"urban": 0.45, "town": 0.30, "rural": 0.25},
-                                   opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30),
-                                   templates=templates)
-        for rec in records:
-            items = {i: (rec[i].strip().upper() or None) for i in ITEMS}
-            s.add(Response(
-                submission_id=f"{county}-{rec['response_id']}", campaign_id=campaign.id,
-                questionnaire=rec["questionnaire"], template_version=int(templates[rec["questionnaire"]]["version"]),
-                group=rec["group"], school_code=rec["school_code"] or None, location=rec["location"],
-                grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
-                duplicate_of=f"{county}-{rec['duplicate_of']}" if rec["duplicate_of"] else None,
-                y=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C")),
-                m=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C", "D")), **items))
-        s.commit()
 
 
 def file_verdict(example: str, records: list[dict]):
