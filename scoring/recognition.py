@@ -8,6 +8,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from . import display
 from .profile import GROUPS, ITEMS, Profile
 
 INVALID_REASONS = ("incomplete", "duplicate", "speeder")
@@ -436,8 +437,9 @@ def pass_probability(mu: float, variance: float, profile: Profile) -> float:
 
 def official_forecast(rate: RateResult, sample: Mapping[str, int], profile: Profile) -> OfficialForecast | None:
     """The forecast from the group rates of ``rate`` and the official ``sample`` by group
-    (``sampling.group_targets``); None without data or when a group has no rated response."""
-    if rate.status == "no_data" or missing_groups(rate):
+    (``sampling.group_targets``); None without data or when a group has no rated response (and
+    when the official sample has none of some group, which only a sample below 7 can)."""
+    if rate.status == "no_data" or missing_groups(rate) or min(sample[g] for g in GROUPS) <= 0:
         return None
     weights = forecast_weights(sample, profile)
     mu = sum(weights[g] * rate.groups[g].rate for g in GROUPS)
@@ -469,7 +471,8 @@ def forecast_sentence(forecast: OfficialForecast) -> str:
     chance = probability_words(forecast.p_pass)
     chance = chance if chance[0] in "超不" else f"约为 {chance}"
     return (f"若正式调查访问到的人群与本次相近，达到 {threshold:.0%} 的把握{chance}"
-            f"（期望认可度 {forecast.expected_rate * 100:.1f}%，上下波动约 {forecast.sd * 100:.1f} 个百分点）")
+            f"（期望认可度 {display.percent(forecast.expected_rate, passed=forecast.expected_rate >= threshold - 1e-9)}，"
+            f"上下波动约 {forecast.sd * 100:.1f} 个百分点）")
 
 
 def no_forecast_sentence(rate: RateResult) -> str:

@@ -122,3 +122,9 @@ def test_cli_text_shows_the_forecast_in_words_and_the_caveat():
     assert "只计入抽样的偶然误差" in text
     missing = render_text(evaluate_example("example-pass", lambda r: r[r["group"] != "npc_deputy"]))
     assert "人大代表" in missing and "无法预测正式调查的结果" in missing
+
+
+def test_an_expected_rate_just_below_85_percent_never_reads_as_85():
+    from scoring.recognition import OfficialForecast
+    just_below = OfficialForecast(OFFICIAL_1500, PROFILE.design_weights(), 0.8496, 0.01, 0.48)
+    assert "期望认可度 84.9%" in forecast_sentence(just_below)
