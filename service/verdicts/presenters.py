@@ -130,7 +130,7 @@ def forecast_view(cv: CountyVerdict, names: dict[str, str]) -> dict:
             "sample": [(N.GROUPS[g], n) for g, n in forecast.sample.items()] if forecast else [],
             "what_if": None}
     w = cv.what_if if cv.campaign is not None else None
-    if w is not None and w.applies:
+    if w is not None and w.applies and forecast is not None:
         def row(r) -> dict:
             return {"group": N.GROUPS[r.group], "school": f"{r.school_code} {names.get(r.school_code, '')}".strip()
                     if r.school_code else None, "rate": display.percent(r.rate), "answers": r.answers,

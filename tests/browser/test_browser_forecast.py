@@ -8,6 +8,7 @@ from forecast_helpers import campaign_of, example_records, lowered
 from inspector_helpers import COUNTY_A, EXAMPLE_OF, PW, browser, county_url, example_zip, make_users, upload
 
 expect = pytest.importorskip("playwright.sync_api").expect
+Axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe
 
 
 @pytest.fixture
@@ -31,3 +32,14 @@ def test_browser_forecast_and_what_if(app, live, desk, county):
     box = forecast.bounding_box()
     assert box and box["width"] <= 1280
     forecast.screenshot(path=shot_name("test_browser_forecast_and_what_if", "section"))
+
+
+def test_the_forecast_section_has_no_serious_accessibility_violation(app, live, desk, county):
+    log_in(desk, live, "bureau_a", PW)
+    desk.goto(live + county_url(county, "/verdict"))
+    expect(desk.locator("#whatif-groups")).to_be_visible()
+    results = Axe().run(desk, context="#forecast", options={"resultTypes": ["violations"], "runOnly": {
+        "type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+    blocking = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+                for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert blocking == []
