@@ -480,5 +480,7 @@ def no_forecast_sentence(rate: RateResult) -> str:
     missing = missing_groups(rate)
     if rate.status == "no_data":
         return "还没有有效评分答卷，无法预测正式调查的结果。"
+    if not missing:
+        return "正式调查样本太小，有的群体分不到一份，无法预测正式调查的结果。"
     return ("以下群体没有有效评分答卷：" + "、".join(GROUP_NAMES[g] for g in missing)
             + "。正式调查七类群体都要访问，缺少任何一类都无法预测正式调查的结果。")

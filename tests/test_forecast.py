@@ -128,3 +128,10 @@ def test_an_expected_rate_just_below_85_percent_never_reads_as_85():
     from scoring.recognition import OfficialForecast
     just_below = OfficialForecast(OFFICIAL_1500, PROFILE.design_weights(), 0.8496, 0.01, 0.48)
     assert "期望认可度 84.9%" in forecast_sentence(just_below)
+
+
+def test_an_official_sample_without_some_group_gives_no_forecast():
+    # T = 6: parents 3, the other three over six groups -- three groups get none.
+    rate = evaluate_example("example-pass").recognition.rate
+    assert official_forecast(rate, group_targets(6, PROFILE), PROFILE) is None
+    assert "样本太小" in no_forecast_sentence(rate)
