@@ -135,3 +135,27 @@ def test_an_official_sample_without_some_group_gives_no_forecast():
     rate = evaluate_example("example-pass").recognition.rate
     assert official_forecast(rate, group_targets(6, PROFILE), PROFILE) is None
     assert "样本太小" in no_forecast_sentence(rate)
+
+
+def test_cli_text_lists_the_what_if_when_the_forecast_is_below_95_percent(tmp_path):
+    import csv
+    import subprocess
+    import sys
+
+    from tests.test_examples import EXAMPLES
+    with open(EXAMPLES / "example-pass" / "responses.csv", encoding="utf-8-sig", newline="") as f:
+        records = list(csv.DictReader(f))
+    # Every 14th answer all “不满意”: the chance in the official survey falls below 95 %.
+    for i, rec in enumerate(records):
+        if i % 14 == 0:
+            rec.update(dict.fromkeys(ITEMS, "D"))
+    lowered = tmp_path / "responses.csv"
+    with open(lowered, "w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+    text = subprocess.run([sys.executable, "-m", "scoring", "evaluate", str(EXAMPLES / "example-pass"),
+                           "--responses", str(lowered), "--format", "text"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "正式调查预测：若正式调查访问到的人群与本次相近，达到 85% 的把握约为" in text
+    assert "补充答卷：" in text and "不会改变人们的看法" in text
