@@ -43,7 +43,10 @@ def _evaluate(args) -> str:
         responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)))
     verdict = evaluate(workbook, responses, profile)
     if args.format == "text":
-        return render_text(verdict)
+        from .recognition import aggregate_responses
+        from .whatif import county_what_if
+        aggregate = aggregate_responses(responses, profile) if responses is not None and len(responses) else None
+        return render_text(verdict, county_what_if(verdict, workbook, aggregate, profile))
     from .ledger import ledger_rows
 
     out = verdict.to_dict()

@@ -268,13 +268,19 @@ def plan_supply(scoped: pd.DataFrame, profile: Profile) -> dict[str, int]:
             "principal": principals}
 
 
+def group_targets(total: int, profile: Profile) -> dict[str, int]:
+    """The plan's target per group (GROUPS order): parents ceil(parent_share_min·T), the rest
+    split over the six other groups by largest remainder. The official survey's sample by group
+    (survey.md, "Forecast of the official survey") is the same split."""
+    parents = math.ceil(float(profile.sampling["parent_share_min"]) * total - profile.epsilon)
+    others = dict(zip(OTHER_GROUPS, largest_remainder(total - parents, [1.0] * len(OTHER_GROUPS))))
+    return {g: parents if g == "parent" else others[g] for g in GROUPS}
+
+
 def sampling_plan(schools: pd.DataFrame, resident_population: float, location_shares: Mapping[str, float],
                   profile: Profile) -> SamplingPlan:
     total = required_sample(resident_population, profile)
-    parents = math.ceil(float(profile.sampling["parent_share_min"]) * total - profile.epsilon)
-    others = largest_remainder(total - parents, [1.0] * len(OTHER_GROUPS))
-    by_group = {"parent": parents, **dict(zip(OTHER_GROUPS, others))}
-    by_group = {g: by_group[g] for g in GROUPS}
+    by_group = group_targets(total, profile)
 
     scoped = schools[in_scope(schools, profile)]
     codes = list(scoped["school_code"].astype(str))

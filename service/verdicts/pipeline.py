@@ -44,8 +44,9 @@ import scoring
 from scoring.errors import Problem
 from scoring.ledger import item_columns, ledger
 from scoring.profile import GROUPS, ITEMS, LOCATIONS
-from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate
+from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate, aggregate_responses
 from scoring.verdict import evaluate, evaluate_workbook
+from scoring.whatif import county_what_if
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
 from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
@@ -72,6 +73,8 @@ class CountyVerdict:
     # Reads the answers one by one, for what sums cannot give (the per-question table, a
     # roadmap's projection of part S); the verdict itself never needs it.
     load_responses: Any = None
+    # The forecast's what-if (scoring.whatif), from the same sufficient statistics as the verdict.
+    load_what_if: Any = None
 
     @property
     def campaign(self) -> Campaign | None:
@@ -81,6 +84,11 @@ class CountyVerdict:
     def responses(self):
         """The counted campaign's answers as ``scoring.responses`` reads the export (or None)."""
         return self.load_responses() if self.load_responses is not None else None
+
+    @property
+    def what_if(self):
+        """``scoring.whatif.WhatIf`` of this state (or None)."""
+        return self.load_what_if() if self.load_what_if is not None else None
 
     @property
     def ledger_dicts(self) -> list[dict]:
@@ -310,8 +318,21 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
             return None
         codes = set(workbook.schools["school_code"].astype(str))
         return _cached(_FRAMES, state.key, lambda: answers_frame(session, campaign.id, codes)[0])
+
+    def aggregate():
+        """The sums the verdict was computed from: the SQL GROUP BY (its raw groups are kept per
+        campaign, so this reads no answer again), or, when the verdict read the export, its rows'."""
+        campaign = state.counted.campaign
+        if campaign is None or not state.answers or problems:
+            return None
+        codes = set(workbook.schools["school_code"].astype(str))
+        found = answer_aggregate(session, campaign.id, state.answers, state.max_id, state.last, profile, codes)
+        return found if found is not None else aggregate_responses(load_responses(), profile)
+
+    def load_what_if():
+        return _cached(_WHAT_IF, state.key, lambda: county_what_if(verdict, workbook, aggregate(), profile))
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
-                         load_responses)
+                         load_responses, load_what_if)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:
@@ -438,6 +459,7 @@ def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
 _OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
 _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
 _FRAMES: "OrderedDict[str, Any]" = OrderedDict()
+_WHAT_IF: "OrderedDict[str, Any]" = OrderedDict()
 _GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _STRIPES = tuple(threading.Lock() for _ in range(64))

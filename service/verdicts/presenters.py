@@ -10,7 +10,9 @@ from scoring import display, facts
 from scoring import names as N
 from scoring.privacy import min_cell_size
 from scoring.questions import TOTAL, question_table
-from scoring.recognition import SCHOOL_GROUPS
+from scoring.recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentence, no_forecast_sentence, \
+    probability_words
+from scoring.whatif import PLAIN, drag_text, headline, row_text
 from scoring.report import describe_check
 from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
@@ -110,7 +112,35 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
             "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
             "item_names": N.ITEMS, "part_names": N.PARTS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
-            "questions": questions_view(cv, profile)}
+            "questions": questions_view(cv, profile), "forecast": forecast_view(cv, names)}
+
+
+SCHOOL_ROWS_SHOWN = 10
+
+
+def forecast_view(cv: CountyVerdict, names: dict[str, str]) -> dict:
+    """The forecast of the official survey and its what-if, in the sentences ``scoring`` words."""
+    rec = cv.verdict.recognition
+    forecast, rate = rec.official_forecast, rec.rate
+    view = {"sentence": forecast_sentence(forecast) if forecast else None,
+            "missing": None if forecast else no_forecast_sentence(rate),
+            "caveat": FORECAST_CAVEAT, "thin": list(rate.warnings),
+            "chance": probability_words(forecast.p_pass) if forecast else None,
+            "expected": display.percent(forecast.expected_rate) if forecast else None,
+            "sample": [(N.GROUPS[g], n) for g, n in forecast.sample.items()] if forecast else [],
+            "what_if": None}
+    w = cv.what_if if cv.campaign is not None else None
+    if w is not None and w.applies and forecast is not None:
+        def row(r) -> dict:
+            return {"group": N.GROUPS[r.group], "school": f"{r.school_code} {names.get(r.school_code, '')}".strip()
+                    if r.school_code else None, "rate": display.percent(r.rate), "answers": r.answers,
+                    "rated": rate.groups[r.group].rated, "text": row_text(r)}
+        schools = w.school_rows
+        view["what_if"] = {"headline": headline(w), "plain": PLAIN, "groups": [row(r) for r in w.group_rows],
+                           "schools": [row(r) for r in schools[:SCHOOL_ROWS_SHOWN]],
+                           "more_schools": max(0, len(schools) - SCHOOL_ROWS_SHOWN),
+                           "drags": [drag_text(d) for d in w.drags], "target": f"{w.target:.0%}"}
+    return view
 
 
 def questions_view(cv: CountyVerdict, profile) -> dict:
