@@ -369,7 +369,7 @@ def export_dta(request: Request, db: NamedDependency[Session], campaign: NamedDe
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
 
 
-@get("/campaigns/{cid:int}/codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
 def export_codebook(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
     data = SF.codebook_xlsx(campaign, request.app.state.profile)

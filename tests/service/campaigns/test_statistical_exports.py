@@ -123,7 +123,7 @@ def test_text_in_the_files_has_no_control_characters_and_no_formula_starts(clien
 
 
 def test_the_codebook_lists_each_variable_its_label_and_values(app, client, answers):
-    r = client.get(f"/bureau/campaigns/{answers}/codebook.xlsx")
+    r = client.get(f"/bureau/campaigns/{answers}/export.codebook.xlsx")
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     rows = list(wb["变量"].iter_rows(values_only=True))
@@ -149,7 +149,7 @@ def test_an_empty_campaigns_files_still_carry_every_label(app, client, campaign,
 
 
 def test_the_statistical_exports_are_audited_with_their_checksum(app, client, answers):
-    for name in ("export.sav", "export.dta", "codebook.xlsx"):
+    for name in ("export.sav", "export.dta", "export.codebook.xlsx"):
         r = client.get(f"/bureau/campaigns/{answers}/{name}")
         with Session(app.state.engine) as s:
             entry = s.exec(select(AuditEntry).where(AuditEntry.action == "export")
@@ -163,11 +163,11 @@ def test_another_countys_staff_and_inspectors_are_refused_the_statistical_export
     make_users(app)
     for user, status in (("bureau_a", 200), ("province", 200), ("inspector_a", 403), ("bureau_b", 403)):
         with browser(app, user) as c:
-            for suffix in ("export.sav", "export.dta", "codebook.xlsx"):
+            for suffix in ("export.sav", "export.dta", "export.codebook.xlsx"):
                 assert c.get(f"/bureau/campaigns/{answers}/{suffix}").status_code == status, (user, suffix)
 
 
 def test_the_campaign_page_links_the_statistical_exports(client, campaign):
     page = client.get(f"/bureau/campaigns/{campaign}").text
-    for suffix in ("export.sav", "export.dta", "codebook.xlsx"):
+    for suffix in ("export.sav", "export.dta", "export.codebook.xlsx"):
         assert f'href="/bureau/campaigns/{campaign}/{suffix}"' in page
