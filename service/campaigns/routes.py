@@ -24,6 +24,7 @@ from service.answers import page_cache
 from service.campaigns import exports as E
 from service.campaigns import qr
 from service.campaigns import rules as C
+from service.campaigns import statfiles as SF
 from service.db.models import Campaign, Link, OneTimeCode, WorkbookVersion
 from service.trust import checksums as T
 from service.web.auth import SESSION_KEY
@@ -354,6 +355,30 @@ def export_excel_csv(request: Request, db: NamedDependency[Session], campaign: N
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
 
 
+@get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[T.raw_export])
+def export_sav(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The answers for SPSS: Chinese variable and value labels."""
+    data = SF.spss_sav(db, campaign, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.sav", SF.SAV_MEDIA_TYPE)
+
+
+@get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[T.raw_export])
+def export_dta(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The answers for Stata: Chinese variable and value labels."""
+    data = SF.stata_dta(db, campaign, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
+
+
+@get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
+def export_codebook(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
+    data = SF.codebook_xlsx(campaign, request.app.state.profile)
+    name = f"答卷-{campaign.id}-变量说明.xlsx"
+    audit.record(db, request, "export", f"campaign/{campaign.id}/{name}", {"file": name}, audit.sha256(data))
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                                                    "X-Renke-SHA256": audit.sha256(data)})
+
+
 def _people_export(request: Request, db: Session, campaign: Campaign, data: bytes, name: str,
                    media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={
@@ -416,4 +441,4 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
 
 BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
                  campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
-                 reminders, export_csv, export_xlsx, export_excel_csv]
+                 reminders, export_csv, export_xlsx, export_excel_csv, export_sav, export_dta, export_codebook]

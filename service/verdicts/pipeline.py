@@ -284,6 +284,17 @@ def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: i
     return RecognitionAggregate(cells)
 
 
+def campaign_aggregate(session: Session, campaign_id: int, profile,
+                       school_codes: set[str]) -> tuple[int, RecognitionAggregate | None]:
+    """(answers, ``answer_aggregate`` of all of them) of any campaign, counted or not (the
+    trends across surveys read each real campaign's this way); the aggregate is None when
+    there are no answers or some stored value is one the responses file would refuse."""
+    answers, max_id, last = _answers(session, [campaign_id]).get(campaign_id, (0, 0, ""))
+    if not answers:
+        return 0, None
+    return answers, answer_aggregate(session, campaign_id, answers, max_id, last, profile, school_codes)
+
+
 # ---- computing a state's verdict ---------------------------------------------------------------
 
 def evaluate_state(session: Session, state: CountyState, profile) -> tuple[Any, Any, list, list[Problem]]:
