@@ -23,12 +23,12 @@ from service.web.sessions import begin, renew_id
 # ---- login --------------------------------------------------------------------------------
 
 @get("/login", sync_to_thread=False)
-def login_page(next: FromQuery[str] = "/bureau") -> Template:
+def login_page(next: FromQuery[str] = "/") -> Template:
     return Template(template_name="accounts/login.html", context={"next": next, "error": None})
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith(("/bureau", "/inspector", "/trust")) else "/bureau"
+    return value if value and value.startswith(("/bureau", "/inspector", "/trust")) else "/"
 
 
 @post("/login", sync_to_thread=True, media_type=MediaType.HTML)
