@@ -303,7 +303,8 @@ def test_blank_template_has_chinese_headers_notes_and_drop_downs(app):
     county_dv = " ".join(dv.formula1 for dv in wb["县域"].data_validations.dataValidation)
     assert "是" in county_dv and "优秀" in county_dv
     notes = [row[1] for row in wb["说明"].iter_rows(values_only=True)]
-    assert "学校代码" in notes and "Q6" in notes
+    keys = [row[2] for row in wb["说明"].iter_rows(values_only=True)]
+    assert "学校代码" in notes and "教师平均工资收入" in notes and "Q6" in keys
 
 
 # ---- the verdict of the two example counties ---------------------------------------------------------
