@@ -4,6 +4,7 @@ the reader accepts the Chinese name in place of the key, and the ledger and erro
 key by it. Rates are written as 0.95, 95% or 95 (workbook.md). Thresholds are the profile's, not
 restated here."""
 
+import re
 from types import MappingProxyType
 
 YES_NO = "是/否"
@@ -56,3 +57,9 @@ BY_NAME = MappingProxyType({name: key for key, (name, _, _) in COUNTY_KEYS.items
 def key_name(key: str) -> str:
     """``G8_teacher_salary`` → 教师平均工资收入 (the key itself when it has no name)."""
     return COUNTY_KEYS[key][0] if key in COUNTY_KEYS else key
+
+
+def key_label(key: str) -> str:
+    """The name with its rule's code as a short reference: ``G8_teacher_salary`` → G8 教师平均工资收入."""
+    code = re.match(r"[GQ]\d+", key)
+    return f"{code.group()} {key_name(key)}" if code else key_name(key)
