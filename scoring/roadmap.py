@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from . import workbook as wbk
+from .county_keys import key_label
 from .errors import InputError, Problem
 from .ledger import LedgerRow, cost_by_department, demanded_changes, ledger
 from .profile import Profile, load_profile
@@ -371,7 +372,8 @@ def _column_names() -> tuple[dict[str, str], dict[str, str]]:
     """Lower-case header text -> key, for schools columns and county keys."""
     schools = wbk._header_names(wbk.SCHOOL_COLUMNS)
     county = {**{k.lower(): k for k in (*wbk.COUNTY_KEYS, *wbk.YEAR_KEYS)},
-              **{zh: k for k, zh in wbk.COUNTY_CHINESE.items()}}
+              **{zh: k for k, zh in wbk.COUNTY_CHINESE.items()},
+              **{key_label(k).lower(): k for k in wbk.COUNTY_CHINESE}}      # as write_plan names them
     return schools, county
 
 
@@ -768,7 +770,7 @@ def plan_from_ledger(rows: Iterable[LedgerRow | Mapping[str, Any]], year: int | 
 
 
 def _column_header(column: str) -> str:
-    return wbk.SCHOOL_COLUMNS.get(column) or wbk.COUNTY_CHINESE.get(column) or column
+    return wbk.SCHOOL_COLUMNS.get(column) or (key_label(column) if column in wbk.COUNTY_CHINESE else column)
 
 
 def write_plan(plan: Plan | None = None, path: str | Path | None = None) -> bytes:

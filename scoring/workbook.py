@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .county_keys import COUNTY_KEYS as COUNTY_KEY_TABLE
 from .errors import Problem, WorkbookError
 from .profile import STAGES, Profile, load_profile
 from .scope import TYPE_STAGES, in_scope, small_rural_school
@@ -105,9 +106,12 @@ COUNTY_KEYS = (
     "G15_migrant_rate", "Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9_min_level",
     "Q9_school_diff_rate",
 )
-COUNTY_CHINESE = {"resident_population": "常住人口"}
+# The county keys' Chinese names (county_keys.py), accepted in place of the keys.
+COUNTY_CHINESE = {key: name for key, (name, _, _) in COUNTY_KEY_TABLE.items()}
 VETO_KEYS = tuple(f"V{i}" for i in range(1, 8))
 KEY_VALUE_COLUMNS = {"key": "键", "value": "值"}
+# Columns the blank template puts beside a key for people; read as known and ignored.
+KEY_VALUE_NOTES = {"name": "名称", "unit": "单位或填法", "note": "说明"}
 _CHINESE_HEADINGS = {**SCHOOL_COLUMNS, **KEY_VALUE_COLUMNS, **COUNTY_CHINESE}
 
 Q6_RATINGS = ("优秀", "良好", "合格", "不合格")
@@ -147,8 +151,10 @@ class _Findings:
     def labelled(self, problem: Problem) -> Problem:
         """The problem with its sheet and column named as the user wrote them."""
         heading = self.headings.get((problem.sheet, problem.column)) or problem.column_label
-        if heading is None and self._written_in_chinese(problem.sheet):
-            heading = _CHINESE_HEADINGS.get(problem.column)
+        chinese = _CHINESE_HEADINGS.get(problem.column) if problem.sheet in SHEETS else None
+        if chinese and heading in (None, problem.column):
+            # A key or English header never stands alone: its Chinese name first, the key as written after.
+            heading = chinese if heading is None else f"{chinese}（{heading}）"
         return dataclasses.replace(problem, column_label=heading,
                                    sheet_label=self.sheet_names.get(problem.sheet) or SHEETS.get(problem.sheet))
 
@@ -639,7 +645,7 @@ def _missing_column(header_row: int, column: str) -> Problem:
 def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
                 found: _Findings) -> dict[str, tuple[int, str]]:
     """Rows of a key/value sheet: key -> (row number, value text)."""
-    header_row, positions = _header(cells, sheet, _header_names(KEY_VALUE_COLUMNS), found)
+    header_row, positions = _header(cells, sheet, _header_names({**KEY_VALUE_COLUMNS, **KEY_VALUE_NOTES}), found)
     if header_row is None:
         return {}
     missing = [c for c in KEY_VALUE_COLUMNS if c not in positions]

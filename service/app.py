@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from survey_templates import load_templates
 
 from .accounts import routes as accounts
+from .accounts.home import frame, home_path, principal_or_none
 from .accounts.roles import bureau_scope, logged_in
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
@@ -47,9 +48,11 @@ TEMPLATE_DIRS = [HERE / d / "templates" for d in ("web", "answers", "accounts", 
 RESPONDENT_PREFIX = "^/s/"
 
 
-@get("/", include_in_schema=False, sync_to_thread=False)
-def index() -> Redirect:
-    return Redirect(path="/bureau", status_code=303)
+@get("/", include_in_schema=False, sync_to_thread=True)
+def index(request: Request) -> Redirect:
+    """Each role's home (``accounts/home.py``); the login page for a visitor."""
+    p = principal_or_none(request)
+    return Redirect(path=home_path(p) if p else "/login", status_code=303)
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -62,6 +65,7 @@ def _no_reload(settings: Settings):
         # Templates ship with the code: checking every file's mtime on each render costs
         # the phone form's hot path a stat() per template; reload only in debug.
         engine.engine.auto_reload = settings.debug
+        engine.register_template_callable("staff_frame", frame)
     return configure
 
 

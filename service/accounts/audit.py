@@ -35,6 +35,7 @@ ACTIONS = {
     "survey_designate": "指定计入评估的调查", "campaign_extend": "延长调查", "campaign_reopen": "重新开启调查",
     "campaign_delete": "删除试填调查",
     "plan_create": "从台账生成规划", "plan_upload": "上传规划", "acceptance_plan_set": "设定申请验收年度",
+    "public_url_set": "设置对外网址",
 }
 
 

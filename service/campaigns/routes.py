@@ -2,7 +2,6 @@
 CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
 the survey that counts, QR codes, sheets, slips and the answers' exports."""
 
-import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -29,31 +28,11 @@ from service.db.models import Campaign, Link, OneTimeCode, WorkbookVersion
 from service.trust import checksums as T
 from service.web.auth import SESSION_KEY
 from service.web.clock import CHINA, app_now, local
+from service.web.public_address import link_base_warning, public_base
 from survey_templates import GROUPS, LOCATION_LABELS
 
 
 REFRESH_SECONDS = 60
-
-
-def public_base(request: Request) -> str:
-    base = request.app.state.settings.public_url or str(request.base_url)
-    return base.rstrip("/")
-
-
-def link_base_warning(request: Request) -> str | None:
-    """Why the printed codes would not open on a parent's phone, while the links are built from
-    a loopback or private address (no public address configured), else None."""
-    if request.app.state.settings.public_url:
-        return None
-    host = (request.url.hostname or "").strip("[]")
-    try:
-        private = ipaddress.ip_address(host).is_private
-    except ValueError:
-        private = host == "localhost" or host.endswith(".localhost")
-    if not private:
-        return None
-    return (f"注意：二维码和网址使用的是本机或内网地址（{host}），家长的手机打不开。"
-            "请在设置中配置对外网址（RENKE_PUBLIC_URL）后再打印。")
 
 
 def link_url(request: Request, link: Link, code: str | None = None) -> str:

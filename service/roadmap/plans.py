@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from scoring import names as N
 from scoring import workbook as wbk
+from scoring.county_keys import key_label
 from scoring.errors import InputError, Problem
 from scoring.roadmap import (
     Plan,
@@ -51,7 +52,7 @@ def column_name(column: str | None) -> str:
     if column in wbk.SCHOOL_COLUMNS:
         return wbk.SCHOOL_COLUMNS[column]
     if column in wbk.COUNTY_CHINESE:
-        return wbk.COUNTY_CHINESE[column]
+        return key_label(column)
     rule = column_rule(column)
     return f"{column} {N.label(rule)}" if rule != "default" else column
 

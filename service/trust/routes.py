@@ -75,9 +75,12 @@ def integrity_page(request: Request, db: NamedDependency[Session], campaign: Nam
 def checksum(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
     data = export_csv(db, campaign.id)
-    state = "closed" if is_closed(request, campaign) else "open"
-    text = (f"{audit.sha256(data)}  responses-{campaign.id}.csv\n"
-            f"# responses: {csv_count(data)}; campaign {state}; {local(campaign.closes_at)}\n")
+    # The first line keeps sha256sum's format, so ``sha256sum -c`` checks the downloaded file.
+    state = "已结束，文件不再变化" if is_closed(request, campaign) else "进行中，新答卷会改变校验值"
+    name = f"responses-{campaign.id}.csv"
+    text = (f"{audit.sha256(data)}  {name}\n"
+            f"# 以上是答卷数据文件 {name}（供程序读取）的 SHA-256 校验值\n"
+            f"# 答卷 {csv_count(data)} 份；调查{state}；结束时间 {local(campaign.closes_at)}\n")
     return Response(text, media_type="text/plain; charset=utf-8")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from scoring import display, facts
+from scoring import ledger_display as LD
 from scoring import names as N
 from scoring.privacy import min_cell_size
 from scoring.questions import TOTAL, question_table
@@ -14,7 +15,6 @@ from scoring.recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentenc
     probability_words
 from scoring.whatif import PLAIN, drag_text, headline, row_text
 from scoring.report import describe_check
-from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
@@ -101,15 +101,15 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
                                      for g, gr in rate.groups.items()], threshold,
                                     z=float(profile.recognition["z_two_sided_95"])),
     }
-    ledger = [dict.fromkeys(X.LEDGER_COLUMNS) | row for row in X.sort_ledger(cv.ledger_dicts, sort)]
+    ledger = [LD.display_row(row, names) for row in X.sort_ledger(cv.ledger_dicts, sort)]
     return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
             "sort": sort, "indicators": N.INDICATORS, "names": names, "failed_parts":
             [N.PARTS[p] for p in v.failed_parts] + (["一票否决"] if v.veto else [])
             + (["前置条件"] if pre.status == "failed" else []),
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
-            "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
+            "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_headers": LD.HEADERS,
             "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
-            "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
+            "profile_title": N.profile_title(profile), "band_names": N.BANDS,
             "item_names": N.ITEMS, "part_names": N.PARTS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
             "questions": questions_view(cv, profile), "forecast": forecast_view(cv, names)}

@@ -93,7 +93,7 @@ def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPat
 def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)),
+    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)),
                    "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
 
 
@@ -101,7 +101,7 @@ def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[
 def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                 sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), XLSX,
+    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)), XLSX,
                    f"{county}-短板台账-v{cv.version.version}.xlsx")
 
 

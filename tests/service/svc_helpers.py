@@ -41,7 +41,7 @@ def csrf_token(html: str) -> str:
 def login(client: TestClient) -> None:
     page = client.get("/login")
     r = client.post("/login", data={"username": ADMIN, "password": PASSWORD, "_csrf_token": csrf_token(page.text)})
-    assert r.status_code == 200 and r.url.path == "/bureau", r.text
+    assert r.status_code == 200 and r.url.path == "/inspector/overview", r.text   # the province's home
 
 
 def example_zip(overrides: dict[str, bytes] | None = None) -> bytes:

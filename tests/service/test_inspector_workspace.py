@@ -72,7 +72,7 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200}
     if path == "/inspector/password":                           # one's own: every role (422: empty form)
         return {200} if method == "GET" else {422}
-    if path.startswith("/inspector/accounts"):
+    if path.startswith(("/inspector/accounts", "/inspector/settings")):
         return {200, 303, 422} if user == "province" else {403}
     if path in ("/inspector/overview", "/inspector/overview.xlsx"):
         return {200} if user in ("province", "inspector_a") else {403}
@@ -213,15 +213,15 @@ def _bad_workbooks():
     county = _csv("county.csv")
     q6 = re.sub(r"^Q6,.*$", "Q6,很好", county, flags=re.MULTILINE)
     return {
-        "not a number": ({"schools.csv": cell(3, col, "abc").encode()}, ("schools", "3", "students_junior", "abc")),
+        "not a number": ({"schools.csv": cell(3, col, "abc").encode()}, ("schools", "3", "初中在校生数（students_junior）", "abc")),
         "blank required": ({"schools.csv": cell(4, header.index("school_name"), "").encode()},
-                           ("schools", "4", "school_name", "")),
+                           ("schools", "4", "学校名称（school_name）", "")),
         "duplicate code": ({"schools.csv": cell(5, 0, lines[1].split(",")[0]).encode()},
-                           ("schools", "5", "school_code", lines[1].split(",")[0])),
-        "bad county value": ({"county.csv": q6.encode()}, ("county", None, "Q6", "很好")),
+                           ("schools", "5", "学校代码（school_code）", lines[1].split(",")[0])),
+        "bad county value": ({"county.csv": q6.encode()}, ("county", None, "学校德育工作、校园文化建设水平（Q6）", "很好")),
         "missing column": ({"schools.csv": "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != col)
                                                      for line in lines).encode() + b"\n"},
-                           ("schools", "1", "students_junior", None)),
+                           ("schools", "1", "初中在校生数", None)),
     }
 
 
@@ -303,7 +303,8 @@ def test_blank_template_has_chinese_headers_notes_and_drop_downs(app):
     county_dv = " ".join(dv.formula1 for dv in wb["县域"].data_validations.dataValidation)
     assert "是" in county_dv and "优秀" in county_dv
     notes = [row[1] for row in wb["说明"].iter_rows(values_only=True)]
-    assert "学校代码" in notes and "Q6" in notes
+    keys = [row[2] for row in wb["说明"].iter_rows(values_only=True)]
+    assert "学校代码" in notes and "教师平均工资收入" in notes and "Q6" in keys
 
 
 # ---- the verdict of the two example counties ---------------------------------------------------------
@@ -379,9 +380,11 @@ def test_ledger_rows_shown_are_scoring_ledger_rows_sortable_and_exported(app, wo
                 assert row["reason"] in shown
         assert shown.count("<tr>") == len(rows) + 1
         by_increase = c.get(county_url(COUNTY_B, "/verdict?sort=-increase")).text
-        incs = [float(x) for x in re.findall(r'<td class="n">([-\d.e+]+)</td><td class="n">',
-                                             by_increase[by_increase.index('<table class="ledger">'):])]
-        assert incs and incs == sorted(incs, reverse=True)
+        reasons = [r["reason"] for r in sorted((r for r in rows if r.get("increase") is not None),
+                                               key=lambda r: -r["increase"])]
+        table = by_increase[by_increase.index('<table class="ledger">'):]
+        positions = [table.index(reason) for reason in reasons]
+        assert len(positions) > 1 and positions == sorted(positions)
         csv_text = c.get(county_url(COUNTY_B, "/ledger.csv")).content.decode("utf-8-sig")
         assert len(csv_text.strip().splitlines()) == len(rows) + 1
         x = load_workbook(io.BytesIO(c.get(county_url(COUNTY_B, "/ledger.xlsx?sort=rule")).content))
