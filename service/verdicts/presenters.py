@@ -1,6 +1,6 @@
 """What the verdict pages show: the verdict display-rounded (``scoring.display``) with every
 label from ``scoring.names`` and every threshold fact from ``scoring.facts``; the province
-overview's rows; the figures that differ between two versions."""
+overview's rows."""
 
 from typing import Any
 
@@ -203,40 +203,3 @@ def sort_overview(rows: list[dict], sort: str | None) -> list[dict]:
     absent = [r for r in rows if r.get(key) is None]
     present.sort(key=lambda r: r[key], reverse=(sort or "").startswith("-"))
     return present + absent
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(value, list) and value and isinstance(value[0], dict) and "school_code" in value[0]:
-        out = {}
-        for entry in value:
-            key = f"{entry.get('school_code')}/{entry.get('stage', '')}".rstrip("/")
-            out.update(_flatten({k: v for k, v in entry.items() if k not in ("school_code", "stage")},
-                                f"{prefix}[{key}]"))
-        return out
-    if isinstance(value, list):
-        return {prefix: "、".join(map(str, value)) if all(not isinstance(v, (dict, list)) for v in value)
-                else str(value)}
-    return {prefix: value}
-
-
-def compare(a: dict, b: dict) -> list[dict[str, Any]]:
-    """Figures of two verdict JSONs that differ (numbers within 1e-9 are equal)."""
-    fa, fb = _flatten(a), _flatten(b)
-    rows = []
-    for key in sorted(set(fa) | set(fb)):
-        if key.endswith("reason") or key.startswith("ledger"):
-            continue
-        x, y = fa.get(key), fb.get(key)
-        same = x == y
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
-            same = abs(x - y) <= 1e-9
-        if not same:
-            rows.append({"figure": key, "a": x, "b": y,
-                         "delta": (y - x) if isinstance(x, (int, float)) and isinstance(y, (int, float))
-                         and not isinstance(x, bool) and not isinstance(y, bool) else None})
-    return rows

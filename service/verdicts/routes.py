@@ -12,12 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import Session
 
+from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_verdict
-from service.verdicts.presenters import compare as compare_verdicts
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.web.clock import local
 from service.web.downloads import XLSX, attachment
@@ -130,10 +130,9 @@ def compare(request: Request, db: NamedDependency[Session], county: FromPath[str
     va, vb = county_verdict(db, county, a, profile), county_verdict(db, county, b, profile)
     if va is None or vb is None or a <= 0 or b <= 0:
         raise NotFoundException("no such version")
-    rows = compare_verdicts(X.verdict_json(va) | {"workbook_version": None},
-                     X.verdict_json(vb) | {"workbook_version": None})
+    comparison = compare_versions(va.workbook, vb.workbook, va.verdict.to_dict(), vb.verdict.to_dict())
     return Template(template_name="inspector/compare.html",
-                    context=_page(request, county=county, a=va.version, b=vb.version, rows=rows,
+                    context=_page(request, county=county, a=va.version, b=vb.version, c=comparison,
                                   passed=(va.verdict.passed, vb.verdict.passed)))
 
 

@@ -283,8 +283,9 @@ def test_good_uploads_make_versions_listed_and_comparable(app):
         diff = c.get(county_url(COUNTY_A, "/compare?a=1&b=2"))
         assert diff.status_code == 200
         code = cells[0]
-        assert f"parts.resources.sections[{code}/primary].values.R5" in diff.text or \
-            f"parts.resources.sections[{code}/junior].values.R5" in diff.text
+        first = diff.text[diff.text.index('<table id="field-changes">'):].split("</tr>")[1]
+        assert code in first and "体育运动场馆面积" in first and ">100<" in first and "R5 生均体育运动场馆面积" in first
+        assert "parts." not in diff.text and "sections[" not in diff.text
         # the latest version is the verdict's, and the first is still there
         assert "第 2 版" in c.get(county_url(COUNTY_A, "/verdict")).text
         assert "第 1 版" in c.get(county_url(COUNTY_A, "/verdict?version=1")).text
