@@ -123,6 +123,18 @@ class PlanRow:
             return f"={_num_text(self.value)}"
         return _add_text(self.value)
 
+    def change_words(self) -> str:
+        """The change as a page says it (``设为 95%``, ``增加 3``); ``change_text`` is the plan file's form."""
+        if isinstance(self.value, bool):
+            return "改为" + YES_TEXT[self.value]
+        if isinstance(self.value, str):
+            return "改为" + self.value
+        number = float(self.value)
+        if self.mode == "set":
+            shown = f"{number * 100:.15g}%" if self.column in wbk.RATE_KEYS else f"{number:,.15g}"
+            return "设为 " + shown
+        return ("减少 " if number < 0 else "增加 ") + f"{abs(number):,.15g}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "school_code": self.school_code, "column": self.column,
                 "change": self.change_text(), "mode": self.mode, "value": self.value,

@@ -376,3 +376,11 @@ def test_exit_2_with_every_problem_on_stderr_and_nothing_on_stdout(tmp_path):
                for w in words), words
     missing = run("roadmap", str(EXAMPLES / "example-fail"), str(tmp_path / "absent.xlsx"))
     assert missing.returncode == 2 and missing.stdout == "" and missing.stderr.strip() == "absent.xlsx：文件不存在"
+
+
+def test_a_plan_change_reads_in_words_on_pages():
+    from scoring.roadmap import PlanRow
+    rate = PlanRow(2027, None, "G9", "set", 0.95, ("教育局",), None, "=0.95", row=2)
+    assert rate.change_text() == "=0.95" and rate.change_words() == "设为 95%"
+    assert PlanRow(2027, None, "G1", "set", True, ("教育局",), None, "=是", row=3).change_words() == "改为是"
+    assert PlanRow(2027, "S01", "music_rooms", "add", -2.0, ("教育局",), None, "+(-2)", row=4).change_words() == "减少 2"

@@ -210,7 +210,7 @@ def plan_rows(roadmap: Roadmap, school_names: dict[str, str]) -> list[dict]:
     for c in roadmap.years[-1].changes:
         out.append({"year": c.year, "school_code": c.school_code or "",
                     "school_name": school_names.get(c.school_code or "", "全县" if c.school_code is None else ""),
-                    "column": column_name(c.column), "change": c.row.change_text() if c.row else "新建学校",
+                    "column": column_name(c.column), "change": c.row.change_words() if c.row else "新建学校",
                     "before": _value_text(c.before), "after": _value_text(c.after),
                     "increase": c.delta, "cost": c.cost_yuan, "lead": c.lead_department,
                     "departments": "、".join(c.departments), "note": (c.row.note if c.row else "") or ""})

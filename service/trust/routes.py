@@ -8,7 +8,7 @@ from litestar import Request, get
 from litestar.response import Response, Template
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.accounts import audit
 from service.accounts import roles as R
@@ -43,9 +43,10 @@ def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery
     audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
     entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
     users = audit.usernames(db)
+    names = {c.id: c.name for c in db.exec(select(Campaign))}
     return Template(template_name="trust/audit.html", context={
         "entries": entries, "filters": filters, "actions": audit.ACTIONS, "users": users, "limit": PAGE_LIMIT,
-        "local": audit.local_time, "detail_text": audit.detail_text, "target_text": audit.target_text, "query": urlencode({k: v for k, v in filters.items() if v}),
+        "local": audit.local_time, "detail_text": lambda detail: audit.detail_text(detail, names), "target_text": audit.target_text, "query": urlencode({k: v for k, v in filters.items() if v}),
         "broken": audit.verify_chain(db), "user": request.session.get("username")})
 
 

@@ -58,3 +58,9 @@ def test_login_wording_is_role_neutral(app):
     with browser(app) as c:
         page = c.get("/login").text
         assert "工作人员登录" in page and "教育局工作人员登录" not in page
+
+
+def test_audit_details_name_campaigns_and_versions_in_words():
+    from service.accounts.audit import detail_text
+    assert detail_text({"campaign": 1, "before": 2}, {1: "2026 年满意度调查"}) == "调查：“2026 年满意度调查”；原调查：编号 2 的调查"
+    assert detail_text({"version": None}) == "版本：最新版" and detail_text({"version": 3}) == "版本：第 3 版"
