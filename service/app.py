@@ -34,7 +34,7 @@ from .trust import routes as trust
 from .verdicts import routes as verdicts
 from .web.auth import to_login
 from .web.dependencies import provide_campaign, provide_db
-from .web.errors import GoTo, error_page, go_to
+from .web.errors import SERVER_ERROR, GoTo, error_page, go_to, last_resort
 from .web.headers import content_security_policy, security_headers
 from .web.security import FormSigner
 from .web.sessions import RenewingSessionConfig, csrf_bound
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def on_startup(app: Litestar) -> None:
         stores["sessions"].purge_expired()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[index, healthz, *_routers(settings.openapi)],
         dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine,
@@ -132,3 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                                            exception_handlers={NotAuthorizedException: to_login}))
         if settings.openapi else None,
     )
+    title, message = SERVER_ERROR
+    page = app.template_engine.get_template("respondent/message.html").render(title=title, message=message)
+    app.asgi_handler = last_resort(app.asgi_handler, page.encode())
+    return app
