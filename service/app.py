@@ -33,6 +33,7 @@ from .settings import Settings
 from .trust import routes as trust
 from .verdicts import routes as verdicts
 from .web.auth import to_login
+from .web.clock import DatabaseClock
 from .web.dependencies import provide_campaign, provide_db
 from .web.errors import SERVER_ERROR, GoTo, error_page, go_to, last_resort
 from .web.headers import content_security_policy, security_headers
@@ -117,7 +118,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
-        state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
+        # Form load and receipt times: one clock for every instance (finding 14 of issue 21).
+        state=State({"settings": settings, "engine": engine, "db_clock": DatabaseClock(engine, settings.clock), "templates": templates, "profile": settings.profile,
                      "signer": FormSigner(settings.secret)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
