@@ -96,3 +96,17 @@ def test_finding_13_a_session_that_cannot_be_stored_ends_in_the_chinese_error_pa
     assert "服务器暂时出错" in r.text and "Internal Server Error" not in r.text
     assert r.headers["content-type"].startswith("text/html")
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_finding_13_a_read_only_staff_page_renders_when_the_disk_is_full(app, client, clock, monkeypatch):
+    login(client)
+    clock.advance(61)                             # a renewal is due, and cannot be written
+
+    def disk_full(self, *args, **kwargs):
+        raise OperationalError("UPDATE kv_store", {}, sqlite3.OperationalError("database or disk is full"))
+    monkeypatch.setattr(SQLStore, "_set", disk_full)
+    monkeypatch.setattr(SQLStore, "replace", disk_full, raising=False)
+    r = client.get("/bureau")
+    assert r.status_code == 200 and r.url.path == "/bureau"
+    monkeypatch.undo()
+    assert client.get("/bureau").url.path == "/bureau"     # renewed now, still signed in
