@@ -118,9 +118,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
-        # Form load and receipt times: one clock for every instance (finding 14 of issue 21).
-        state=State({"settings": settings, "engine": engine, "db_clock": DatabaseClock(engine, settings.clock), "templates": templates, "profile": settings.profile,
-                     "signer": FormSigner(settings.secret)}),
+        # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
+        state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
+                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         before_request=csrf_bound,
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                                            exception_handlers={NotAuthorizedException: to_login}))
         if settings.openapi else None,
     )
+    # Outermost: an error escaping while a response is sent still gets the Chinese page.
     title, message = SERVER_ERROR
     page = app.template_engine.get_template("respondent/message.html").render(title=title, message=message)
     app.asgi_handler = last_resort(app.asgi_handler, page.encode())
