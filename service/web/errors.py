@@ -12,7 +12,7 @@ from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 ERROR_PAGES = {
     400: ("请求有误", "请返回上一页重新操作。"),
@@ -22,6 +22,9 @@ ERROR_PAGES = {
     429: ("操作太频繁", "请稍等一分钟后再试。"),
 }
 SERVER_ERROR = ("服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。")
+# The database cannot be reached or written (down, disk full, locked too long): try again soon.
+UNAVAILABLE = ("服务器暂时繁忙", "数据库暂时无法使用，请稍后再试。您填写的答案如已显示“提交成功”则已保存。")
+RETRY_AFTER_S = 10
 log = logging.getLogger("service")
 
 
@@ -38,16 +41,21 @@ def go_to(_request: Request, exc: GoTo) -> Redirect:
 
 
 def error_page(request: Request, exc: Exception) -> Template:
-    """5xx are logged; the page never shows the exception."""
+    """5xx are logged; the page never shows the exception. A database that cannot be used
+    (or an answer's store that timed out) is a 503 with ``Retry-After``: the phone form's
+    script resends the answer then."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, (OverflowError, DataError)):
         status = 404    # an id beyond the database's integer range (a forged URL): nothing there
+    elif isinstance(exc, (OperationalError, TimeoutError)):
+        status = 503
+        headers["Retry-After"] = str(RETRY_AFTER_S)
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        title, message = SERVER_ERROR
+        title, message = UNAVAILABLE if status == 503 else SERVER_ERROR
     else:
         title, message = ERROR_PAGES.get(status, ("出错了", "请返回上一页重新操作。"))
-    headers = getattr(exc, "headers", None) or {}
     return Template(template_name="respondent/message.html", status_code=status, headers=headers,
                     context={"title": title, "message": message, "campaign": None})
 
