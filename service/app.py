@@ -34,8 +34,9 @@ from .settings import Settings
 from .trust import routes as trust
 from .verdicts import routes as verdicts
 from .web.auth import to_login
+from .web.clock import DatabaseClock
 from .web.dependencies import provide_campaign, provide_db
-from .web.errors import GoTo, error_page, go_to
+from .web.errors import SERVER_ERROR, GoTo, error_page, go_to, last_resort
 from .web.headers import content_security_policy, security_headers
 from .web.security import FormSigner
 from .web.sessions import RenewingSessionConfig, csrf_bound
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def on_startup(app: Litestar) -> None:
         stores["sessions"].purge_expired()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[index, healthz, *_routers(settings.openapi)],
         dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine,
@@ -121,8 +122,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
+        # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
-                     "signer": FormSigner(settings.secret)}),
+                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         before_request=csrf_bound,
@@ -136,3 +138,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                                            exception_handlers={NotAuthorizedException: to_login}))
         if settings.openapi else None,
     )
+    # Outermost: an error escaping while a response is sent still gets the Chinese page.
+    title, message = SERVER_ERROR
+    page = app.template_engine.get_template("respondent/message.html").render(title=title, message=message)
+    app.asgi_handler = last_resort(app.asgi_handler, page.encode())
+    return app

@@ -87,7 +87,9 @@ def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, st
 
 
 def _now(request: Request) -> datetime:
-    return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
+    """The database's time as this instance reads it: a form's load and its receipt are
+    stamped on the same clock whichever instances serve them (``DatabaseClock``)."""
+    return datetime.fromtimestamp(request.app.state.db_clock(), timezone.utc)
 
 
 def _done(request: Request) -> list[str]:
@@ -150,7 +152,7 @@ class RespondentController(Controller):
         sid = str(uuid.uuid4())
         form_token = request.app.state.signer.sign({"c": campaign.id, "l": link.id, "q": q, "s": sid,
                                                     "k": code.id if code else None,
-                                                    "t": round(request.app.state.settings.clock(), 3)})
+                                                    "t": round(request.app.state.db_clock(), 3)})
         submitted = f"{token}-{q}" in done
 
         def render() -> str:
@@ -196,12 +198,12 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     settings = request.app.state.settings
     engine = request.app.state.engine
     sid = data.get("_sid", "")
-    signed, problem = request.app.state.signer.check(data.get("_t", ""), sid, settings.clock(),
+    at = _now(request)
+    signed, problem = request.app.state.signer.check(data.get("_t", ""), sid, at.timestamp(),
                                                      settings.form_token_max_age_s)
     if (problem == "stale" or signed.get("l") != link.id or signed.get("c") != campaign.id
             or not _SID.match(sid)):
         return refusal("stale_form", campaign)
-    at = _now(request)
     state = state_of(campaign, at)
     if state != "open" or problem == "expired":   # a retry of an answer already stored is still thanked
         stored = await anyio.to_thread.run_sync(_stored_answer, engine, sid)
