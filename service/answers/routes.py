@@ -144,6 +144,8 @@ class RespondentController(Controller):
             if len(questionnaires) > 1:
                 return Template(template_name="respondent/choose.html", context={
                     "campaign": campaign, "token": token, "code": code.code if code else None,
+                    # The school, so that a parent can check the right code was scanned.
+                    "school": next((s.school_name for s in schools if s.school_code == link.school_code), None),
                     "share": _share(request, campaign.name, "请选择适合您的问卷，匿名填写，约需三五分钟。"),
                     "choices": [(k, QUESTIONNAIRE_LABELS[k], "、".join(
                         GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k),

@@ -132,7 +132,7 @@ def compare(request: Request, db: NamedDependency[Session], county: FromPath[str
         raise NotFoundException("no such version")
     comparison = compare_versions(va.workbook, vb.workbook, va.verdict.to_dict(), vb.verdict.to_dict())
     return Template(template_name="inspector/compare.html",
-                    context=_page(request, county=county, a=va.version, b=vb.version, c=comparison,
+                    context=_page(request, county=county, a=va.version.version, b=vb.version.version, c=comparison,
                                   passed=(va.verdict.passed, vb.verdict.passed)))
 
 
