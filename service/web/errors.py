@@ -7,6 +7,8 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import DataError
 
+from service.web.uploads import too_large_message
+
 ERROR_PAGES = {
     400: ("请求有误", "请返回上一页重新操作。"),
     403: ("页面已过期", "页面已过期或无权访问，请刷新页面后重试。"),
@@ -37,6 +39,8 @@ def error_page(request: Request, exc: Exception) -> Template:
         logging.getLogger("service").exception("unhandled error on %s %s", request.method, request.url.path,
                                                exc_info=exc)
         title, message = "服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。"
+    elif status == 413:
+        title, message = "文件过大", too_large_message(request)
     else:
         title, message = ERROR_PAGES.get(status, ("出错了", "请返回上一页重新操作。"))
     headers = getattr(exc, "headers", None) or {}
