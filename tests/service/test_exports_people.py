@@ -158,7 +158,7 @@ def _formula_county(app, client) -> int:
     schools = (EXAMPLE / "schools.csv").read_text(encoding="utf-8-sig")
     schools = schools.replace("S01学校", "=HYPERLINK(\"http://x\")").replace("S03学校", "-S03学校")
     r = upload_workbook(client, cid, example_zip({"schools.csv": schools.encode("utf-8")}))
-    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
+    assert r.status_code == 200 and "处问题" not in r.text, r.text[:2000]
     for code in ("S01", "S03"):
         add(app, cid, questionnaire="student", group="student", school_code=code, grade=4)
     return cid
