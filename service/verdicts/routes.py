@@ -46,7 +46,10 @@ def _verdict(request: Request, db: Session, county: str, version: int | None) ->
 def _verdict_context(request: Request, db: Session, county: str, version: int | None, sort: str | None) -> dict:
     cv = _verdict(request, db, county, version)
     suffix = f"?version={cv.version.version}"
-    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix,
+    # Schools with answers that this version lacks (a school list ahead of the workbook): named.
+    listed = set(cv.workbook.schools["school_code"].astype(str))
+    unlisted = {code: name for code, name in C.answered_school_names(db, cv.campaign).items() if code not in listed}
+    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix, unlisted=unlisted,
                  **verdict_view(cv, request.app.state.profile, sort))
 
 

@@ -60,3 +60,22 @@ def test_until_a_workbook_version_exists_the_indicator_parts_are_pending_not_fai
         assert "计入抽样目标的有效答卷 1 / 600" in page.text
         county = bureau.get(county_url(COUNTY_A)).text
         assert "待提供" in county and "尚未上传指标表" in county
+
+
+def test_a_verdict_names_every_answered_school_missing_from_the_version(app, anon, clock):
+    """A school list with a school the county's workbook lacks: its answers are not counted
+    silently; the verdict names the school."""
+    from inspector_helpers import example_zip, upload
+    make_users(app)
+    with browser(app, "bureau_a") as bureau:
+        assert upload(bureau, COUNTY_A, [("county.zip", example_zip("example-pass"))]).status_code == 200
+        cid = create_campaign(bureau)
+        assert upload_workbook(bureau, cid, LIST_CSV, "学校名录.csv").status_code == 200
+        r, _, _ = answer(anon, clock, "/s/" + link_token(app, cid, "A01", "parent"), {"grade": "4", **ALL_A})
+        assert r.status_code == 200
+        page = bureau.get(county_url(COUNTY_A, "/verdict"))
+        recognition = bureau.get(county_url(COUNTY_A, "/verdict.json")).json()["parts"]["recognition"]
+    assert page.status_code == 200
+    assert ("以下 1 所学校已有调查答卷，但不在指标表第 1 版中，答卷不能计入：城关小学（学校代码 A01）"
+            in page.text)
+    assert recognition["collected"] == 0                                      # nothing counted silently
