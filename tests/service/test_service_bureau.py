@@ -234,7 +234,7 @@ def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign,
 
 # ---- login and CSRF on every bureau route -------------------------------------------------
 
-PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}", "/s/_/icon.png"}
+PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}", "/s/_/icon.png", "/s/_/code"}   # the code box: a respondent's
 
 
 def _concrete(path: str, ids: dict) -> str:
