@@ -32,6 +32,7 @@ from .db.engine import app_secret, make_engine, migrate
 from .roadmap import routes as roadmap
 from .settings import Settings
 from .trust import routes as trust
+from .verdicts import county_routes
 from .verdicts import routes as verdicts
 from .web.auth import to_login
 from .web.clock import DatabaseClock
@@ -77,7 +78,7 @@ def _routers(in_schema: bool) -> list:
         RespondentController,
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
-            *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
+            *county_routes.COUNTY_ROUTES, *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
             *roadmap.INSPECTOR_ROUTES], **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,

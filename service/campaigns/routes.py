@@ -24,11 +24,12 @@ from service.campaigns import exports as E
 from service.campaigns import qr
 from service.campaigns import rules as C
 from service.campaigns import statfiles as SF
-from service.db.models import Campaign, Link, OneTimeCode, WorkbookVersion
+from service.db.models import Campaign, Link, OneTimeCode
 from service.trust import checksums as T
 from service.web.auth import SESSION_KEY
 from service.web.clock import CHINA, app_now, local
 from service.web.public_address import link_base_warning, public_base
+from service.web.uploads import UPLOAD_BODY_LIMIT
 from survey_templates import GROUPS, LOCATION_LABELS
 
 
@@ -149,17 +150,18 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
     links = C.links_of(db, campaign.id)
     prog = C.progress(db, campaign, profile)
     plan = C.plan_for(db, campaign, profile)
-    version = db.get(WorkbookVersion, campaign.workbook_version_id) if campaign.workbook_version_id else None
     state = C.state_of(campaign, app_now(request))
     return {
         "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
         "overall": C.overall(plan, prog) if plan else None,
+        "plan_warnings": plan.warnings(profile) if plan else {},
         "lagging": C.lagging_schools(schools, plan, prog) if plan else [],
         # An open campaign's page follows the answers coming in; a page showing a form's
         # errors is not reloaded (the reload would drop them).
         "refresh": REFRESH_SECONDS if state == "open" and not problems and not errors else None,
-        "version": version, "counted": C.counted_campaign(db, campaign.county_name),
+        "imported": request.query_params.get("imported") == "1" and not problems,
+        "counted": C.counted_campaign(db, campaign.county_name),
         "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
         "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
@@ -197,24 +199,26 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
         "now": app_now(request), "warning": link_base_warning(request)})
 
 
-@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
+@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML,
+      request_max_body_size=UPLOAD_BODY_LIMIT)
 def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    """Import the campaign's schools from a school list (or a full workbook's 学校 sheet): the
+    county's workbook versions are not touched."""
     upload = data.get("workbook")
-    version = None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+        problems = [Problem("学校名录", None, None, None, "请选择学校名录文件（.xlsx 或 .csv），或完整的指标表")]
     else:
-        version, problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(),
-                                              request.app.state.profile, request.session.get(SESSION_KEY))
+        payload = upload.file.read()
+        school_list, problems = C.import_schools(db, campaign, upload.filename, payload, request.app.state.profile)
     if problems:
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
                         context=_overview_context(request, db, campaign, problems))
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "school_import", f"campaign/{campaign.id}",
-                 {"file": version.filename, "version": version.version, "schools": version.schools}, version.sha256)
-    return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+                 {"file": upload.filename, "schools": len(school_list.schools)}, audit.sha256(payload))
+    return Redirect(path=f"/bureau/campaigns/{campaign.id}?imported=1", status_code=303)
 
 
 @post("/campaigns/{cid:int}/close", sync_to_thread=True)

@@ -126,14 +126,11 @@ def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, 
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
-    """Version ``number``, or by default the version the counted campaign pins (its schools are
-    the answers' schools: a test campaign's import cannot move the verdict), else the latest."""
+    """Version ``number``, or by default the county's latest version still counted (a withdrawn
+    one never is; campaigns never make versions, so no campaign can move it)."""
     counted = counted_campaign(session, county)
     campaign = counted.campaign
-    if number is None and campaign is not None and campaign.workbook_version_id is not None:
-        version = session.get(WorkbookVersion, campaign.workbook_version_id)
-    else:
-        version = version_of(session, county, number)
+    version = version_of(session, county, number)
     if version is None:
         return None
     watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
@@ -147,7 +144,8 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
     if not counties:
         return {}
     latest = (select(WorkbookVersion.county_name, func.max(WorkbookVersion.version).label("v"))
-              .where(WorkbookVersion.county_name.in_(counties)).group_by(WorkbookVersion.county_name).subquery())
+              .where(WorkbookVersion.county_name.in_(counties), WorkbookVersion.withdrawn_at.is_(None))
+              .group_by(WorkbookVersion.county_name).subquery())
     versions = {v.county_name: v for v in session.exec(
         select(WorkbookVersion).options(defer(WorkbookVersion.data))
         .join(latest, and_(WorkbookVersion.county_name == latest.c.county_name,
@@ -167,13 +165,6 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
             continue
         real = [c for c in campaigns.get(county, []) if not c.is_test]
         counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
-    pinned = {county: c.campaign.workbook_version_id for county, c in counted.items()
-              if c.campaign is not None and c.campaign.workbook_version_id is not None
-              and c.campaign.workbook_version_id != versions[county].id}
-    if pinned:     # as county_state: the counted campaign's version, not a newer one of another campaign
-        by_version = {v.id: v for v in session.exec(select(WorkbookVersion).options(defer(WorkbookVersion.data))
-                                                    .where(WorkbookVersion.id.in_(list(pinned.values()))))}
-        versions.update({county: by_version[vid] for county, vid in pinned.items()})
     answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
                                 *answers.get(counted[county].campaign.id if counted[county].campaign else -1,

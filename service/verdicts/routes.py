@@ -16,6 +16,7 @@ from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
+from service.campaigns import rules as C
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
@@ -45,7 +46,10 @@ def _verdict(request: Request, db: Session, county: str, version: int | None) ->
 def _verdict_context(request: Request, db: Session, county: str, version: int | None, sort: str | None) -> dict:
     cv = _verdict(request, db, county, version)
     suffix = f"?version={cv.version.version}"
-    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix,
+    # Schools with answers that this version lacks (a school list ahead of the workbook): named.
+    listed = set(cv.workbook.schools["school_code"].astype(str))
+    unlisted = {code: name for code, name in C.answered_school_names(db, cv.campaign).items() if code not in listed}
+    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix, unlisted=unlisted,
                  **verdict_view(cv, request.app.state.profile, sort))
 
 
@@ -53,8 +57,21 @@ def _verdict_context(request: Request, db: Session, county: str, version: int | 
 def verdict_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                  sort: FromQuery[str | None] = None) -> Template:
     audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
+    if version is None and not versions_of(db, county):
+        return Template(template_name="inspector/verdict_pending.html", context=_pending_context(request, db, county))
     return Template(template_name="inspector/verdict.html",
                     context=_verdict_context(request, db, county, version, sort))
+
+
+def _pending_context(request: Request, db: Session, county: str) -> dict:
+    """Before any workbook version: the indicator parts are 待提供 (not a failure), the survey's
+    progress is what the campaign that counts has collected against its plan."""
+    counted = C.counted_campaign(db, county)
+    campaign, progress = counted.campaign, None
+    if campaign is not None:
+        plan = C.plan_for(db, campaign, request.app.state.profile)
+        progress = C.overall(plan, C.progress(db, campaign, request.app.state.profile)) if plan else None
+    return _page(request, county=county, counted=counted, campaign=campaign, progress=progress)
 
 
 @get("/counties/{county:str}/report", sync_to_thread=True, guards=[R.logged_in, R.county_reader])

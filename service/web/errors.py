@@ -14,6 +14,8 @@ from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import DataError, OperationalError
 
+from service.web.uploads import too_large_message
+
 ERROR_PAGES = {
     400: ("请求有误", "请返回上一页重新操作。"),
     403: ("页面已过期", "页面已过期或无权访问，请刷新页面后重试。"),
@@ -54,6 +56,8 @@ def error_page(request: Request, exc: Exception) -> Template:
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         title, message = UNAVAILABLE if status == 503 else SERVER_ERROR
+    elif status == 413:
+        title, message = "文件过大", too_large_message(request)
     else:
         title, message = ERROR_PAGES.get(status, ("出错了", "请返回上一页重新操作。"))
     return Template(template_name="respondent/message.html", status_code=status, headers=headers,
