@@ -79,6 +79,8 @@ def parse_shares(texts: dict[str, str]) -> tuple[dict[str, float], str | None]:
     values, percent = {}, {}
     for key, text in texts.items():
         text = text.strip().replace("％", "%")
+        if not text:
+            return {}, "请填写城区、镇区、乡村三项人口占比（如 45%、30%、25%）"
         percent[key] = text.endswith("%")
         try:
             values[key] = float(text.removesuffix("%").strip())
@@ -101,11 +103,17 @@ def campaign_create(request: Request, db: NamedDependency[Session],
     errors: dict[str, str] = {}
 
     def number(key: str, kind=float):
+        text = data.get(key, "").strip()
         try:
-            return kind(data.get(key, "").strip())
+            return kind(text)
         except ValueError:
-            errors[key] = "请填写数字"
+            errors[key] = f"“{text}”不是数字：请填写整数（人）" if text else "请填写常住人口（人）"
             return kind(0)
+
+    if not data.get("name", "").strip():
+        errors["name"] = "请填写调查名称（如“某县 2026 年义务教育满意度调查”）"
+    if not data.get("county_name", "").strip():
+        errors["county_name"] = "请填写县（市、区）名称"
 
     population = number("resident_population", int)
     shares, why = parse_shares({loc: data.get(f"share_{loc}", "") for loc in ("urban", "town", "rural")})
