@@ -7,7 +7,8 @@ from datetime import datetime
 from inspector_helpers import COUNTY_A, EXAMPLE_OF, EXAMPLES, example_zip
 from sqlmodel import Session
 
-from service.campaigns.rules import create_campaign, import_workbook
+from service.campaigns.rules import create_campaign, import_schools
+from service.workbooks.versions import upload, versions_of
 from service.db.models import ITEM_FIELDS, Response
 from service.web.clock import CHINA
 
@@ -39,8 +40,12 @@ def survey(app, year: int, name: str, change=lambda rec, k: rec, is_test: bool =
                                    opens_at=datetime(year, 5, 1, 8, tzinfo=CHINA),
                                    closes_at=datetime(year, 5, 20, 18, tzinfo=CHINA), templates=templates,
                                    is_test=is_test)
-        _, problems = import_workbook(s, campaign, "county.zip", example_zip(EXAMPLE_OF[county]), profile)
+        data = example_zip(EXAMPLE_OF[county])
+        _, problems = import_schools(s, campaign, "county.zip", data, profile)
         assert not problems
+        if not versions_of(s, county):                     # the county's indicators, once
+            _, problems = upload(s, county, None, [("county.zip", data)], profile)
+            assert not problems
         with open(EXAMPLES / EXAMPLE_OF[county] / "responses.csv", encoding="utf-8-sig", newline="") as f:
             for k, rec in enumerate(csv.DictReader(f)):
                 rec = change({**rec, **{i: rec[i].strip().upper() or None for i in ITEM_FIELDS}}, k)
