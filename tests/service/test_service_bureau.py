@@ -44,7 +44,7 @@ def test_campaign_creation_errors_are_shown(client):
         "share_urban": "0.5", "share_town": "0.3", "share_rural": "0.3",
         "opens_at": "2026-05-01T08:00", "closes_at": "2026-04-01T08:00"})
     assert r.status_code == 422
-    assert "请填写数字" in r.text
+    assert "“abc”不是数字：请填写整数（人）" in r.text and "请填写调查名称" in r.text
     assert 'value="0.3"' in r.text     # input kept
 
 
