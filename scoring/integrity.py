@@ -263,7 +263,8 @@ def _totals(x: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
             "E": (n ** 3).sum(), "K": np.float64(len(n))}
 
 
-def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None) -> np.ndarray:
+def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None,
+                contamination: float = 0.3) -> np.ndarray:
     """Units kept in a baseline: the clean-looking ones, on the scale a = asin √(x/n).
 
     The spread of a is τ² + 1/(4n). Coaching only pushes shares up, so the robust
@@ -293,9 +294,13 @@ def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | No
         return keep
     a = np.where(keep, np.arcsin(np.sqrt(np.where(keep, x, 0) / np.where(keep, n, 1))), 0.0)
     binomial = 1.0 / (4.0 * np.where(keep, n, 1))
+    clean = 1.0 - (contamination if upper_z != trim_z else 0.0)
     for _ in range(10):
-        centre = np.median(a[keep])
-        sd = (centre - np.percentile(a[keep], 25)) / 0.6745
+        # The first pass reads the quantiles as if ``contamination`` of the units were coached (above every
+        # clean one); later passes read the kept units as clean.
+        centre = np.percentile(a[keep], 50 * clean)
+        sd = (centre - np.percentile(a[keep], 25 * clean)) / 0.6745
+        clean = 1.0
         tau2 = max(0.0, sd ** 2 - float(np.median(binomial[keep])))
         spread = np.sqrt(tau2 + binomial)
         new = (n > 0) & (a - centre <= upper_z * spread) & (centre - a <= trim_z * spread)
@@ -305,11 +310,83 @@ def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | No
     return keep
 
 
-def _robust_loo(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leave-one-out baseline (p, ρ, other kept units) over the units kept by ``robust_keep``."""
+def tested_keep(x: np.ndarray, n: np.ndarray, trim_p: float, among: np.ndarray | None = None,
+                rounds: int = 10) -> np.ndarray:
+    """Units kept in a baseline of a rare event (a few per cent): flag, set aside, re-estimate.
+
+    Quartiles of counts that are mostly 0, 1 or 2 cannot tell a tail from an outlier, so here a
+    unit is set aside when its one-sided tail against the kept units' leave-one-out baseline is
+    below ``trim_p``, and the baseline is estimated again, until nothing changes. The first pass
+    is binomial (ρ = 0) around the median of the units' shares, whose breakdown point is 50 %: with
+    30 % of the units coached it lies at the clean units' 71st percentile, and the coached units,
+    far above it, are set aside; later passes use the kept units' pooled share and ρ, so a clean
+    unit set aside early comes back. ``among``: the units eligible at all (those clean-looking in another
+    category).
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    eligible = (n > 0) & (True if among is None else np.asarray(among, dtype=bool))
+    keep = eligible
+    if keep.sum() < 5:
+        return keep
+    share = x / np.where(keep, n, 1)
+    p, rho, others = np.full(len(x), np.median(share[keep])), np.zeros(len(x)), None
+    for _ in range(rounds):
+        raw = _upper_tail(x, n, p, rho, others)
+        new = eligible & ((raw >= trim_p) | (share <= p))
+        if (new == keep).all() or new.sum() < 5:
+            break
+        keep = new
+        p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+    return keep
+
+
+def _mix_baselines(all_a: np.ndarray, near_a: np.ndarray, n: np.ndarray, settings: IntegritySettings
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per category, the leave-one-out (p, ρ, other kept schools) over the schools that look clean.
+
+    Which schools look clean is read from the two categories together — the share of answers that are
+    all-satisfied *or* near-all-satisfied — because every kind of coaching raises that share, while each
+    category alone can fall: a school coached to nine A is low in near-all-satisfied answers, one coached
+    with a B sprinkled in (or with skewed draws) is low in all-A answers, and with 90 % coaching such a
+    school is ten times its size and would outweigh the clean ones in the other category's baseline. The
+    combined share is common (about a third), so ``robust_keep`` (whose cut assumes coaching only raises
+    shares) applies to it.
+    """
+    all_a, near_a, n = (np.asarray(v, dtype=float) for v in (all_a, near_a, n))
+    keep = robust_keep(all_a + near_a, n, settings.trim_z, settings.baseline_z)
+    out = {}
+    for category, x in (("all_a", all_a), ("near_a", near_a)):
+        p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+        if category == "all_a":   # the lower half's spread does not see the upper cut (see _robust_loo)
+            rho = np.maximum(rho, np.minimum(4.0 * robust_tau2(x, n, keep), 0.5))
+        out[category] = (p, rho, others)
+    return out
+
+
+def _robust_loo(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None,
+                trim_p: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leave-one-out baseline (p, ρ, other kept units) over the units kept by ``robust_keep`` (or, with
+    ``trim_p``, by ``tested_keep``)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    if trim_p is not None:
+        keep = tested_keep(x, n, trim_p)
+        return _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
     keep = robust_keep(x, n, trim_z, upper_z)
+    p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+    # Setting aside the clean units above the cut narrows the kept units' spread; the lower half's
+    # spread does not see the cut. On a = asin √share, Var(share) ≈ 4 p(1 − p) τ², so ρ ≈ 4τ²: the
+    # larger of the two is used.
+    return p, np.maximum(rho, np.minimum(4.0 * robust_tau2(x, n, keep), 0.5)), others
+
+
+def robust_tau2(x: np.ndarray, n: np.ndarray, keep: np.ndarray) -> float:
+    """Between-unit variance τ² on a = asin √(x/n) from the kept units' lower half: ((median − lower quartile)
+    / 0.6745)² less the median binomial part 1/(4n); 0 with fewer than five units."""
+    if keep.sum() < 5:
+        return 0.0
+    a = np.arcsin(np.sqrt(x[keep] / n[keep]))
+    sd = (np.median(a) - np.percentile(a, 25)) / 0.6745
+    return float(max(0.0, sd ** 2 - np.median(1.0 / (4.0 * n[keep]))))
     return _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
 
 
@@ -409,10 +486,9 @@ def _county_baselines(f: _Frame, settings: IntegritySettings) -> dict[tuple[str,
                           "all_a": f.all_a[has], "near_a": f.near_a[has]})
     for (group,), part in frame.groupby(["group"]):
         counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
-        for category in ("all_a", "near_a"):
-            x = counts[(category, "sum")].to_numpy(dtype=float)
-            n = counts[(category, "size")].to_numpy(dtype=float)
-            p, rho, others = _robust_loo(x, n, settings.trim_z, settings.baseline_z)
+        n = counts[("all_a", "size")].to_numpy(dtype=float)
+        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
+        for category, (p, rho, others) in baselines.items():
             for code, values in zip(counts.index, zip(p, rho, others)):
                 out[(group, category, code)] = tuple(float(v) for v in values)
     return out
@@ -744,9 +820,9 @@ def _mix_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
         if not tested.any():
             continue
         found = {}
-        for category in ("all_a", "near_a"):
+        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
+        for category, (p, rho, others) in baselines.items():
             x = counts[(category, "sum")].to_numpy(dtype=float)
-            p, rho, others = _robust_loo(x, n, settings.trim_z, settings.baseline_z)
             raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
             found[category] = (x, p, rho, raw)
         who = names.GROUPS.get(str(group), str(group))
@@ -772,7 +848,7 @@ def _record_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
     JavaScript or was posted without the page. The first is rare everywhere; a link where many
     answers lack the record while the campaign's others carry it had answers posted by a script.
     Only when at least half of the campaign's answers carry the record (answers stored before it
-    existed have none). Baseline: the links ``robust_keep`` finds clean (``baseline_z``).
+    existed have none). Baseline: the links ``tested_keep`` finds clean (a rare event).
     """
     if "form_trace" not in responses:
         return []
@@ -784,7 +860,7 @@ def _record_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
         return []
     x = np.array([float((~has[pos]).sum()) for _, pos in tested])
     n = np.array([float(len(pos)) for _, pos in tested])
-    p, rho, others = _robust_loo(x, n, settings.trim_z, settings.baseline_z)
+    p, rho, others = _robust_loo(x, n, settings.trim_z, trim_p=settings.trim_p)
     raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
     candidates = []
     for i, (link, pos) in enumerate(tested):
