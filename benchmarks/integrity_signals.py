@@ -1,9 +1,10 @@
-"""Benchmark: do the integrity signals find coached schools, and leave clean ones alone?
+"""Benchmark: do the integrity signals find coached schools, and leave clean ones alone (issues 12, 23)?
 
 A synthetic campaign generator (importable: ``generate_campaign``) and a script that
-runs ``scoring.integrity.integrity_flags`` over repeated seeds and prints the share
-of injected (coached) schools flagged and the share of clean schools flagged
-(goal: ≥ 95 % and ≤ 5 %). Usage: python benchmarks/integrity_signals.py [--seeds 50]
+runs ``scoring.integrity.integrity_report`` over seeded counties and prints detection by
+pattern × strength × share of schools coached, clean schools and legitimate parents'
+meetings flagged, and counties near 85 % carried across it by coaching and called out by
+the page's sentence. Usage: python benchmarks/integrity_signals.py [--seeds 50]
 
 Clean campaign: ~30 schools of varied size (parents log-normal around 70), each with
 a student, a parent and a staff QR link, plus county links for deputies, CPPCC
@@ -14,11 +15,16 @@ Free text: mostly empty, some common phrases, some individual comments. Schools
 differ in satisfaction, straight-lining, speeder and duplicate rates. Submissions
 spread over five days with evening peaks (19–22 h), a lunch bump, quiet nights, a
 busy announcement day and a reminder day per school; duplicates are resubmissions
-a few minutes to two hours after the first, mostly with the same answers.
+a few minutes to two hours after the first, mostly with the same answers. Answers
+made on the page carry the form's record; 1–6 % per school come from phones without
+JavaScript.
 
-Coaching (injected): 15–40 extra parents of a school submit one answer pattern
-(all A, or all A with one to three B's; empty or one shared comment) through the
-school's parent link within ten minutes of an evening, quickly (median 50 s).
+Coaching (injected into 10, 20 or 30 % of the schools, each at 15/30/60/90 % of its
+answers): bursts (all A; all A but one B), a meeting, push waves saying 请选满意, staff
+filling one after another with fresh cookies, "mostly satisfied" templates (one or two
+B sprinkled in), answers drawn from a skewed distribution (A 80 %, B 17 %, C 3 %), and a
+paid filler's script posting without the page at human pace (no form record). Heavy
+coaching comes in several sessions on different days (at most 40–80 answers each).
 """
 
 from __future__ import annotations

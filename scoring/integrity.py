@@ -12,16 +12,24 @@ school and link — form one family**, corrected once (Holm by default,
 Benjamini–Hochberg on request); a test is flagged when its corrected p-value is at
 most ``alpha``. Thresholds live in the profile's ``[integrity]`` table.
 
-Robust baselines (``_robust_loo``). A school is compared with the *other* schools
-(leave-one-out, half a case added), and schools whose share is an outlier are left out
-of the baseline: on the variance-stabilised scale a = asin √share, a school more than
-``trim_z`` robust standard deviations from the median (the spread from the lower half,
-median − lower quartile, since coaching only pushes shares up; less the binomial
-part; repeated on the kept schools) is trimmed. Between-school variation ρ
-(intra-class correlation, moments) comes from the kept schools only, so a handful of
-coached schools neither raise the baseline nor widen its spread: they cannot hide
-each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at least
-the quasi-binomial one (Student's t with kept schools − 2 degrees of freedom).
+Robust baselines (issue 23: coaching in up to 30 % of a county's schools). A school is
+compared with the *other* schools (leave-one-out, half a case added) that look clean:
+flag, set aside, re-estimate. For a common share (``robust_keep``), on the
+variance-stabilised scale a = asin √share, the first pass reads the median and lower
+quartile as if 30 % of the schools were coached (above every clean one), later passes
+from the kept schools; a school more than ``baseline_z`` robust SDs above the centre (or
+``trim_z`` below it) is set aside. High-breakdown: the median's breakdown point is 50 %,
+and since coaching only raises shares the lower half stays among clean schools while
+fewer than half are coached (see ``robust_keep`` for the bound at 30 %). Which schools
+look clean is read from the share of all- *or* near-all-satisfied answers, the one share
+every kind of coaching raises (``_mix_baselines``). For a rare event (answers without the
+form's record, a few per cent) quartiles of small counts say little, so units are set
+aside by their own tail against the kept ones, starting from the median share
+(``tested_keep``). Between-school variation ρ (moments) comes from the kept schools only,
+and for the all-A share is at least 4τ² of the lower half's spread (the upper cut does not
+narrow it), so coached schools neither raise the baseline nor widen its spread: they
+cannot hide each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at
+least the quasi-binomial one (Student's t with kept schools − 2 degrees of freedom).
 
 Signals:
 
@@ -29,13 +37,19 @@ Signals:
   (``burst_window_minutes``, a meeting; ``wave_window_minutes``, a push wave), the
   ``windows_per_link`` busiest non-overlapping windows with at least
   ``burst_min_count`` complete answers are chosen — on times alone, so the content test
-  that follows is a valid test whatever the selection. The content test asks whether
+  that follows is a valid test whatever the selection. The ``busy_windows`` busiest
+  windows are all left out of the link's own reference, so a school coaching in many
+  sessions is compared with its answers outside them (and with the county), not with
+  its other sessions. The content test asks whether
   the window holds too many all-satisfied (nine A) or near-all-satisfied (only A and
   B, at most ``near_max_b`` B) answers **for that school, given the county**: the
   school's share θ has the county's between-school distribution as prior (Beta with
   the robust baseline's mean p and ρ, i.e. 1/ρ − 1 pseudo-answers, at most
   ``prior_weight``), updated by the link's complete answers outside the chosen
   windows; the window's count is tested against the beta-binomial predictive tail.
+  Near-all-satisfied: between 9 − ``near_max_b`` and 8 A, the rest B or C — what a
+  template with one or two 比较满意 sprinkled in and answers drawn from a skewed
+  distribution share.
   A happy school's ordinary meeting is then ordinary (its own answers say so); a
   window far above both is not. The window's p is 2 · min over the two categories.
 * ``concentrated`` (集中作答, information, ``Flag.informational``): a chosen window
@@ -58,19 +72,29 @@ Signals:
   schools' frequency of that vector among vectors of the same composition; a first
   pass finds school-vector cells with a raw p below ``trim_p`` and leaves them out of
   the second pass's baseline (trimming).
-* ``all_a`` (全选满意, per school): the share of complete responses answering A to all
-  nine items, against the robust baseline.
+* ``all_a`` / ``near_a`` (全选满意 / 几乎全选满意, per school and group): the share of a
+  school's complete answers of one group (its parents, say) that are all-satisfied, and
+  that are near-all-satisfied, against the same group in the other schools (robust
+  baseline); p = 2 · min, the kind is the category. A heavily coached school, whose
+  coached answers are its own baseline in the window test, meets the county here.
+* ``no_record`` (缺少作答记录, per link): answers without the form's record of how it was
+  answered (``form_trace``: time to the first answer, per section, answers changed),
+  against the other links (robust, rare-event baseline); only when at least half of the
+  campaign's answers carry the record. Answers posted without the page lack it.
 * ``speeder``, ``duplicate`` (per school): the share of responses classified so,
   against the plain leave-one-out baseline (rare events, already invalid: no trimming).
 
 Sensitivity (``integrity_report(...).sensitivity``): the weighted rate
-(``scoring.recognition.evaluate_rate``) with the flagged schools' suspicious answers
-set aside — the over-represented answers of a flagged window, the answers of a flagged
-pacing run, the repeated vector, a flagged school's all-A answers — next to the rate.
+(``scoring.recognition.evaluate_rate``) and its robust lower bound with the flagged
+schools' suspicious answers set aside — the over-represented answers of a flagged
+window, the answers of a flagged pacing run, the repeated vector, a flagged school's
+all-A or near-all-A answers, a flagged link's answers without the record — next to
+them. ``county_call_out``: when those answers alone carry the county across the
+threshold (85 %), by the rate or by the lower bound, one sentence with both figures.
 Information for the inspector; the product never excludes them.
 
 Benchmark (``benchmarks/integrity_signals.py``, README): push waves, parents' meetings,
-five coaching patterns at 15/30/60 %.
+eight coaching patterns at 15/30/60/90 % in 10/20/30 % of the schools, counties near 85 %.
 """
 
 from __future__ import annotations
@@ -164,7 +188,7 @@ class IntegritySettings:
     prior_weight: float = 20.0
     trim_z: float = 4.0
     baseline_z: float = 2.5
-    busy_windows: int = 8
+    busy_windows: int = 24
     trim_p: float = 0.001
     pacing_run: int = 15
     pacing_hamming: int = 1
@@ -317,10 +341,13 @@ def tested_keep(x: np.ndarray, n: np.ndarray, trim_p: float, among: np.ndarray |
     Quartiles of counts that are mostly 0, 1 or 2 cannot tell a tail from an outlier, so here a
     unit is set aside when its one-sided tail against the kept units' leave-one-out baseline is
     below ``trim_p``, and the baseline is estimated again, until nothing changes. The first pass
-    is binomial (ρ = 0) around the median of the units' shares, whose breakdown point is 50 %: with
+    is binomial (ρ = 0) around the median of the units' shares (half a case added), whose breakdown
+    point is 50 %: with
     30 % of the units coached it lies at the clean units' 71st percentile, and the coached units,
-    far above it, are set aside; later passes use the kept units' pooled share and ρ, so a clean
-    unit set aside early comes back. ``among``: the units eligible at all (those clean-looking in another
+    far above it, are set aside; later passes use the kept units' pooled share and ρ. A unit set aside
+    comes back only when it looks ordinary (tail ≥ 0.05), not merely when it clears ``trim_p``: else a
+    coached unit let back in widens ρ, which lets the next one back in, until the coached units are the
+    baseline again (masking). ``among``: the units eligible at all (those clean-looking in another
     category).
     """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
@@ -329,10 +356,12 @@ def tested_keep(x: np.ndarray, n: np.ndarray, trim_p: float, among: np.ndarray |
     if keep.sum() < 5:
         return keep
     share = x / np.where(keep, n, 1)
-    p, rho, others = np.full(len(x), np.median(share[keep])), np.zeros(len(x)), None
+    # Half a case added (as in the leave-one-out share): a median of zero counts is not a share of zero.
+    start = np.median(((x + 0.5) / (n + 1.0))[keep])
+    p, rho, others = np.full(len(x), start), np.zeros(len(x)), None
     for _ in range(rounds):
         raw = _upper_tail(x, n, p, rho, others)
-        new = eligible & ((raw >= trim_p) | (share <= p))
+        new = eligible & ((raw >= np.where(keep, trim_p, 0.05)) | (share <= p))
         if (new == keep).all() or new.sum() < 5:
             break
         keep = new
@@ -350,10 +379,16 @@ def _mix_baselines(all_a: np.ndarray, near_a: np.ndarray, n: np.ndarray, setting
     with a B sprinkled in (or with skewed draws) is low in all-A answers, and with 90 % coaching such a
     school is ten times its size and would outweigh the clean ones in the other category's baseline. The
     combined share is common (about a third), so ``robust_keep`` (whose cut assumes coaching only raises
-    shares) applies to it.
+    shares) applies to it. Near-all-satisfied coaching raises the combined share less than its own rare
+    share (a school drawing A 80 % of the time sits at 70 % combined, within the clean schools' range, and
+    at 56 % near-all-satisfied against their 0–16 %), so among the kept schools those far above in the
+    near-all-satisfied share are set aside too (``tested_keep``).
     """
     all_a, near_a, n = (np.asarray(v, dtype=float) for v in (all_a, near_a, n))
-    keep = robust_keep(all_a + near_a, n, settings.trim_z, settings.baseline_z)
+    first = robust_keep(all_a + near_a, n, settings.trim_z, settings.baseline_z)
+    keep = tested_keep(near_a, n, settings.trim_p, among=first)
+    if keep.sum() < 5:
+        keep = first
     out = {}
     for category, x in (("all_a", all_a), ("near_a", near_a)):
         p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
