@@ -488,10 +488,10 @@ def table(r: dict) -> str:
     for pattern in PATTERNS:
         h = sum(_pooled(cells, pattern=pattern, strength=st)[0] for st in STRENGTHS if st >= 0.3)
         n = sum(_pooled(cells, pattern=pattern, strength=st)[1] for st in STRENGTHS if st >= 0.3)
-        lines.append(f"| {PATTERN_NAMES[pattern]} | {h}/{n} = {pct(h, n)} |")
+        lines.append(f"| {PATTERN_NAMES[pattern]} | {h}/{n} = {100 * h / n:.1f} % |")
     strong = [v for (p, st, sh), v in cells.items() if st >= 0.3]
     hit, n = sum(v[0] for v in strong), sum(v[1] for v in strong)
-    lines += ["", f"- **strength ≥ 30 %, every pattern and share: {hit}/{n} = {pct(hit, n)}** (goal ≥ 90 % in every cell"
+    lines += ["", f"- **strength ≥ 30 %, every pattern and share: {hit}/{n} = {100 * hit / n:.1f} %** (goal ≥ 90 % in every cell"
                   " of strength × share)",
               f"- clean schools flagged: {r['clean_flagged']}/{r['clean']} = {100 * r['clean_flagged'] / r['clean']:.2f} %"
               f" (goal ≤ 2 %); flags on them by kind: {r['kinds_clean']}",
