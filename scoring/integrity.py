@@ -12,16 +12,24 @@ school and link — form one family**, corrected once (Holm by default,
 Benjamini–Hochberg on request); a test is flagged when its corrected p-value is at
 most ``alpha``. Thresholds live in the profile's ``[integrity]`` table.
 
-Robust baselines (``_robust_loo``). A school is compared with the *other* schools
-(leave-one-out, half a case added), and schools whose share is an outlier are left out
-of the baseline: on the variance-stabilised scale a = asin √share, a school more than
-``trim_z`` robust standard deviations from the median (the spread from the lower half,
-median − lower quartile, since coaching only pushes shares up; less the binomial
-part; repeated on the kept schools) is trimmed. Between-school variation ρ
-(intra-class correlation, moments) comes from the kept schools only, so a handful of
-coached schools neither raise the baseline nor widen its spread: they cannot hide
-each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at least
-the quasi-binomial one (Student's t with kept schools − 2 degrees of freedom).
+Robust baselines (issue 23: coaching in up to 30 % of a county's schools). A school is
+compared with the *other* schools (leave-one-out, half a case added) that look clean:
+flag, set aside, re-estimate. For a common share (``robust_keep``), on the
+variance-stabilised scale a = asin √share, the first pass reads the median and lower
+quartile as if 30 % of the schools were coached (above every clean one), later passes
+from the kept schools; a school more than ``baseline_z`` robust SDs above the centre (or
+``trim_z`` below it) is set aside. High-breakdown: the median's breakdown point is 50 %,
+and since coaching only raises shares the lower half stays among clean schools while
+fewer than half are coached (see ``robust_keep`` for the bound at 30 %). Which schools
+look clean is read from the share of all- *or* near-all-satisfied answers, the one share
+every kind of coaching raises (``_mix_baselines``). For a rare event (answers without the
+form's record, a few per cent) quartiles of small counts say little, so units are set
+aside by their own tail against the kept ones, starting from the median share
+(``tested_keep``). Between-school variation ρ (moments) comes from the kept schools only,
+and for the all-A share is at least 4τ² of the lower half's spread (the upper cut does not
+narrow it), so coached schools neither raise the baseline nor widen its spread: they
+cannot hide each other. The tail is beta-binomial with that ρ (binomial when ρ = 0) and at
+least the quasi-binomial one (Student's t with kept schools − 2 degrees of freedom).
 
 Signals:
 
@@ -29,13 +37,19 @@ Signals:
   (``burst_window_minutes``, a meeting; ``wave_window_minutes``, a push wave), the
   ``windows_per_link`` busiest non-overlapping windows with at least
   ``burst_min_count`` complete answers are chosen — on times alone, so the content test
-  that follows is a valid test whatever the selection. The content test asks whether
+  that follows is a valid test whatever the selection. The ``busy_windows`` busiest
+  windows are all left out of the link's own reference, so a school coaching in many
+  sessions is compared with its answers outside them (and with the county), not with
+  its other sessions. The content test asks whether
   the window holds too many all-satisfied (nine A) or near-all-satisfied (only A and
   B, at most ``near_max_b`` B) answers **for that school, given the county**: the
   school's share θ has the county's between-school distribution as prior (Beta with
   the robust baseline's mean p and ρ, i.e. 1/ρ − 1 pseudo-answers, at most
   ``prior_weight``), updated by the link's complete answers outside the chosen
   windows; the window's count is tested against the beta-binomial predictive tail.
+  Near-all-satisfied: between 9 − ``near_max_b`` and 8 A, the rest B or C — what a
+  template with one or two 比较满意 sprinkled in and answers drawn from a skewed
+  distribution share.
   A happy school's ordinary meeting is then ordinary (its own answers say so); a
   window far above both is not. The window's p is 2 · min over the two categories.
 * ``concentrated`` (集中作答, information, ``Flag.informational``): a chosen window
@@ -58,19 +72,29 @@ Signals:
   schools' frequency of that vector among vectors of the same composition; a first
   pass finds school-vector cells with a raw p below ``trim_p`` and leaves them out of
   the second pass's baseline (trimming).
-* ``all_a`` (全选满意, per school): the share of complete responses answering A to all
-  nine items, against the robust baseline.
+* ``all_a`` / ``near_a`` (全选满意 / 几乎全选满意, per school and group): the share of a
+  school's complete answers of one group (its parents, say) that are all-satisfied, and
+  that are near-all-satisfied, against the same group in the other schools (robust
+  baseline); p = 2 · min, the kind is the category. A heavily coached school, whose
+  coached answers are its own baseline in the window test, meets the county here.
+* ``no_record`` (缺少作答记录, per link): answers without the form's record of how it was
+  answered (``form_trace``: time to the first answer, per section, answers changed),
+  against the other links (robust, rare-event baseline); only when at least half of the
+  campaign's answers carry the record. Answers posted without the page lack it.
 * ``speeder``, ``duplicate`` (per school): the share of responses classified so,
   against the plain leave-one-out baseline (rare events, already invalid: no trimming).
 
 Sensitivity (``integrity_report(...).sensitivity``): the weighted rate
-(``scoring.recognition.evaluate_rate``) with the flagged schools' suspicious answers
-set aside — the over-represented answers of a flagged window, the answers of a flagged
-pacing run, the repeated vector, a flagged school's all-A answers — next to the rate.
+(``scoring.recognition.evaluate_rate``) and its robust lower bound with the flagged
+schools' suspicious answers set aside — the over-represented answers of a flagged
+window, the answers of a flagged pacing run, the repeated vector, a flagged school's
+all-A or near-all-A answers, a flagged link's answers without the record — next to
+them. ``county_call_out``: when those answers alone carry the county across the
+threshold (85 %), by the rate or by the lower bound, one sentence with both figures.
 Information for the inspector; the product never excludes them.
 
 Benchmark (``benchmarks/integrity_signals.py``, README): push waves, parents' meetings,
-five coaching patterns at 15/30/60 %.
+eight coaching patterns at 15/30/60/90 % in 10/20/30 % of the schools, counties near 85 %.
 """
 
 from __future__ import annotations
@@ -82,13 +106,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import names
+from .display import percent
 from .profile import ITEMS, Profile, load_profile
 from .recognition import OPTIONS, answer_codes
 
-KINDS = ("burst", "pacing", "identical_answers", "all_a", "speeder", "duplicate")
+KINDS = ("burst", "pacing", "identical_answers", "all_a", "near_a", "no_record", "speeder", "duplicate")
 INFORMATION_KINDS = ("concentrated",)
 KIND_NAMES = {"burst": "集中提交且答案异常", "pacing": "作答节奏异常", "identical_answers": "答案雷同",
-              "all_a": "全选满意", "speeder": "答题过快", "duplicate": "重复提交", "concentrated": "集中作答"}
+              "all_a": "全选满意", "near_a": "几乎全选满意",
+              "no_record": "缺少作答记录", "speeder": "答题过快", "duplicate": "重复提交", "concentrated": "集中作答"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +143,28 @@ class Sensitivity:
     rate_set_aside: float | None     # the same with the flagged answers set aside
     set_aside: int                   # valid answers set aside
     by_school: dict[str, int] = field(default_factory=dict)   # valid answers set aside per school
+    lower_bound: float | None = None             # the rate's one-sided 95 % lower bound, as evaluated
+    lower_bound_set_aside: float | None = None   # the same with the flagged answers set aside
+
+
+@dataclass(frozen=True)
+class CallOut:
+    """The flagged answers alone carry the county across the threshold (issue 23): information only."""
+    measure: str          # "rate" (the weighted rate) or "lower_bound" (its robust 95 % lower bound)
+    value: float          # as evaluated, at or above the threshold
+    value_set_aside: float  # with the flagged answers set aside, below it
+    threshold: float
+    set_aside: int        # valid answers set aside
+    schools: int          # schools they come from
+
+    @property
+    def sentence(self) -> str:
+        """One Chinese sentence for the top of the integrity page, with both figures."""
+        # rounded as every verdict figure: a figure below 85 % never shows as 85.0 %
+        what = "加权认可度" if self.measure == "rate" else "认可度的稳健下限（单侧 95%）"
+        return (f"全县{what}为 {percent(self.value)}，达到 {percent(self.threshold)}；若只把被标记的 {self.schools} 所"
+                f"学校的 {self.set_aside} 份可疑答卷放在一边，为 {percent(self.value_set_aside, passed=False)}，低于 "
+                f"{percent(self.threshold)}——是否达标取决于这些答卷，请优先核查（评估结果不剔除任何答卷）。")
 
 
 @dataclass(frozen=True)
@@ -138,6 +187,8 @@ class IntegritySettings:
     near_max_b: int = 2
     prior_weight: float = 20.0
     trim_z: float = 4.0
+    baseline_z: float = 2.5
+    busy_windows: int = 24
     trim_p: float = 0.001
     pacing_run: int = 15
     pacing_hamming: int = 1
@@ -236,37 +287,141 @@ def _totals(x: np.ndarray, n: np.ndarray) -> dict[str, np.ndarray]:
             "E": (n ** 3).sum(), "K": np.float64(len(n))}
 
 
-def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float) -> np.ndarray:
-    """Units kept in a baseline: within ``trim_z`` robust SDs of the median of a = asin √(x/n).
+def robust_keep(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None,
+                contamination: float = 0.3) -> np.ndarray:
+    """Units kept in a baseline: the clean-looking ones, on the scale a = asin √(x/n).
 
     The spread of a is τ² + 1/(4n). Coaching only pushes shares up, so the robust
     SD comes from the lower half: (median − lower quartile) / 0.6745; τ² is its square
-    less the median binomial part. Repeated on the kept units until nothing changes
-    (at most five times), so that a handful of high schools, which shift the median
-    and quartile a little, are trimmed in turn. Units with n = 0 are not kept; with
-    fewer than five units every unit is kept.
+    less the median binomial part. A unit more than ``upper_z`` robust SDs above the
+    centre (default ``trim_z``) or ``trim_z`` below it is set aside, and centre and
+    spread are estimated again from the kept units, until nothing changes (at most ten
+    times): flag, set aside, re-estimate.
+
+    Why this holds with many coached units (issue 23). The median's breakdown point is
+    50 %, and coaching only raises shares, so the lower quartile of all units lies among
+    the clean ones whenever fewer than 75 % are coached. With a share ε of coached units
+    all above the clean ones, the first pass's centre sits at the clean units' 50/(1 − ε)
+    percentile and its spread is at most (z(0.5/(1−ε)) − z(0.25/(1−ε)))/0.6745 clean SDs:
+    at ε = 30 % the 71st percentile and 1.38 SDs, so the first cut (2.5 × 1.38 + 0.57 ≈
+    4 clean SDs above the clean centre) already sets aside the strongly coached units; each
+    later pass, on fewer of them, cuts closer. Coached units that stay are within a few
+    SDs, so they move the baseline little. Setting aside clean units above 2.5 SDs (0.6 %
+    of them) narrows the kept spread by under 5 %. Tested at ε = 30 %
+    (tests/test_integrity_heavy.py). Units with n = 0 are not kept; with fewer than five
+    units every unit is kept.
     """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    upper_z = trim_z if upper_z is None else upper_z
     keep = n > 0
     if keep.sum() < 5 or not np.isfinite(trim_z):
         return keep
     a = np.where(keep, np.arcsin(np.sqrt(np.where(keep, x, 0) / np.where(keep, n, 1))), 0.0)
     binomial = 1.0 / (4.0 * np.where(keep, n, 1))
-    for _ in range(5):
-        centre = np.median(a[keep])
-        sd = (centre - np.percentile(a[keep], 25)) / 0.6745
+    clean = 1.0 - (contamination if upper_z != trim_z else 0.0)
+    for _ in range(10):
+        # The first pass reads the quantiles as if ``contamination`` of the units were coached (above every
+        # clean one); later passes read the kept units as clean.
+        centre = np.percentile(a[keep], 50 * clean)
+        sd = (centre - np.percentile(a[keep], 25 * clean)) / 0.6745
+        clean = 1.0
         tau2 = max(0.0, sd ** 2 - float(np.median(binomial[keep])))
-        new = (n > 0) & (np.abs(a - centre) <= trim_z * np.sqrt(tau2 + binomial))
+        spread = np.sqrt(tau2 + binomial)
+        new = (n > 0) & (a - centre <= upper_z * spread) & (centre - a <= trim_z * spread)
         if (new == keep).all() or new.sum() < 5:
             break
         keep = new
     return keep
 
 
-def _robust_loo(x: np.ndarray, n: np.ndarray, trim_z: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leave-one-out baseline (p, ρ, other kept units) over the units kept by ``robust_keep``."""
+def tested_keep(x: np.ndarray, n: np.ndarray, trim_p: float, among: np.ndarray | None = None,
+                rounds: int = 10) -> np.ndarray:
+    """Units kept in a baseline of a rare event (a few per cent): flag, set aside, re-estimate.
+
+    Quartiles of counts that are mostly 0, 1 or 2 cannot tell a tail from an outlier, so here a
+    unit is set aside when its one-sided tail against the kept units' leave-one-out baseline is
+    below ``trim_p``, and the baseline is estimated again, until nothing changes. The first pass
+    is binomial (ρ = 0) around the median of the units' shares (half a case added), whose breakdown
+    point is 50 %: with
+    30 % of the units coached it lies at the clean units' 71st percentile, and the coached units,
+    far above it, are set aside; later passes use the kept units' pooled share and ρ. A unit set aside
+    comes back only when it looks ordinary (tail ≥ 0.05), not merely when it clears ``trim_p``: else a
+    coached unit let back in widens ρ, which lets the next one back in, until the coached units are the
+    baseline again (masking). ``among``: the units eligible at all (those clean-looking in another
+    category).
+    """
     x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
-    keep = robust_keep(x, n, trim_z)
+    eligible = (n > 0) & (True if among is None else np.asarray(among, dtype=bool))
+    keep = eligible
+    if keep.sum() < 5:
+        return keep
+    share = x / np.where(keep, n, 1)
+    # Half a case added (as in the leave-one-out share): a median of zero counts is not a share of zero.
+    start = np.median(((x + 0.5) / (n + 1.0))[keep])
+    p, rho, others = np.full(len(x), start), np.zeros(len(x)), None
+    for _ in range(rounds):
+        raw = _upper_tail(x, n, p, rho, others)
+        new = eligible & ((raw >= np.where(keep, trim_p, 0.05)) | (share <= p))
+        if (new == keep).all() or new.sum() < 5:
+            break
+        keep = new
+        p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+    return keep
+
+
+def _mix_baselines(all_a: np.ndarray, near_a: np.ndarray, n: np.ndarray, settings: IntegritySettings
+                   ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per category, the leave-one-out (p, ρ, other kept schools) over the schools that look clean.
+
+    Which schools look clean is read from the two categories together — the share of answers that are
+    all-satisfied *or* near-all-satisfied — because every kind of coaching raises that share, while each
+    category alone can fall: a school coached to nine A is low in near-all-satisfied answers, one coached
+    with a B sprinkled in (or with skewed draws) is low in all-A answers, and with 90 % coaching such a
+    school is ten times its size and would outweigh the clean ones in the other category's baseline. The
+    combined share is common (about a third), so ``robust_keep`` (whose cut assumes coaching only raises
+    shares) applies to it. Near-all-satisfied coaching raises the combined share less than its own rare
+    share (a school drawing A 80 % of the time sits at 70 % combined, within the clean schools' range, and
+    at 56 % near-all-satisfied against their 0–16 %), so among the kept schools those far above in the
+    near-all-satisfied share are set aside too (``tested_keep``).
+    """
+    all_a, near_a, n = (np.asarray(v, dtype=float) for v in (all_a, near_a, n))
+    first = robust_keep(all_a + near_a, n, settings.trim_z, settings.baseline_z)
+    keep = tested_keep(near_a, n, settings.trim_p, among=first)
+    if keep.sum() < 5:
+        keep = first
+    out = {}
+    for category, x in (("all_a", all_a), ("near_a", near_a)):
+        p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+        if category == "all_a":   # the lower half's spread does not see the upper cut (see _robust_loo)
+            rho = np.maximum(rho, np.minimum(4.0 * robust_tau2(x, n, keep), 0.5))
+        out[category] = (p, rho, others)
+    return out
+
+
+def _robust_loo(x: np.ndarray, n: np.ndarray, trim_z: float, upper_z: float | None = None,
+                trim_p: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leave-one-out baseline (p, ρ, other kept units) over the units kept by ``robust_keep`` (or, with
+    ``trim_p``, by ``tested_keep``)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    if trim_p is not None:
+        keep = tested_keep(x, n, trim_p)
+        return _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+    keep = robust_keep(x, n, trim_z, upper_z)
+    p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
+    # Setting aside the clean units above the cut narrows the kept units' spread; the lower half's
+    # spread does not see the cut. On a = asin √share, Var(share) ≈ 4 p(1 − p) τ², so ρ ≈ 4τ²: the
+    # larger of the two is used.
+    return p, np.maximum(rho, np.minimum(4.0 * robust_tau2(x, n, keep), 0.5)), others
+
+
+def robust_tau2(x: np.ndarray, n: np.ndarray, keep: np.ndarray) -> float:
+    """Between-unit variance τ² on a = asin √(x/n) from the kept units' lower half: ((median − lower quartile)
+    / 0.6745)² less the median binomial part 1/(4n); 0 with fewer than five units."""
+    if keep.sum() < 5:
+        return 0.0
+    a = np.arcsin(np.sqrt(x[keep] / n[keep]))
+    sd = (np.median(a) - np.percentile(a, 25)) / 0.6745
+    return float(max(0.0, sd ** 2 - np.median(1.0 / (4.0 * n[keep]))))
     return _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
 
 
@@ -332,7 +487,7 @@ class _Frame:
     answers: np.ndarray       # n×9 option codes (-1 unanswered)
     complete: np.ndarray      # all nine answered
     all_a: np.ndarray         # nine A
-    near_a: np.ndarray        # only A and B, between one and near_max_b B
+    near_a: np.ndarray        # near-all-satisfied: 9 − near_max_b to 8 A, the rest B or C
     straight: np.ndarray      # all nine alike
     school: np.ndarray        # school code (object; None when missing)
     group: np.ndarray         # group (object)
@@ -342,8 +497,8 @@ class _Frame:
 def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> _Frame:
     answers = answer_codes(responses).astype(np.int64)
     complete = (answers >= 0).all(axis=1)
-    n_b = (answers == 1).sum(axis=1)
-    a_or_b = ((answers == 0) | (answers == 1)).all(axis=1)
+    n_a = (answers == 0).sum(axis=1)
+    a_to_c = ((answers >= 0) & (answers <= 2)).all(axis=1)
     school = responses["school_code"].astype(object).where(responses["school_code"].notna(), None)
     school = np.array([s if isinstance(s, str) and s else None for s in school], dtype=object)
     group = responses["group"].astype(str).to_numpy(dtype=object) if "group" in responses \
@@ -351,7 +506,7 @@ def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> 
     status = np.asarray(validity, dtype=object) if validity is not None and len(validity) == len(responses) \
         else np.full(len(responses), "valid", dtype=object)
     return _Frame(answers, complete, complete & (answers == 0).all(axis=1),
-                  complete & a_or_b & (n_b >= 1) & (n_b <= settings.near_max_b),
+                  complete & a_to_c & (n_a < len(ITEMS)) & (n_a >= len(ITEMS) - settings.near_max_b),
                   complete & (answers == answers[:, :1]).all(axis=1) if len(answers) else complete,
                   school, group, status)
 
@@ -366,13 +521,15 @@ def _county_baselines(f: _Frame, settings: IntegritySettings) -> dict[tuple[str,
                           "all_a": f.all_a[has], "near_a": f.near_a[has]})
     for (group,), part in frame.groupby(["group"]):
         counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
-        for category in ("all_a", "near_a"):
-            x = counts[(category, "sum")].to_numpy(dtype=float)
-            n = counts[(category, "size")].to_numpy(dtype=float)
-            p, rho, others = _robust_loo(x, n, settings.trim_z)
+        n = counts[("all_a", "size")].to_numpy(dtype=float)
+        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
+        for category, (p, rho, others) in baselines.items():
             for code, values in zip(counts.index, zip(p, rho, others)):
                 out[(group, category, code)] = tuple(float(v) for v in values)
     return out
+
+
+NEAR_A_TEXT = "只有 1 至 {} 题未选“满意”且这几题选“比较满意”或“基本满意”"
 
 
 def _mode(values: np.ndarray):
@@ -426,7 +583,7 @@ def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Integ
     """The content test of each chosen window (candidates) and the concentrated windows (information)."""
     county = _county_baselines(f, settings)
     candidates, information = [], []
-    names = {"all_a": "九题全选“满意”(A)", "near_a": f"只选“满意”和“比较满意”且“比较满意”不超过 {settings.near_max_b} 个"}
+    names = {"all_a": "九题全选“满意”(A)", "near_a": NEAR_A_TEXT.format(settings.near_max_b)}
     for link, pos, tt in links:
         school = _mode(f.school[pos])
         group = _mode(f.group[pos]) or ""
@@ -434,11 +591,14 @@ def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Integ
         hours = np.floor(tt / 3600.0)
         for minutes in sorted({settings.burst_window_minutes, settings.wave_window_minutes}):
             width = 60.0 * minutes
-            chosen = _windows(tt, width, settings.windows_per_link, settings.burst_min_count)
+            # The busiest windows are set aside from the link's own reference ("outside"), the first
+            # windows_per_link of them are tested: a school that coaches in many sessions is then compared
+            # with its answers outside them, not with its other sessions.
+            busy = _windows(tt, width, max(settings.busy_windows, settings.windows_per_link), settings.burst_min_count)
             inside_any = np.zeros(n_link, dtype=bool)
-            for a, b in chosen:
+            for a, b in busy:
                 inside_any[a:b] = True
-            for a, b in chosen:
+            for a, b in busy[:settings.windows_per_link]:
                 k = b - a
                 inside = np.zeros(n_link, dtype=bool)
                 inside[a:b] = True
@@ -672,8 +832,83 @@ def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndar
     return candidates
 
 
-def _all_a_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
-    return _share_candidates("all_a", f, f.all_a, f.complete, settings, "九题全选“满意”(A)的", "完整问卷")
+def _mix_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
+    """Per school and group: its all-satisfied and near-all-satisfied shares against the same group elsewhere.
+
+    The school's complete answers of one group (its parents, say) are compared with that group's
+    answers in the other schools, whose baseline (mean and between-school ρ) comes from the schools
+    ``robust_keep`` finds clean (``baseline_z``). This is the comparison with the county that a
+    heavily coached school cannot escape: its coached answers are its own baseline in the window
+    test, not here. Both categories are tested, p = 2 · min; the flag's kind is the category.
+    """
+    use = f.complete & np.array([s is not None for s in f.school])
+    if not use.any():
+        return []
+    frame = pd.DataFrame({"school": f.school[use], "group": f.group[use], "all_a": f.all_a[use],
+                          "near_a": f.near_a[use], "position": np.flatnonzero(use)})
+    what = {"all_a": "九题全选“满意”(A)的", "near_a": NEAR_A_TEXT.format(settings.near_max_b) + "的"}
+    candidates = []
+    for group, part in frame.groupby("group"):
+        counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
+        n = counts[("all_a", "size")].to_numpy(dtype=float)
+        tested = n >= settings.min_responses
+        if not tested.any():
+            continue
+        found = {}
+        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
+        for category, (p, rho, others) in baselines.items():
+            x = counts[(category, "sum")].to_numpy(dtype=float)
+            raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
+            found[category] = (x, p, rho, raw)
+        who = names.GROUPS.get(str(group), str(group))
+        for i in np.flatnonzero(tested):
+            category = min(found, key=lambda c: found[c][3][i])
+            x, p, rho, raw = (v[i] for v in found[category])
+            code = str(counts.index[i])
+            hits = part.loc[(part["school"] == counts.index[i]) & part[category], "position"]
+            candidates.append(_Candidate(Flag(
+                category, "school", code, float(x / n[i]), float(p), 1.0,
+                f"学校 {code} 的 {int(n[i])} 份{who}完整问卷中{what[category]} {int(x)} 份，占 {_pct(x / n[i])}；"
+                f"其他学校的{who}（剔除离群学校后）为 {_pct(p)}。单侧"
+                f"{'二项' if rho == 0 else 'β-二项（校间差异 ρ = ' + format(rho, '.3f') + '）'}（两类取小，×2）",
+                count=int(x), total=int(n[i]), school_code=code, rows=tuple(int(q) for q in hits)),
+                float(min(1.0, 2 * raw))))
+    return candidates
+
+
+def _record_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings) -> list[_Candidate]:
+    """Per link: answers without the form's record (``form_trace``) against the other links.
+
+    The form's script records how it was answered; an answer without it came from a phone without
+    JavaScript or was posted without the page. The first is rare everywhere; a link where many
+    answers lack the record while the campaign's others carry it had answers posted by a script.
+    Only when at least half of the campaign's answers carry the record (answers stored before it
+    existed have none). Baseline: the links ``tested_keep`` finds clean (a rare event).
+    """
+    if "form_trace" not in responses:
+        return []
+    has = responses["form_trace"].astype("string").fillna("").str.len().to_numpy() > 0
+    if has.mean() < 0.5:
+        return []
+    tested = [(link, pos) for link, pos, _ in links if len(pos) >= settings.min_responses]
+    if len(tested) < 5:
+        return []
+    x = np.array([float((~has[pos]).sum()) for _, pos in tested])
+    n = np.array([float(len(pos)) for _, pos in tested])
+    p, rho, others = _robust_loo(x, n, settings.trim_z, trim_p=settings.trim_p)
+    raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
+    candidates = []
+    for i, (link, pos) in enumerate(tested):
+        school = _mode(f.school[pos])
+        candidates.append(_Candidate(Flag(
+            "no_record", "link", link, float(x[i] / n[i]), float(p[i]), 1.0,
+            f"二维码 {link}{f'（学校 {school}）' if school else ''}的 {int(n[i])} 份问卷中有 {int(x[i])} 份没有问卷页面的"
+            f"作答记录，占 {_pct(x[i] / n[i])}；其他二维码（剔除离群者后）为 {_pct(p[i])}。没有记录的答卷可能来自不支持"
+            f"脚本的手机，也可能未经问卷页面直接提交。单侧"
+            f"{'二项' if rho[i] == 0 else 'β-二项（二维码间差异 ρ = ' + format(rho[i], '.3f') + '）'}",
+            count=int(x[i]), total=int(n[i]), school_code=school,
+            rows=tuple(int(q) for q in pos[~has[pos]])), float(raw[i])))
+    return candidates
 
 
 def _status_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
@@ -693,8 +928,8 @@ def _all_candidates(responses: pd.DataFrame, validity, settings: IntegritySettin
     links = _links(responses)
     bursts, information = _burst_candidates(responses, f, links, settings)
     candidates = [*bursts, *_pacing_candidates(responses, f, links, settings),
-                  *_identical_candidates(responses, f, settings), *_all_a_candidates(f, settings),
-                  *_status_candidates(f, settings)]
+                  *_identical_candidates(responses, f, settings), *_mix_candidates(f, settings),
+                  *_record_candidates(responses, f, links, settings), *_status_candidates(f, settings)]
     return candidates, information
 
 
@@ -715,7 +950,27 @@ def sensitivity(responses: pd.DataFrame, validity: pd.Series | np.ndarray, flags
     after = evaluate_rate(responses, profile, status.where(~aside, "set_aside"))
     schools = pd.Series(responses["school_code"].to_numpy(dtype=object)[aside]).dropna().astype(str)
     return Sensitivity(before.rate, after.rate, int(aside.sum()),
-                       {str(k): int(v) for k, v in schools.value_counts().sort_index().items()})
+                       {str(k): int(v) for k, v in schools.value_counts().sort_index().items()},
+                       before.lower_bound_95, after.lower_bound_95)
+
+
+def county_call_out(s: Sensitivity | None, profile: Profile | str | Path | None = None) -> CallOut | None:
+    """Whether the flagged answers alone carry the county across the recognition threshold (85 %).
+
+    Said when the rate is at or above the threshold and below it with the flagged answers set
+    aside, or else the same of the robust lower bound (one-sided 95 %): the county's verdict then
+    depends on the answers the signals point at. Nothing is excluded; None when neither holds.
+    """
+    profile = profile if isinstance(profile, Profile) else load_profile(profile)
+    threshold = float(profile.recognition["recognition_threshold"])
+    if s is None or not s.set_aside:
+        return None
+    for measure, value, aside in (("rate", s.rate, s.rate_set_aside),
+                                  ("lower_bound", s.lower_bound, s.lower_bound_set_aside)):
+        if value is not None and aside is not None and profile.at_least(value, threshold) \
+                and profile.below(aside, threshold):
+            return CallOut(measure, float(value), float(aside), threshold, s.set_aside, len(s.by_school))
+    return None
 
 
 def integrity_report(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
@@ -779,7 +1034,16 @@ def all_a_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray | None
     settings = settings or integrity_settings()
     if responses.empty:
         return ()
-    return _correct(_all_a_candidates(_prepare(responses, validity, settings), settings), settings)
+    return _correct(_mix_candidates(_prepare(responses, validity, settings), settings), settings)
+
+
+def record_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray | None = None,
+                 settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
+    settings = settings or integrity_settings()
+    if responses.empty:
+        return ()
+    f = _prepare(responses, validity, settings)
+    return _correct(_record_candidates(responses, f, _links(responses), settings), settings)
 
 
 def share_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,

@@ -48,8 +48,8 @@ def _biggest_school(frame: pd.DataFrame) -> str:
 def test_settings_come_from_the_profile():
     assert SETTINGS == IntegritySettings(
         alpha=0.01, correction="holm", min_responses=10, burst_window_minutes=15.0, wave_window_minutes=90.0,
-        windows_per_link=2, burst_min_count=10, near_max_b=2, prior_weight=20.0, trim_z=4.0, trim_p=0.001,
-        pacing_run=15, pacing_hamming=1, pattern_min_count=5)
+        windows_per_link=2, burst_min_count=10, near_max_b=2, prior_weight=20.0, trim_z=4.0, baseline_z=2.5,
+        busy_windows=24, trim_p=0.001, pacing_run=15, pacing_hamming=1, pattern_min_count=5)
     assert integrity_settings(PROFILE) == SETTINGS
 
 

@@ -6,6 +6,7 @@ location) carry those groups (``only``): the page shows them for those identitie
 validation reads them only for those. Grades follow the school's stages: a primary school
 offers grades 1-6 (within the template's range), a junior school 7-9."""
 
+import re
 from typing import Any
 
 from service.db.models import Campaign, Link
@@ -124,4 +125,15 @@ def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
     if len(comment) > limit:
         errors["comment"] = f"意见建议最多 {limit} 字"
     out["comment"] = comment or None
+    out["form_trace"] = form_record(form.get("_h", ""))
     return out, errors
+
+
+# The form script's record (respondent/form.html): f<seconds to the first answer>;s<seconds on the identity>,
+# <on the items>,<on the comment>;c<answers changed>. Anything else (a post made without the page) is not kept.
+_RECORD = re.compile(r"f\d{1,6}(\.\d)?;s\d{1,6}(\.\d)?(,\d{1,6}(\.\d)?){2};c\d{1,4}")
+
+
+def form_record(value: str) -> str | None:
+    """The record of how the form was answered, as its script wrote it, or None (no JavaScript, or malformed)."""
+    return value if value and _RECORD.fullmatch(value) else None

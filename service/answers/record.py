@@ -24,4 +24,5 @@ def answer_row(answer: dict[str, Any], *, campaign: Campaign, link: Link, questi
         "grade": answer["grade"], "duration_s": round(max(at.timestamp() - loaded_at, 0.0), 1),
         "device_hash": device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
         "duplicate_of": None, "new_device_burst": False, "y": y, "m": m, "comment": mask_free_text(answer["comment"]), "created_at": at,
+        "form_trace": answer.get("form_trace"),
         **{i: answer[i] for i in ITEMS}}

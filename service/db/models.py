@@ -136,6 +136,10 @@ class Response(SQLModel, table=True):
     m: float = 0
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    # How the form was answered, as its script recorded it (issue 23; timings and a count, nothing
+    # personal): "f<s to first answer>;s<identity>,<items>,<comment>;c<changes>". None without JavaScript
+    # or when posted without the page.
+    form_trace: str | None = Field(default=None, max_length=64)
 
 
 # ---- inspector workspace (issue 4): roles, county assignments, workbook versions ------------

@@ -10,7 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from scoring import display
-from scoring.integrity import KIND_NAMES, Flag, Sensitivity, integrity_report, integrity_settings
+from scoring.integrity import (KIND_NAMES, CallOut, Flag, Sensitivity, county_call_out, integrity_report,
+                               integrity_settings)
 from scoring.privacy import min_cell_size, small_cell
 from scoring.recognition import classify_validity
 from scoring.responses import read_responses
@@ -30,14 +31,15 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     if data.count(b"\n") <= 1:
         return pd.DataFrame()
     frame = read_responses(data, codes)
-    extra = {sid: (at, link, comment, device) for sid, at, link, comment, device in db.exec(
+    extra = {sid: (at, link, comment, device, trace) for sid, at, link, comment, device, trace in db.exec(
         select(Response.submission_id, Response.created_at, Response.link_id, Response.comment,
-               Response.device_hash).where(Response.campaign_id == campaign.id))}
+               Response.device_hash, Response.form_trace).where(Response.campaign_id == campaign.id))}
     ids = frame["response_id"].astype(str)
     frame["submitted_at"] = pd.to_datetime([extra[i][0].astimezone(CHINA).replace(tzinfo=None) for i in ids])
     frame["link_id"] = [str(extra[i][1]) if extra[i][1] is not None else "" for i in ids]
     frame["free_text"] = [extra[i][2] or "" for i in ids]
     frame["device_hash"] = [extra[i][3] or "" for i in ids]     # keyed hashes: new-device runs (pacing)
+    frame["form_trace"] = [extra[i][4] or "" for i in ids]      # the form's record: posts without the page
     return frame
 
 
@@ -51,6 +53,7 @@ class Signals:
     new_device_bursts: int = 0                                 # answers marked by the per-link new-device limit
     tests: int = 0                                             # tests corrected together
     sensitivity: Sensitivity | None = None
+    call_out: CallOut | None = None                            # the flagged answers carry the county across 85 %
 
     @property
     def sensitivity_text(self) -> dict | None:
@@ -73,7 +76,7 @@ def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
         Response.campaign_id == campaign.id, Response.new_device_burst.is_(True))).one()
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
                    information=list(report.information), new_device_bursts=bursts, tests=report.tests,
-                   sensitivity=report.sensitivity)
+                   sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:
