@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision: str = '0510'
-down_revision: Union[str, None] = '0420'
+down_revision: Union[str, None] = '0540'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
