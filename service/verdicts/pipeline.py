@@ -72,6 +72,7 @@ class CountyVerdict:
     # Reads the answers one by one, for what sums cannot give (the per-question table, a
     # roadmap's projection of part S); the verdict itself never needs it.
     load_responses: Any = None
+    key: str = ""                        # the state's key: what the verdict depends on
 
     @property
     def campaign(self) -> Campaign | None:
@@ -311,7 +312,7 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
         codes = set(workbook.schools["school_code"].astype(str))
         return _cached(_FRAMES, state.key, lambda: answers_frame(session, campaign.id, codes)[0])
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
-                         load_responses)
+                         load_responses, state.key)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:
