@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from . import workbook as wbk
 from .errors import InputError, Problem
@@ -480,6 +481,9 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
             mode, value, why = _parse_change(key, change_text, where)
             if why:
                 problems.append(problem(r, "change", change_text or None, why))
+        for free in ("department", "note"):
+            if wbk.CONTROL_CHARACTERS.search(texts[free].iat[i]):
+                problems.append(problem(r, free, texts[free].iat[i], wbk.HAS_CONTROL))
         department_text = texts["department"].iat[i]
         departments = tuple(d for d in _SPLIT_DEPARTMENTS.split(department_text) if d) if department_text \
             else (profile.departments_of(column_rule(key)) if key else ())
@@ -824,12 +828,16 @@ def write_plan(plan: Plan | None = None, path: str | Path | None = None) -> byte
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         rows.to_excel(writer, sheet_name=SHEETS["plan"], index=False)
         new.to_excel(writer, sheet_name=SHEETS["new_schools"], index=False)
+        # Every text a text cell: "=是" or "=120" stays a change, a note or department "=2+3" stays
+        # what was written (openpyxl would store it as a formula, read back empty). Control
+        # characters cannot be stored in an .xlsx at all (the readers refuse them).
+        for written in writer.sheets.values():
+            for row in written.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        cell.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
+                        cell.data_type = "s"
         sheet = writer.sheets[SHEETS["plan"]]
-        # Text cells, so that "=是" or "=120" typed in Excel stays a change, not a formula.
-        change = list(PLAN_COLUMNS).index("change") + 1
-        for r, record in enumerate(records, start=2):
-            cell = sheet.cell(row=r, column=change)
-            cell.value, cell.data_type = record[PLAN_COLUMNS["change"]], "s"
         for r in range(2, max(len(records) + 2, 500)):
             for c in range(1, len(PLAN_COLUMNS) + 1):
                 sheet.cell(row=r, column=c).number_format = "@" if c != 1 else "0"

@@ -35,6 +35,15 @@ MAX_CELLS = MAX_ROWS * 60
 
 SHEETS = {"schools": "学校", "county": "县域", "veto": "一票否决"}
 
+# Text cells a person reads back (school codes and names, the county's name, a plan's notes):
+# C0 control characters are invisible, and an .xlsx cannot hold them (a county's exports would
+# fail for every reader); a code starting like a formula would run in the spreadsheet of anyone
+# opening an export.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+HAS_CONTROL = "含有看不见的控制字符：请在表格中删除后重新输入此单元格"
+FORMULA_SIGNS = ("=", "+", "-", "@")
+CODE_LIKE_FORMULA = "不能以 =、+、-、@ 开头（电子表格会把它当作公式）：学校代码应以字母、数字或汉字开头"
+
 SCHOOL_COLUMNS = {
     "school_code": "学校代码",
     "school_name": "学校名称",
@@ -563,6 +572,10 @@ def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.Data
     raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
                         for k in SCHOOL_COLUMNS}, index=body.index)
 
+    text = raw[["school_code", "school_name"]]
+    _flag(found, "schools", text.apply(lambda c: c.str.contains(CONTROL_CHARACTERS)), text, HAS_CONTROL)
+    _flag(found, "schools", raw[["school_code"]].apply(lambda c: c.str.startswith(FORMULA_SIGNS)),
+          raw[["school_code"]], CODE_LIKE_FORMULA)
     schools = raw[["school_code", "school_name"]].copy()
     for column, chinese, what in (("school_type", SCHOOL_TYPES, "学校类型"),
                                   ("location", LOCATION_NAMES, "城乡类型")):
@@ -669,7 +682,7 @@ def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
 def _county_value(key: str, text: str, number: float, percent: bool) -> tuple[Any, str | None]:
     """The typed value of one county cell, or why it is not acceptable."""
     if key == "county_name":
-        return text, None
+        return (None, HAS_CONTROL) if CONTROL_CHARACTERS.search(text) else (text, None)
     if key in YES_NO_KEYS:
         return _yes_no(text)
     if key == "Q6":
