@@ -324,17 +324,64 @@ def _zip_names(filename: str, data: bytes) -> set[str]:
     return names
 
 
+# What an .xlsx may not carry: it is stored and served byte-for-byte to every reader of the county.
+# Decided from what the package declares (content types, relationship types) and, as Excel does
+# not need either to find a part, from the part names too; all compared in lower case.
+MACRO = ("vbaproject", "macroenabled", "macrosheet", "activex")
+EXTERNAL = ("externallink", "/connections", "xl/links/")
+DDE_FORMULA = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>[^<]*?[\w.]+\|[^<!]*!")  # cmd|'/C calc'!A0
+DDE_SPAN = 8192 + 64  # longest formula Excel writes, plus its tag: the overlap kept between chunks
+
+
+def _declared(archive: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str]]:
+    """(part, what it is declared as) for every content type and relationship of the package, lower case."""
+    found = []
+    for name in names:
+        lower = name.lower()
+        if lower != "[content_types].xml" and not lower.endswith(".rels"):
+            found.append((name, lower))
+            continue
+        try:
+            root = ET.fromstring(archive.read(name))
+        except ET.ParseError:
+            continue
+        for element in root:
+            declared = " ".join(v for k, v in element.attrib.items()
+                                if k in ("ContentType", "Type", "Target", "PartName", "Extension"))
+            found.append((element.get("PartName") or element.get("Target") or name, declared.lower()))
+    return found
+
+
+def _dde_formulas(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
+    """Sheet parts with a dynamic data exchange formula (``cmd|'/C calc'!A0`` runs a program)."""
+    found = []
+    for part in sorted(n for n in names if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".xml")):
+        tail = b""
+        with archive.open(part) as stream:
+            while chunk := stream.read(1 << 20):
+                if DDE_FORMULA.search(tail + chunk):
+                    found.append(part)
+                    break
+                tail = chunk[-DDE_SPAN:]
+    return found
+
+
 def _refuse_active_parts(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
-    """Macros and links to other files would be served back to every reader of the county."""
-    types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    """Macros, links to other files and DDE formulas would be served back to every reader of the county."""
+    declared = _declared(archive, names)
+    macros = sorted({part for part, what in declared if any(m in what for m in MACRO)})
+    links = sorted({part for part, what in declared if any(e in what for e in EXTERNAL)})
     problems = []
-    if (any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
-            or b"macroenabled" in types.lower()):
-        problems.append(Problem(filename, None, None, None, "含有宏（VBA 代码），不予接收：请在 Excel 中"
-                                "“另存为 → Excel 工作簿（*.xlsx）”后再上传"))
-    if any(n.startswith("xl/externalLinks/") for n in names):
-        problems.append(Problem(filename, None, None, None, "含有指向其他文件的外部链接，不予接收：请在 Excel 中"
-                                "“数据 → 编辑链接 → 断开链接”后再上传"))
+    if macros:
+        problems.append(Problem(filename, None, None, None, f"含有宏（VBA 代码或控件，见 {'、'.join(macros[:3])}），"
+                                "不予接收：请在 Excel 中“另存为 → Excel 工作簿（*.xlsx）”后再上传"))
+    if links:
+        problems.append(Problem(filename, None, None, None, f"含有指向其他文件或数据源的外部链接（见 {'、'.join(links[:3])}），"
+                                "不予接收：请在 Excel 中“数据 → 编辑链接 → 断开链接”后再上传"))
+    dde = _dde_formulas(archive, names)
+    if dde:
+        problems.append(Problem(filename, None, None, None, f"含有动态数据交换（DDE）公式（见 {'、'.join(dde[:3])}），"
+                                "可运行其他程序，不予接收：请删除这些公式，或复制后“选择性粘贴 → 数值”再上传"))
     if problems:
         raise WorkbookError(problems)
 
