@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
+from markupsafe import escape
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
@@ -74,8 +75,11 @@ def refusal(kind: str, campaign: Campaign | None = None, hours: float = 0) -> Te
                     headers={"X-Renke-Form": kind})   # the form's script reloads an expired page
 
 
-# Stand-ins for the two per-load values in the once-rendered form page (random per process).
+# Stand-ins for the per-load values in the once-rendered form page (random per process): the
+# signed token, the submission id and the service's address (without RENKE_PUBLIC_URL, the
+# request's Host: one request's Host must not be kept for the next respondents).
 _TOKEN_SLOT, _SID_SLOT = f"rk-token-{secrets.token_hex(8)}", f"rk-sid-{secrets.token_hex(8)}"
+_BASE_SLOT = f"rk-base-{secrets.token_hex(8)}"
 
 
 def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, str | None]:
@@ -108,10 +112,15 @@ def _done_cookie(request: Request, token: str, questionnaire: str) -> Cookie:
                   samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")
 
 
-def _share(request: Request, title: str, description: str) -> dict[str, str]:
+def _base(request: Request) -> str:
+    """The absolute address of the service: the configured public one, else this request's."""
+    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def _share(request: Request, title: str, description: str, base: str | None = None) -> dict[str, str]:
     """Open Graph meta for WeChat and QQ: absolute URLs."""
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
-    return {"title": title, "description": description, "image": f"{base}/s/_/icon.png"}
+    return {"title": title, "description": description,
+            "image": f"{_base(request) if base is None else base}/s/_/icon.png"}
 
 
 class RespondentController(Controller):
@@ -163,12 +172,13 @@ class RespondentController(Controller):
         def render() -> str:
             ctx = form_context(schools, campaign, link, q, _TOKEN_SLOT, _SID_SLOT)
             tpl = campaign.templates[q]
-            ctx["share"] = _share(request, tpl["title"], tpl["intro"].strip().splitlines()[-1])
+            ctx["share"] = _share(request, tpl["title"], tpl["intro"].strip().splitlines()[-1], _BASE_SLOT)
             ctx["done"] = submitted
             return request.app.template_engine.get_template("respondent/form.html").render(**ctx)
         page = cache_of(engine).get(("form", token, q, submitted, snapshot(campaign)), render)
         # Both values are URL-safe (itsdangerous, uuid4): escaping would not have changed them.
-        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid)
+        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid).replace(
+            _BASE_SLOT, str(escape(_base(request))))
         response = Response(content=body, media_type=MediaType.HTML)
         if not request.cookies.get(DEVICE_COOKIE):
             response.cookies.append(_device_cookie(request))
