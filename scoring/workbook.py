@@ -316,6 +316,11 @@ def _zip_names(filename: str, data: bytes) -> set[str]:
         raise WorkbookError([_unreadable(filename, " .xlsx 或 .zip 文件")]) from None
     if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_BYTES:
         raise WorkbookError([_too_large(filename)])
+    unsafe = [n for n in (_member_name(i) for i in infos) if _escapes(n)]
+    if unsafe:
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     f"压缩包中有文件的路径指向压缩包以外（{'、'.join(unsafe[:3])}），不予接收："
+                                     "请只压缩表格文件本身后再上传")])
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         for prefix, what in ZIP_KINDS:
@@ -364,6 +369,14 @@ def _dde_formulas(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
                     break
                 tail = chunk[-DDE_SPAN:]
     return found
+
+
+def _escapes(name: str) -> bool:
+    """A member name that would be written outside the folder it is unpacked in: absolute
+    (``/etc/x``, ``C:\\x``) or climbing out with ``..``. The file is kept and served as uploaded, so
+    whoever unpacks it later is exposed, not only this reader."""
+    path = name.replace("\\", "/")
+    return path.startswith("/") or re.match(r"^[A-Za-z]:", path) is not None or ".." in path.split("/")
 
 
 def _refuse_active_parts(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
