@@ -28,6 +28,12 @@ from .scope import TYPE_STAGES, in_scope, small_rural_school
 # A county has a few hundred schools: anything near these limits is not a workbook.
 MAX_BYTES = 50 * 1024 * 1024  # file size and total uncompressed size of a zip
 MAX_MEMBERS = 1000  # zip members (an .xlsx holds a few dozen)
+# One part of an .xlsx, uncompressed: a county's sheets and their shared strings are a few
+# hundred KB, and 5,000 rows of 25 columns about 6 MB; parsing takes about a second per 5 MB.
+# A 157 KB file whose shared strings unpack to 44 MB held a worker 24 s (issue 21). Parts over
+# 1 MB may not unpack to more than 100 times their packed size (XML of real cells: 5-20 times).
+MAX_PART_BYTES = 10 * 1024 * 1024
+MAX_PART_RATIO = 100
 # Rows and cells of one sheet, counted in the file's bytes before any parsing: the largest
 # county has a few hundred schools, and 5,000 rows parse in about a second.
 MAX_ROWS = 5000
@@ -379,6 +385,19 @@ def _escapes(name: str) -> bool:
     return path.startswith("/") or re.match(r"^[A-Za-z]:", path) is not None or ".." in path.split("/")
 
 
+def _check_part_sizes(filename: str, archive: zipfile.ZipFile) -> None:
+    """Every part of an .xlsx bounded, uncompressed, before any of it is parsed. The sizes are the
+    ones the zip declares; reading stops at them (zipfile checks), so a lying header fails the CRC."""
+    over = [i for i in archive.infolist() if i.file_size > MAX_PART_BYTES
+            or i.file_size > 2**20 and i.file_size > MAX_PART_RATIO * max(i.compress_size, 1)]
+    if over:
+        parts = "、".join(f"{i.filename}（{i.file_size / 2**20:.1f} MB）" for i in over[:3])
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     f"解压后过大，未读取：{parts}；每个部分解压后不得超过 {MAX_PART_BYTES // 2**20} MB，"
+                                     f"超过 1 MB 时不得超过压缩前的 {MAX_PART_RATIO} 倍（一个县的指标表远小于此）："
+                                     "请删除多余的行、列和内容后另存再上传")])
+
+
 def _refuse_active_parts(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
     """Macros, links to other files and DDE formulas would be served back to every reader of the county."""
     declared = _declared(archive, names)
@@ -449,6 +468,7 @@ def _xlsx_sheets(filename: str, data: bytes, names: set[str] | None = None) -> d
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = names or set(archive.namelist())
+            _check_part_sizes(filename, archive)
             _refuse_active_parts(filename, archive, names)
             _check_xlsx_size(filename, archive, names)
     except WorkbookError:
