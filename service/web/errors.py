@@ -3,7 +3,7 @@
 import logging
 
 from litestar import Request
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, InternalServerException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import DataError
 
@@ -29,12 +29,25 @@ def go_to(_request: Request, exc: GoTo) -> Redirect:
     return Redirect(path=exc.path, status_code=303)
 
 
+# What Litestar raises (a 500) when the client goes away before its request body is read.
+CLIENT_GONE = "client disconnected prematurely"
+
+
+def _client_gone(exc: Exception) -> bool:
+    return isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE
+
+
 def error_page(request: Request, exc: Exception) -> Template:
-    """5xx are logged; the page never shows the exception."""
+    """5xx are logged; the page never shows the exception. A dropped connection is no server
+    error: one line, no traceback (anyone can drop connections, and would flood the log)."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if isinstance(exc, (OverflowError, DataError)):
         status = 404    # an id beyond the database's integer range (a forged URL): nothing there
-    if status >= 500:
+    if _client_gone(exc):
+        logging.getLogger("service").info("client disconnected before its request was read: %s %s",
+                                          request.method, request.url.path)
+        status, title, message = 400, *ERROR_PAGES[400]
+    elif status >= 500:
         logging.getLogger("service").exception("unhandled error on %s %s", request.method, request.url.path,
                                                exc_info=exc)
         title, message = "服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。"
