@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT))
 from scoring.profile import load_profile
 from scoring.recognition import respondent_scores
 from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account
-from service.campaigns.rules import create_campaign, import_workbook
+from service.campaigns.rules import create_campaign, import_schools
+from service.workbooks.versions import upload
 from service.db.engine import make_engine, migrate
 from service.db.models import Campaign, Response
 from service.demo import HERE as DEMO
@@ -127,7 +128,9 @@ def seed(engine, counties: list[tuple[str, int]], schools: int, profile, templat
                 s, name=f"{county} 满意度调查", county_name=county, resident_population=380000,
                 shares={"urban": 0.45, "town": 0.30, "rural": 0.25}, opens_at=now - timedelta(days=1),
                 closes_at=now + timedelta(days=60), templates=templates, account_id=admin.id)
-            _, problems = import_workbook(s, campaign, f"{county}.zip", data, profile, admin.id)
+            _, problems = upload(s, county, admin.id, [(f"{county}.zip", data)], profile)
+            assert not problems, problems
+            _, problems = import_schools(s, campaign, f"{county}.zip", data, profile)
             assert not problems, problems
             for start in range(0, answers, 5000):
                 s.execute(insert(Response), answer_rows(rng, campaign, codes, min(5000, answers - start), profile,

@@ -43,7 +43,10 @@ def _evaluate(args) -> str:
         responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)))
     verdict = evaluate(workbook, responses, profile)
     if args.format == "text":
-        return render_text(verdict)
+        from .recognition import aggregate_responses
+        from .whatif import county_what_if
+        aggregate = aggregate_responses(responses, profile) if responses is not None and len(responses) else None
+        return render_text(verdict, county_what_if(verdict, workbook, aggregate, profile))
     from .ledger import ledger_rows
 
     out = verdict.to_dict()
@@ -61,16 +64,17 @@ def _plan(args) -> str:
     plan = sampling_plan(workbook.schools, float(county["resident_population"]),
                          {loc: county[f"population_share_{loc}"] for loc in LOCATIONS}, profile)
     if args.format == "json":
-        return json.dumps(plan.to_dict(), ensure_ascii=False, indent=1)
+        return json.dumps(plan.to_dict(profile), ensure_ascii=False, indent=1)
     lines = [f"{county['county_name']} 抽样方案：共 {plan.total} 份"]
     lines.append("  " + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in plan.by_group.items()))
-    lines += [f"  ！{warning}" for warning in plan.warnings().values()]
+    lines += [f"  ！{warning}" for warning in plan.warnings(profile).values()]
     lines.append("按城乡：")
     lines += [f"  {LOCATION_NAMES[loc]}：" + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in groups.items() if n)
               for loc, groups in plan.by_location.items()]
     lines.append("按学校：")
     lines += [f"  {code}：" + "；".join(f"{GROUP_NAMES[g]} {n}" for g, n in groups.items())
               for code, groups in plan.by_school.items()]
+    lines += [f"  {code}：{why}" for code, why in plan.out_of_scope.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -37,6 +37,7 @@ from .resources import (INDICATOR_NAMES, PER_HUNDRED, STAGE_NAMES, TEACHER_COLUM
                         indicator_column, section_frame, standards, weighted_cv)
 from .sampling import (GROUP_NAMES, LOCATION_NAMES, OTHER_GROUPS, expected_bands, normalised_shares,
                        required_sample, sample_counts)
+from .county_keys import key_name
 from .verdict import VETO_NAMES, Verdict
 
 if TYPE_CHECKING:
@@ -390,15 +391,15 @@ def q4_rows(schools: pd.DataFrame, profile: Profile, item) -> list[LedgerRow]:
 # ---- parts G and Q: county items ------------------------------------------------------------
 
 def _yes(rule: str, key: str, name: str) -> LedgerRow:
-    return LedgerRow(rule, key=key, target="yes", reason=f"{rule} {name}：{key} 为否，须改为是")
+    return LedgerRow(rule, key=key, target="yes", reason=f"{rule} {name}：{key_name(key)}为否，须改为是")
 
 
 def _at_least(rule: str, key: str, name: str, found: float, target: float, *, rate: bool) -> LedgerRow:
     if rate:
-        text = (f"{rule} {name}：{key} 为 {display.percent(found, passed=False)}，要求不低于 "
+        text = (f"{rule} {name}：{key_name(key)}为 {display.percent(found, passed=False)}，要求不低于 "
                 f"{display.percent(target)}，差 {(target - found) * 100:.1f} 个百分点")
     else:
-        text = f"{rule} {name}：{key} 为 {found:,g}，要求不低于 {target:,g}，差 {target - found:,g}"
+        text = f"{rule} {name}：{key_name(key)}为 {found:,g}，要求不低于 {target:,g}，差 {target - found:,g}"
     return LedgerRow(rule, key=key, target=float(target), reason=text)
 
 

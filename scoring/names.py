@@ -1,9 +1,9 @@
 """Every code of the method and its Chinese label: the one table pages, exports and printouts use.
 
 Parts, rules (R1–R7, G1–G15, Q1–Q9, S1–S7, V1–V7), respondent groups, locations, stages,
-items and options, statuses. The rule modules keep the names of their own items (a reader of
-``guarantee.py`` sees G1's name beside its rule); this module gathers them so that no caller
-keeps a table of its own. ``label(code)`` finds any code.
+grades, items and options, statuses, validity. The rule modules keep the names of their own
+items (a reader of ``guarantee.py`` sees G1's name beside its rule); this module gathers them
+so that no caller keeps a table of its own. ``label(code)`` finds any code.
 """
 
 from types import MappingProxyType
@@ -31,6 +31,8 @@ RATE_STATUS = MappingProxyType({"robust_pass": "稳健达标", "marginal_pass": 
                                 "no_data": "无数据"})
 PRECONDITION_STATUS = MappingProxyType({"passed": "满足", "failed": "不满足", "unchecked": "未填写年份，未检查"})
 INVALID = MappingProxyType({"incomplete": "未答完", "duplicate": "重复作答", "speeder": "答题过快"})
+VALIDITY = MappingProxyType({"valid": "有效", **INVALID})
+GRADES = MappingProxyType({g: f"{'一二三四五六七八九'[g - 1]}年级" for g in range(1, 10)})
 PASSED = MappingProxyType({True: "达标", False: "未达标"})
 PROFILES = MappingProxyType({"national-2017": "国家标准 · 2017 年督导评估办法"})
 LEDGER_RULES = MappingProxyType({**INDICATORS, **GUARANTEE_ITEMS, **QUALITY_ITEMS, **CHECKS,

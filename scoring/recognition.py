@@ -1,11 +1,14 @@
 """Part S, the social recognition rate (survey.md): validity, group rates, weighted rate, interval."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
+from . import display
 from .profile import GROUPS, ITEMS, Profile
 
 INVALID_REASONS = ("incomplete", "duplicate", "speeder")
@@ -377,3 +380,107 @@ def respondent_scores(answers: Mapping[str, str | None], profile: Profile) -> tu
     y = sum(float(weights[i]) for i in ITEMS if answers.get(i) in rec["recognised"])
     m = y + sum(float(weights[i]) for i in ITEMS if answers.get(i) in rec["not_recognised"])
     return y, m
+
+
+# ---- the forecast of the official survey -----------------------------------------------------
+
+@dataclass(frozen=True)
+class OfficialForecast:
+    """How likely the official survey is to reach the threshold (survey.md, "Forecast of the
+    official survey"), if it reaches the same kind of people as the county's own survey.
+
+    With the official sample n_g^off (the sampling plan's group targets), the design weights
+    W_g not renormalised (``weights: pooled``: W_g = n_g^off / T), the group rates p_g, their
+    simple variances var_srs(p_g) and r_g rated responses per group::
+
+        μ      = Σ W_g·p_g
+        V      = Σ W_g²·var_srs(p_g)·(1 + r_g / n_g^off)
+        p_pass = Φ((μ − threshold) / √V)        (V = 0: 1 when μ ≥ threshold, else 0)
+
+    The first term of V is what the rehearsal leaves unknown about p_g, the second the
+    official sample's own noise (r_g·var_srs(p_g) per rated response over n_g^off responses).
+    E.g. one group, W = 1, p = 0.90, var_srs = 0.0004, r = 100, n^off = 100: V = 0.0008,
+    √V ≈ 0.0283, p_pass = Φ(1.768) ≈ 0.961.
+    """
+    sample: Mapping[str, int]      # n_g^off, every GROUPS code
+    weights: Mapping[str, float]   # W_g
+    expected_rate: float           # μ
+    sd: float                      # √V
+    p_pass: float
+    threshold: float = 0.85        # the recognition threshold it was computed for
+
+    def to_dict(self) -> dict:
+        return {"sample": dict(self.sample), "expected_rate": self.expected_rate, "sd": self.sd,
+                "p_pass": self.p_pass}
+
+
+def forecast_weights(sample: Mapping[str, int], profile: Profile) -> dict[str, float]:
+    """W_g of the forecast: the design weights as they are, or n_g^off / T under ``weights: pooled``."""
+    if profile.recognition["weights"] == "pooled":
+        total = sum(sample.values())
+        return {g: sample[g] / total for g in GROUPS}
+    return profile.design_weights()
+
+
+def missing_groups(rate: RateResult) -> tuple[str, ...]:
+    """Groups without a rated response, in GROUPS order: with any of them no forecast can be made."""
+    return tuple(g for g in GROUPS if rate.groups[g].rated == 0)
+
+
+def pass_probability(mu: float, variance: float, profile: Profile) -> float:
+    """Φ((μ − threshold)/√V); with V = 0, 1 when μ reaches the threshold (within epsilon), else 0."""
+    threshold = float(profile.recognition["recognition_threshold"])
+    if variance <= 0:
+        return 1.0 if profile.at_least(mu, threshold) else 0.0
+    return NormalDist().cdf((mu - threshold) / math.sqrt(variance))
+
+
+def official_forecast(rate: RateResult, sample: Mapping[str, int], profile: Profile) -> OfficialForecast | None:
+    """The forecast from the group rates of ``rate`` and the official ``sample`` by group
+    (``sampling.group_targets``); None without data or when a group has no rated response (and
+    when the official sample has none of some group, which only a sample below 7 can)."""
+    if rate.status == "no_data" or missing_groups(rate) or min(sample[g] for g in GROUPS) <= 0:
+        return None
+    weights = forecast_weights(sample, profile)
+    mu = sum(weights[g] * rate.groups[g].rate for g in GROUPS)
+    variance = sum(weights[g] ** 2 * rate.groups[g].variance_srs * (1 + rate.groups[g].rated / sample[g])
+                   for g in GROUPS)
+    return OfficialForecast(dict(sample), weights, mu, math.sqrt(variance), pass_probability(mu, variance, profile),
+                            float(profile.recognition["recognition_threshold"]))
+
+
+# ---- the forecast in words (pages, the report, the CLI) --------------------------------------
+
+FORECAST_CAVEAT = ("这一预测假定正式调查访问到的人群与本次调查相近：它只计入抽样的偶然误差，"
+                   "不反映谁愿意扫码作答带来的偏差，仅供参考。")
+
+
+def probability_words(p: float) -> str:
+    """A chance as a bureau reads it: whole percents rounded down (a chance just below the
+    target never reads as reaching it), “超过 99%” and “不到 1%” at the ends."""
+    if p > 0.99:
+        return "超过 99%"
+    if p < 0.01:
+        return "不到 1%"
+    return f"{math.floor(p * 100 + 1e-9)}%"
+
+
+def forecast_sentence(forecast: OfficialForecast) -> str:
+    """E.g. “若正式调查访问到的人群与本次相近，达到 85% 的把握约为 78%（期望认可度 87.1%，上下波动约 2.3 个百分点）”."""
+    threshold = forecast.threshold
+    chance = probability_words(forecast.p_pass)
+    chance = chance if chance[0] in "超不" else f"约为 {chance}"
+    return (f"若正式调查访问到的人群与本次相近，达到 {threshold:.0%} 的把握{chance}"
+            f"（期望认可度 {display.percent(forecast.expected_rate, passed=forecast.expected_rate >= threshold - 1e-9)}，"
+            f"上下波动约 {forecast.sd * 100:.1f} 个百分点）")
+
+
+def no_forecast_sentence(rate: RateResult) -> str:
+    """Why there is no forecast: no data, or the groups without a rated answer."""
+    missing = missing_groups(rate)
+    if rate.status == "no_data":
+        return "还没有有效评分答卷，无法预测正式调查的结果。"
+    if not missing:
+        return "正式调查样本太小，有的群体分不到一份，无法预测正式调查的结果。"
+    return ("以下群体没有有效评分答卷：" + "、".join(GROUP_NAMES[g] for g in missing)
+            + "。正式调查七类群体都要访问，缺少任何一类都无法预测正式调查的结果。")

@@ -4,10 +4,11 @@ from . import display, names
 from .guarantee import NAMES as G_NAMES
 from .profile import GROUPS, INDICATORS, LOCATIONS
 from .quality import NAMES as Q_NAMES
-from .recognition import SCHOOL_GROUPS
+from .recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentence, no_forecast_sentence
 from .resources import STAGE_NAMES
 from .sampling import GROUP_NAMES, CheckResult
 from .verdict import STATUS_NAMES, VETO_NAMES, Verdict
+from .whatif import PLAIN, WhatIf, drag_text, headline, row_text
 
 PART_NAMES = {"resources": "资源配置", "guarantee": "政府保障程度", "quality": "教育质量", "recognition": "社会认可度"}
 CHECK_NAMES = {"S1": "样本量", "S2": "家长占比", "S3": "其他群体均衡", "S4": "城乡结构", "S5": "有效率",
@@ -54,7 +55,10 @@ def _mark(passed: bool) -> str:
     return "✔ 达标" if passed else "✘ 未达标"
 
 
-def render_text(v: Verdict) -> str:
+WHAT_IF_ROWS = 10  # the cheapest rows of the what-if; the pages show the rest
+
+
+def render_text(v: Verdict, what_if: "WhatIf | None" = None) -> str:
     lines = [f"{v.county} 义务教育优质均衡发展评估（{names.PROFILES.get(v.profile, v.profile)}）",
              f"结论：{'达到优质均衡' if v.passed else '未达到优质均衡'}"]
     if v.failed_parts:
@@ -106,6 +110,21 @@ def render_text(v: Verdict) -> str:
                      f"单侧下限 {display.percent(rate.lower_bound_95_srs)}；同校答卷相关时它会偏窄，仅供对照。")
     if rec.reason and not rec.checks:
         lines.append(f"  ✘ {rec.reason}")
+    forecast = rec.official_forecast
+    lines.append("  正式调查预测：" + (forecast_sentence(forecast) if forecast
+                                   else no_forecast_sentence(rate)))
+    if forecast:
+        lines.append(f"  说明：{FORECAST_CAVEAT}")
+    if forecast and what_if is not None and what_if.applies:
+        lines.append(f"  补充答卷：{headline(what_if)}")
+        for row in what_if.rows[:WHAT_IF_ROWS]:
+            where = f"{row.school_code} 的{GROUP_NAMES[row.group]}" if row.school_code else GROUP_NAMES[row.group]
+            lines.append(f"    · {where}：{row_text(row)}")
+        if what_if.rows:
+            lines.append(f"    {PLAIN}")
+        if what_if.drags:
+            lines.append("  拉低期望认可度的群体：")
+            lines += [f"    · {drag_text(d)}" for d in what_if.drags]
     if v.warnings:
         lines += ["", "提示："] + [f"  · {w}" for w in v.warnings]
     return "\n".join(lines) + "\n"

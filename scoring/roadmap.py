@@ -33,6 +33,7 @@ import pandas as pd
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from . import workbook as wbk
+from .county_keys import key_label
 from .errors import InputError, Problem
 from .ledger import LedgerRow, cost_by_department, demanded_changes, ledger
 from .profile import Profile, load_profile
@@ -126,6 +127,18 @@ class PlanRow:
         if self.mode == "set":
             return f"={_num_text(self.value)}"
         return _add_text(self.value)
+
+    def change_words(self) -> str:
+        """The change as a page says it (``设为 95%``, ``增加 3``); ``change_text`` is the plan file's form."""
+        if isinstance(self.value, bool):
+            return "改为" + YES_TEXT[self.value]
+        if isinstance(self.value, str):
+            return "改为" + self.value
+        number = float(self.value)
+        if self.mode == "set":
+            shown = f"{number * 100:.15g}%" if self.column in wbk.RATE_KEYS else f"{number:,.15g}"
+            return "设为 " + shown
+        return ("减少 " if number < 0 else "增加 ") + f"{abs(number):,.15g}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"year": self.year, "school_code": self.school_code, "column": self.column,
@@ -400,7 +413,8 @@ def _column_names() -> tuple[dict[str, str], dict[str, str]]:
     """Lower-case header text -> key, for schools columns and county keys."""
     schools = wbk._header_names(wbk.SCHOOL_COLUMNS)
     county = {**{k.lower(): k for k in (*wbk.COUNTY_KEYS, *wbk.YEAR_KEYS)},
-              **{zh: k for k, zh in wbk.COUNTY_CHINESE.items()}}
+              **{zh: k for k, zh in wbk.COUNTY_CHINESE.items()},
+              **{key_label(k).lower(): k for k in wbk.COUNTY_CHINESE}}      # as write_plan names them
     return schools, county
 
 
@@ -803,7 +817,7 @@ def plan_from_ledger(rows: Iterable[LedgerRow | Mapping[str, Any]], year: int | 
 
 
 def _column_header(column: str) -> str:
-    return wbk.SCHOOL_COLUMNS.get(column) or wbk.COUNTY_CHINESE.get(column) or column
+    return wbk.SCHOOL_COLUMNS.get(column) or (key_label(column) if column in wbk.COUNTY_CHINESE else column)
 
 
 def write_plan(plan: Plan | None = None, path: str | Path | None = None) -> bytes:

@@ -226,6 +226,30 @@ def largest_remainder(total: int, weights: Sequence[float]) -> list[int]:
     return [int(b) for b in base]
 
 
+def capped_largest_remainder(total: int, weights: Sequence[float],
+                             caps: Sequence[float]) -> tuple[list[int], int]:
+    """``largest_remainder`` where no part exceeds its cap: a part that would is set to its cap
+    and what it cannot take is split again over the parts still below theirs, by the same rule.
+    Returns the parts and the units no part could take."""
+    parts = [0] * len(weights)
+    caps = [max(0, math.floor(c + 1e-9)) for c in caps]
+    left = total
+    open_ = [i for i in range(len(weights)) if caps[i] > 0 and weights[i] > 0]
+    while left > 0 and open_:
+        split = largest_remainder(left, [weights[i] for i in open_])
+        full = [i for i, n in zip(open_, split) if parts[i] + n >= caps[i]]
+        if not full:
+            for i, n in zip(open_, split):
+                parts[i] += n
+            left = 0
+            break
+        for i in full:
+            left -= caps[i] - parts[i]
+            parts[i] = caps[i]
+        open_ = [i for i in open_ if i not in full]
+    return parts, left
+
+
 @dataclass(frozen=True)
 class SamplingPlan:
     total: int
@@ -234,27 +258,72 @@ class SamplingPlan:
     by_location: Mapping[str, Mapping[str, int]]
     # What the county can supply per group, where the figures tell (``plan_supply``).
     supply: Mapping[str, int] = field(default_factory=dict)
+    # Per school group, the units no school could take (each school at its cap).
+    unplaced: Mapping[str, int] = field(default_factory=dict)
+    # Schools with no target, and why (Chinese): special schools, small teaching points.
+    out_of_scope: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def shortfalls(self) -> dict[str, tuple[int, int]]:
-        """(target, supply) of each group whose target exceeds what the county can supply."""
-        return {g: (self.by_group[g], n) for g, n in self.supply.items() if self.by_group[g] > n}
+        """(target, what the schools can take) of each group whose target no school can take in
+        full: the county-level shortfall, shown once."""
+        return {g: (self.by_group[g], self.by_group[g] - n) for g, n in self.unplaced.items() if n}
 
-    def warnings(self) -> dict[str, str]:
-        """Per short group, in Chinese: the target cannot be met."""
-        return {g: f"{GROUP_NAMES[g]}需 {target} 份，但全县最多约 {n} 人可答，这一目标无法完成，"
-                   f"请在抽样方案中说明并与督导部门商定"
-                for g, (target, n) in self.shortfalls.items()}
+    def s3_fails_by_shortfall(self, group: str, profile: Profile) -> bool:
+        """Whether S3 fails even when every other group meets its target and ``group`` gets all
+        the county can supply (survey.md S3: 0.5x-1.5x the mean of the six non-parent groups)."""
+        counts = {g: self.by_group[g] for g in OTHER_GROUPS}
+        counts[group] = self.shortfalls[group][1]
+        mean = sum(counts.values()) / len(counts)
+        return not profile.at_least(counts[group], (1 - float(profile.sampling["balance_tolerance"])) * mean)
 
-    def to_dict(self) -> dict:
+    def warnings(self, profile: Profile | None = None) -> dict[str, str]:
+        """Per short group, in Chinese, once for the county: the target cannot be met, how the
+        schools' targets were capped, and what it means for S3."""
+        from .profile import load_profile
+        profile = profile or load_profile()
+        cap = int(profile.sampling.get("principals_per_school", 3))
+        texts = {}
+        for g, (target, n) in self.shortfalls.items():
+            how = (f"每校最多安排 {cap} 名校长（校长和副校长）" if g == "principal"
+                   else "每校最多安排其三年级及以上在校生数")
+            s3 = ("即使其他群体全部达标，社会认可度的 S3（非家长各类群体大致相当）也将因此不通过"
+                  if self.s3_fails_by_shortfall(g, profile) else "其他群体达标时，S3 仍可通过")
+            texts[g] = (f"{GROUP_NAMES[g]}需 {target} 份，但全县最多约 {n} 人可答，这一目标无法完成："
+                        f"{how}，还差 {target - n} 份无法分配到学校；{s3}。请在抽样方案中说明并与督导部门商定")
+        return texts
+
+    def progress(self, by_school: Mapping[str, Mapping[str, int]],
+                 by_location: Mapping[str, Mapping[str, int]]) -> tuple[int, int, int]:
+        """(valid answers counted towards the targets, the targets' total, percent done, floored).
+        Each school's school-group targets and each location's other-group targets count on
+        their own (answers beyond one target make up for no other), and units no school can
+        take stay in the total: 100 % only when every target is met."""
+        counted = sum(min(int((by_school.get(code) or {}).get(g, 0)), n)
+                      for code, targets in self.by_school.items() for g, n in targets.items())
+        located = [g for g in GROUPS if g not in SCHOOL_PLAN_GROUPS]
+        counted += sum(min(int((by_location.get(loc) or {}).get(g, 0)), self.by_location[loc][g])
+                       for loc in self.by_location for g in located)
+        target = self.total
+        return counted, target, (100 * counted // target) if target else 100
+
+    def to_dict(self, profile: Profile | None = None) -> dict:
         return {"total": self.total, "by_group": dict(self.by_group),
                 "by_school": {k: dict(v) for k, v in self.by_school.items()},
                 "by_location": {k: dict(v) for k, v in self.by_location.items()},
-                "supply": dict(self.supply), "warnings": self.warnings()}
+                "supply": dict(self.supply), "unplaced": dict(self.unplaced),
+                "out_of_scope": dict(self.out_of_scope), "warnings": self.warnings(profile)}
 
 
 # Of the six primary grades, students from grade 3 answer (survey.md).
 PRIMARY_GRADES_ANSWERING = 4 / 6
+
+
+def student_supply(scoped: pd.DataFrame, profile: Profile) -> pd.Series:
+    """Per school, its students of grade 3 and above (those who answer, survey.md)."""
+    primary = pd.to_numeric(scoped["students_primary"], errors="coerce").fillna(0)
+    junior = pd.to_numeric(scoped["students_junior"], errors="coerce").fillna(0)
+    return primary * PRIMARY_GRADES_ANSWERING + junior
 
 
 def plan_supply(scoped: pd.DataFrame, profile: Profile) -> dict[str, int]:
@@ -262,28 +331,54 @@ def plan_supply(scoped: pd.DataFrame, profile: Profile) -> dict[str, int]:
     workbook gives a population of: principals (profile ``principals_per_school`` each,
     default 3) and students of grade 3 and above (enrolment)."""
     principals = int(profile.sampling.get("principals_per_school", 3)) * len(scoped)
-    primary = pd.to_numeric(scoped["students_primary"], errors="coerce").fillna(0).sum()
-    junior = pd.to_numeric(scoped["students_junior"], errors="coerce").fillna(0).sum()
-    return {"student": math.floor(primary * PRIMARY_GRADES_ANSWERING + junior + profile.epsilon),
+    return {"student": math.floor(student_supply(scoped, profile).sum() + profile.epsilon),
             "principal": principals}
+
+
+def group_targets(total: int, profile: Profile) -> dict[str, int]:
+    """The plan's target per group (GROUPS order): parents ceil(parent_share_min·T), the rest
+    split over the six other groups by largest remainder. The official survey's sample by group
+    (survey.md, "Forecast of the official survey") is the same split."""
+    parents = math.ceil(float(profile.sampling["parent_share_min"]) * total - profile.epsilon)
+    others = dict(zip(OTHER_GROUPS, largest_remainder(total - parents, [1.0] * len(OTHER_GROUPS))))
+    return {g: parents if g == "parent" else others[g] for g in GROUPS}
+
+
+# The groups a school's links collect, planned per school; the others per location.
+SCHOOL_PLAN_GROUPS = ("student", "parent", "teacher", "principal")
+
+
+def out_of_scope_reasons(schools: pd.DataFrame, profile: Profile) -> dict[str, str]:
+    """Why a school has no target (standard.md §1 scope), in Chinese."""
+    floor = profile.resources["teaching_point_min_students"]
+    reasons = {}
+    for row in schools[~in_scope(schools, profile)].itertuples(index=False):
+        reasons[str(row.school_code)] = ("特殊教育学校不在评估范围内，不设抽样目标" if row.school_type == "special" else
+                                         f"在校生不足 {floor:g} 人的教学点不在评估范围内，不设抽样目标")
+    return reasons
 
 
 def sampling_plan(schools: pd.DataFrame, resident_population: float, location_shares: Mapping[str, float],
                   profile: Profile) -> SamplingPlan:
     total = required_sample(resident_population, profile)
-    parents = math.ceil(float(profile.sampling["parent_share_min"]) * total - profile.epsilon)
-    others = largest_remainder(total - parents, [1.0] * len(OTHER_GROUPS))
-    by_group = {"parent": parents, **dict(zip(OTHER_GROUPS, others))}
-    by_group = {g: by_group[g] for g in GROUPS}
+    by_group = group_targets(total, profile)
 
     scoped = schools[in_scope(schools, profile)]
     codes = list(scoped["school_code"].astype(str))
     enrolment = compulsory_students(scoped).to_numpy(float)
     sections = (has_section(scoped, "primary").astype(int) + has_section(scoped, "junior").astype(int)).to_numpy(float)
+    # No school is asked for more than it has: principals and students are capped per school.
+    caps = {"student": student_supply(scoped, profile).to_numpy(float) + profile.epsilon,
+            "principal": [float(profile.sampling.get("principals_per_school", 3))] * len(codes)}
     by_school: dict[str, dict[str, int]] = {c: {} for c in codes}
+    unplaced = {}
     for group, weights in (("student", enrolment), ("parent", enrolment),
                            ("teacher", sections), ("principal", sections)):
-        for code, n in zip(codes, largest_remainder(by_group[group], weights)):
+        if group in caps:
+            parts, unplaced[group] = capped_largest_remainder(by_group[group], weights, caps[group])
+        else:
+            parts = largest_remainder(by_group[group], weights)
+        for code, n in zip(codes, parts):
             by_school[code][group] = n
 
     shares = normalised_shares(location_shares)
@@ -294,4 +389,5 @@ def sampling_plan(schools: pd.DataFrame, resident_population: float, location_sh
     for g in ("npc_deputy", "cppcc_member", "public"):
         for loc, n in zip(LOCATIONS, largest_remainder(by_group[g], [shares[loc] for loc in LOCATIONS])):
             by_location[loc][g] = n
-    return SamplingPlan(total, by_group, by_school, by_location, plan_supply(scoped, profile))
+    return SamplingPlan(total, by_group, by_school, by_location, plan_supply(scoped, profile),
+                        {g: n for g, n in unplaced.items() if n}, out_of_scope_reasons(schools, profile))

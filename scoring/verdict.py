@@ -12,10 +12,10 @@ from .guarantee import evaluate_guarantee
 from .items import PartResult
 from .profile import GROUPS, Profile
 from .quality import evaluate_quality
-from .recognition import (RateResult, RecognitionAggregate, answer_codes, classify_validity, evaluate_rate,
-                          evaluate_rate_from_aggregate)
+from .recognition import (OfficialForecast, RateResult, RecognitionAggregate, answer_codes, classify_validity,
+                          evaluate_rate, evaluate_rate_from_aggregate, official_forecast)
 from .resources import ResourcesResult, evaluate_resources
-from .sampling import CheckResult, evaluate_checks
+from .sampling import CheckResult, evaluate_checks, group_targets, required_sample
 
 if TYPE_CHECKING:
     from .workbook import Workbook
@@ -34,6 +34,8 @@ class RecognitionResult:
     rate: RateResult
     checks: Mapping[str, CheckResult]
     reason: str | None
+    # survey.md "Forecast of the official survey"; None without data or with a group missing.
+    official_forecast: OfficialForecast | None = None
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,9 @@ def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, p
         collected = len(responses)
     county = workbook.county
     shares = {loc: county[f"population_share_{loc}"] for loc in ("urban", "town", "rural")}
-    checks = evaluate_checks(valid, collected, workbook.schools,
-                             float(county["resident_population"]), shares, profile)
+    population = float(county["resident_population"])
+    checks = evaluate_checks(valid, collected, workbook.schools, population, shares, profile)
+    forecast = official_forecast(rate, group_targets(required_sample(population, profile), profile), profile)
     threshold = float(profile.recognition["recognition_threshold"])
     rate_ok = rate.rate is not None and profile.at_least(rate.rate, threshold)
     failed_checks = [c for c in checks.values() if not c.passed]
@@ -107,7 +110,7 @@ def evaluate_recognition(workbook: "Workbook", responses: pd.DataFrame | None, p
     elif not rate_ok:
         reasons.append(f"加权认可度 {display.percent(rate.rate, passed=False)}，低于 {threshold:.0%}")
     reasons += [f"{c.code} {c.reason}" for c in failed_checks]
-    return RecognitionResult(rate_ok and not failed_checks, rate, checks, "；".join(reasons) or None)
+    return RecognitionResult(rate_ok and not failed_checks, rate, checks, "；".join(reasons) or None, forecast)
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,7 @@ def _recognition_dict(rec: RecognitionResult) -> dict[str, Any]:
         "weights": dict(rate.weights),
         "collected": rate.collected, "valid": rate.valid, "invalid": dict(rate.invalid),
         "checks": checks, "approximate_interval": True, "warnings": list(rate.warnings),
+        "official_forecast": rec.official_forecast.to_dict() if rec.official_forecast else None,
     }
     if rec.reason:
         out["reason"] = rec.reason

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .county_keys import COUNTY_KEYS as COUNTY_KEY_TABLE
 from .errors import Problem, WorkbookError
 from .profile import STAGES, Profile, load_profile
 from .scope import TYPE_STAGES, in_scope, small_rural_school
@@ -120,9 +121,12 @@ COUNTY_KEYS = (
     "G15_migrant_rate", "Q1", "Q2", "Q3", "Q5", "Q6", "Q7", "Q8", "Q9_min_level",
     "Q9_school_diff_rate",
 )
-COUNTY_CHINESE = {"resident_population": "常住人口"}
+# The county keys' Chinese names (county_keys.py), accepted in place of the keys.
+COUNTY_CHINESE = {key: name for key, (name, _, _) in COUNTY_KEY_TABLE.items()}
 VETO_KEYS = tuple(f"V{i}" for i in range(1, 8))
 KEY_VALUE_COLUMNS = {"key": "键", "value": "值"}
+# Columns the blank template puts beside a key for people; read as known and ignored.
+KEY_VALUE_NOTES = {"name": "名称", "unit": "单位或填法", "note": "说明"}
 _CHINESE_HEADINGS = {**SCHOOL_COLUMNS, **KEY_VALUE_COLUMNS, **COUNTY_CHINESE}
 
 Q6_RATINGS = ("优秀", "良好", "合格", "不合格")
@@ -162,8 +166,10 @@ class _Findings:
     def labelled(self, problem: Problem) -> Problem:
         """The problem with its sheet and column named as the user wrote them."""
         heading = self.headings.get((problem.sheet, problem.column)) or problem.column_label
-        if heading is None and self._written_in_chinese(problem.sheet):
-            heading = _CHINESE_HEADINGS.get(problem.column)
+        chinese = _CHINESE_HEADINGS.get(problem.column) if problem.sheet in SHEETS else None
+        if chinese and heading in (None, problem.column):
+            # A key or English header never stands alone: its Chinese name first, the key as written after.
+            heading = chinese if heading is None else f"{chinese}（{heading}）"
         return dataclasses.replace(problem, column_label=heading,
                                    sheet_label=self.sheet_names.get(problem.sheet) or SHEETS.get(problem.sheet))
 
@@ -185,7 +191,7 @@ def read_workbook(path: str | Path, *, profile: Profile | None = None,
     if not path.is_file():
         raise WorkbookError([Problem(path.name, None, None, None, "文件不存在")])
     if path.stat().st_size > MAX_BYTES:
-        raise WorkbookError([_too_large(path.name)])
+        raise WorkbookError([_too_large(path.name, path.stat().st_size)])
     return read_workbook_bytes(path.name, path.read_bytes(), profile=profile,
                                schools_only=schools_only)
 
@@ -194,7 +200,7 @@ def read_workbook_bytes(filename: str, data: bytes, *, profile: Profile | None =
                         schools_only: bool = False) -> Workbook:
     """Read an uploaded .xlsx file, .zip of CSVs or CSV file, recognised by its bytes, not its name."""
     if len(data) > MAX_BYTES:
-        raise WorkbookError([_too_large(filename)])
+        raise WorkbookError([_too_large(filename, len(data))])
     if _kind(filename, data) == "text":
         return read_workbook_csvs({filename: data}, profile=profile, schools_only=schools_only)
     names = _zip_names(filename, data)
@@ -236,8 +242,9 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # the old Office format (.xls,
 OLE_KINDS = (("EncryptedPackage", "设有打开密码的 Excel 文件，请取消密码后再上传"),
              ("WordDocument", "Word 文档（.doc）"),
              ("PowerPoint Document", "PowerPoint 演示文稿（.ppt）"),
-             ("Workbook", "旧版 Excel 文件（.xls），请在 Excel 中另存为 .xlsx"),
-             ("Book", "旧版 Excel 文件（.xls），请在 Excel 中另存为 .xlsx"))
+             ("Workbook", ".xls 旧格式：请在 Excel 中另存为 .xlsx 后再上传"),
+             ("Book", ".xls 旧格式：请在 Excel 中另存为 .xlsx 后再上传"))
+EXCEL_KINDS = {what for _, what in OLE_KINDS if what.startswith((".xls", "设有"))}
 ZIP_KINDS = (("word/", "Word 文档（.docx）"), ("ppt/", "PowerPoint 演示文稿（.pptx）"),
              ("content.xml", "OpenDocument 表格（.ods），请另存为 .xlsx"))
 ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
@@ -246,7 +253,10 @@ TAG_SPAN = 16  # longest tag prefix matched: the overlap kept between chunks
 
 
 def _not_excel(filename: str, what: str) -> WorkbookError:
-    return WorkbookError([Problem(filename, None, None, None, f"这不是 Excel 文件（{what}）：{NOT_A_WORKBOOK}")])
+    """The file named as what it is. An Excel file of a kind not read (.xls, a password) is told
+    only what to do with it, not what a workbook .zip should hold."""
+    expected = what if what in EXCEL_KINDS else f"这不是 Excel 文件（{what}）：{NOT_A_WORKBOOK}"
+    return WorkbookError([Problem(filename, None, None, None, expected)])
 
 
 def _kind(filename: str, data: bytes) -> str:
@@ -277,8 +287,14 @@ def _kind(filename: str, data: bytes) -> str:
     return "text"
 
 
-def _too_large(source: str) -> Problem:
-    return Problem(source, None, None, None, f"文件过大（超过 {MAX_BYTES // 2**20} MB）")
+def megabytes(size: int) -> str:
+    """A file size as people read it: "12.3 MB"."""
+    return f"{size / 2**20:.1f} MB"
+
+
+def _too_large(source: str, size: int | None = None) -> Problem:
+    found = f"约 {megabytes(size)}，" if size else ""
+    return Problem(source, None, None, None, f"文件过大（{found}上限 {MAX_BYTES // 2**20} MB）")
 
 
 def _unreadable(source: str, what: str) -> Problem:
@@ -732,7 +748,7 @@ def _missing_column(header_row: int, column: str) -> Problem:
 def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
                 found: _Findings) -> dict[str, tuple[int, str]]:
     """Rows of a key/value sheet: key -> (row number, value text)."""
-    header_row, positions = _header(cells, sheet, _header_names(KEY_VALUE_COLUMNS), found)
+    header_row, positions = _header(cells, sheet, _header_names({**KEY_VALUE_COLUMNS, **KEY_VALUE_NOTES}), found)
     if header_row is None:
         return {}
     missing = [c for c in KEY_VALUE_COLUMNS if c not in positions]
@@ -877,3 +893,98 @@ def _build(sheets: Mapping[str, pd.DataFrame | None], errors: list[Problem], sou
     return Workbook(county=MappingProxyType(county), schools=schools, veto=MappingProxyType(veto),
                     warnings=tuple(map(found.labelled, found.warnings)), source=source,
                     county_rows=MappingProxyType(rows))
+
+
+# ---------------------------------------------------------------- a school list alone
+
+# workbook.md "A school list alone": the identity columns of the schools sheet; every other
+# column, if present, is ignored. students_senior may be left out (no senior students).
+SCHOOL_LIST_COLUMNS = ("school_code", "school_name", "school_type", "location",
+                       "students_primary", "students_junior", "students_senior")
+SCHOOL_LIST_REQUIRED = SCHOOL_LIST_COLUMNS[:6]
+NOT_A_SCHOOL_LIST = "请上传学校名录：.xlsx 或 .csv 文件（学校代码、学校名称、学校类型、城乡类型、小学在校生数、初中在校生数），或完整的指标表"
+
+
+@dataclass(frozen=True, eq=False)
+class SchoolList:
+    """The schools of a county, enough to plan quotas, print links and collect answers."""
+    schools: pd.DataFrame            # SCHOOL_LIST_COLUMNS and excel_row, in file order
+    warnings: tuple[Problem, ...]
+    source: str
+
+
+def read_school_list(filename: str, data: bytes, *, profile: Profile | None = None) -> SchoolList:
+    """A school list from an .xlsx (its sheet 学校/schools, else its first sheet), a .csv, or a
+    full workbook (its schools sheet, as .xlsx or .zip of CSVs), recognised by its bytes; raises
+    ``WorkbookError`` with every problem located (sheet as named, row, header as written)."""
+    if not data:
+        raise WorkbookError([Problem(filename, None, None, None, "文件为空：" + NOT_A_SCHOOL_LIST)])
+    if len(data) > MAX_BYTES:
+        raise WorkbookError([_too_large(filename, len(data))])
+    found = _Findings()
+    if _kind(filename, data) == "text":
+        label = PurePosixPath(filename).stem
+        if data.count(b"\n") > MAX_ROWS:
+            raise WorkbookError([dataclasses.replace(_too_many_rows("schools", data.count(b"\n"), 0),
+                                                     sheet_label=label)])
+        try:
+            cells = _csv_grid(data)
+        except Exception:  # undecodable or unparsable text
+            raise WorkbookError([Problem(filename, None, None, None, "无法读取：不是完好的 CSV 文件"
+                                         "（应为 UTF-8 或 GBK 编码的逗号分隔文本）")]) from None
+    else:
+        names = _zip_names(filename, data)
+        if "xl/workbook.xml" in names:
+            sheets = _xlsx_sheets(filename, data, names)
+            label = next((n for n in sheets if _sheet_key(n) == "schools"), next(iter(sheets), None))
+            if label is None:
+                raise WorkbookError([Problem(filename, None, None, None, "文件中没有工作表：" + NOT_A_SCHOOL_LIST)])
+            cells = sheets[label]
+        else:
+            members = {PurePosixPath(n): d for n, d in _zip_csvs(filename, data).items()}
+            path = next((p for p in members if _sheet_key(p.stem) == "schools"), None)
+            if path is None:
+                raise WorkbookError([Problem(filename, None, None, None,
+                                             "压缩包中没有 学校.csv（或 schools.csv）：" + NOT_A_SCHOOL_LIST)])
+            label, cells = path.stem, _csv_grid(members[path])
+    found.sheet_names["schools"] = label
+    schools = _school_list(cells, profile or load_profile(), found)
+    if found.errors:
+        raise WorkbookError(sorted(map(found.labelled, found.errors), key=_reading_order))
+    return SchoolList(schools, tuple(map(found.labelled, found.warnings)), filename)
+
+
+def _school_list(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.DataFrame:
+    """The identity columns of a schools sheet, typed and checked (the full sheet's rules for
+    these columns: codes or Chinese names, numbers >= 0, stages the type has, unique codes)."""
+    # The indicator columns of a full workbook's sheet are known (no warning) but not read.
+    header_row, positions = _header(cells, "schools", _header_names(SCHOOL_COLUMNS), found)
+    if header_row is None:
+        return pd.DataFrame()
+    positions = {k: v for k, v in positions.items() if k in SCHOOL_LIST_COLUMNS}
+    for column in SCHOOL_LIST_REQUIRED:
+        if column not in positions:
+            found.errors.append(_missing_column(header_row, column))
+    body = cells.loc[header_row + 1:]
+    body = body[(body != "").any(axis=1)]
+    if body.empty:
+        found.errors.append(Problem("schools", header_row + 1, None, None, "没有学校：表头下面应每行填写一所学校"))
+    raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
+                        for k in SCHOOL_LIST_COLUMNS}, index=body.index)
+    schools = raw[["school_code", "school_name"]].copy()
+    for column, chinese, what in (("school_type", SCHOOL_TYPES, "学校类型"), ("location", LOCATION_NAMES, "城乡类型")):
+        schools[column] = _codes(raw[column], chinese)
+        unknown = schools[[column]].isna() & (raw[[column]] != "")
+        _flag(found, "schools", unknown, raw[[column]], f"应为{what}之一：{'、'.join(chinese.values())}")
+    students = list(STUDENT_COLUMNS.values())
+    texts = raw[students]
+    values, bad, _ = (_unflat(part, texts) for part in _numbers(_flat(texts)))
+    _flag(found, "schools", bad, texts, "应为数字")
+    _flag(found, "schools", values < 0, texts, "应为不小于 0 的数字")
+    schools = pd.concat([schools, values.mask(texts == "", 0.0).astype("float64")], axis=1)
+    _check_stages(schools, raw, found)
+    needed = raw[["school_code", "school_name", "school_type", "location"]]
+    _flag(found, "schools", needed == "", needed, "未填写：每所学校必填")
+    _check_unique(raw["school_code"], found)
+    schools["excel_row"] = body.index.astype("int64")
+    return schools.reset_index(drop=True)

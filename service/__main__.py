@@ -1,5 +1,7 @@
 """python -m service [--host H] [--port P] [--database-url URL] [--workers N] [--demo]
-python -m service create-admin USER [--password PW] [--database-url URL]"""
+python -m service create-admin USER [--password PW] [--database-url URL]
+python -m service backup DEST [--database-url URL]
+python -m service check-backup FILE [--scratch-database-url URL] [--json]"""
 
 import argparse
 import gc
@@ -54,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         print(("created" if created else "updated password of") + f" account {args.username}")
         return 0
 
+    if argv and argv[0] in ("backup", "check-backup"):
+        return _backup_command(argv)
+
     p = argparse.ArgumentParser(prog="python -m service")
     p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -84,6 +89,36 @@ def main(argv: list[str] | None = None) -> int:
     gc.freeze()
     uvicorn.run(app, **uvicorn_options(settings, args.access_log))
     return 0
+
+
+def _backup_command(argv: list[str]) -> int:
+    """``backup DEST``: a consistent copy of the live database (SQLite online backup API,
+    pg_dump for PostgreSQL); ``check-backup FILE``: restore it somewhere harmless and print its
+    counts and verdicts (exit 1 when it is not usable). See docs/deployment.md."""
+    import json
+    from pathlib import Path
+
+    from .db.backup import BackupError, backup, check_backup, report_text
+    p = argparse.ArgumentParser(prog=f"python -m service {argv[0]}")
+    if argv[0] == "backup":
+        p.add_argument("dest")
+        p.add_argument("--database-url")
+    else:
+        p.add_argument("file")
+        p.add_argument("--scratch-database-url", help="an empty PostgreSQL database to restore a pg_dump file into")
+        p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv[1:])
+    try:
+        if argv[0] == "backup":
+            backup(_settings(args).database_url, Path(args.dest))
+            print(f"备份完成：{args.dest}")
+            return 0
+        report = check_backup(Path(args.file), Settings().profile, args.scratch_database_url)
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(json.dumps(report, ensure_ascii=False, sort_keys=True) if args.json else report_text(Path(args.file), report))
+    return 0 if report["usable"] else 1
 
 
 def _print_demo(info: dict, base: str) -> None:

@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from survey_templates import load_templates
 
 from .accounts import routes as accounts
+from .accounts.home import frame, home_path, principal_or_none
 from .accounts.roles import bureau_scope, logged_in
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
@@ -31,10 +32,12 @@ from .db.engine import app_secret, make_engine, migrate
 from .roadmap import routes as roadmap
 from .settings import Settings
 from .trust import routes as trust
+from .verdicts import county_routes
 from .verdicts import routes as verdicts
 from .web.auth import to_login
+from .web.clock import DatabaseClock
 from .web.dependencies import provide_campaign, provide_db
-from .web.errors import GoTo, error_page, go_to
+from .web.errors import SERVER_ERROR, GoTo, error_page, go_to, last_resort
 from .web.headers import content_security_policy, security_headers
 from .web.security import FormSigner
 from .web.sessions import RenewingSessionConfig, csrf_bound
@@ -47,9 +50,11 @@ TEMPLATE_DIRS = [HERE / d / "templates" for d in ("web", "answers", "accounts", 
 RESPONDENT_PREFIX = "^/s/"
 
 
-@get("/", include_in_schema=False, sync_to_thread=False)
-def index() -> Redirect:
-    return Redirect(path="/bureau", status_code=303)
+@get("/", include_in_schema=False, sync_to_thread=True)
+def index(request: Request) -> Redirect:
+    """Each role's home (``accounts/home.py``); the login page for a visitor."""
+    p = principal_or_none(request)
+    return Redirect(path=home_path(p) if p else "/login", status_code=303)
 
 
 @get("/healthz", include_in_schema=False, sync_to_thread=False)
@@ -62,6 +67,7 @@ def _no_reload(settings: Settings):
         # Templates ship with the code: checking every file's mtime on each render costs
         # the phone form's hot path a stat() per template; reload only in debug.
         engine.engine.auto_reload = settings.debug
+        engine.register_template_callable("staff_frame", frame)
     return configure
 
 
@@ -72,7 +78,7 @@ def _routers(in_schema: bool) -> list:
         RespondentController,
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
-            *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
+            *county_routes.COUNTY_ROUTES, *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
             *roadmap.INSPECTOR_ROUTES], **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,
@@ -108,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def on_startup(app: Litestar) -> None:
         stores["sessions"].purge_expired()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[index, healthz, *_routers(settings.openapi)],
         dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine,
@@ -117,8 +123,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         csrf_config=csrf_config,
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         stores=stores,
+        # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
-                     "signer": FormSigner(settings.secret)}),
+                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         before_request=csrf_bound,
@@ -132,3 +139,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                                            exception_handlers={NotAuthorizedException: to_login}))
         if settings.openapi else None,
     )
+    # Outermost: an error escaping while a response is sent still gets the Chinese page.
+    title, message = SERVER_ERROR
+    page = app.template_engine.get_template("respondent/message.html").render(title=title, message=message)
+    app.asgi_handler = last_resort(app.asgi_handler, page.encode())
+    return app

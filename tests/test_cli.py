@@ -46,7 +46,7 @@ def test_bad_workbook_exits_2_with_every_problem_on_stderr_and_nothing_on_stdout
     (folder / "schools.csv").write_text("\n".join(schools) + "\n", encoding="utf-8")
     result = run("evaluate", str(folder))
     assert result.returncode == 2 and result.stdout == ""
-    assert "schools 第 4 行 location" in result.stderr and "schools 第 6 行 school_code" in result.stderr
+    assert "schools 第 4 行 城乡类型（location）" in result.stderr and "schools 第 6 行 学校代码（school_code）" in result.stderr
 
 
 def test_bad_responses_exit_2_with_line_and_column(tmp_path):

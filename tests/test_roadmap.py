@@ -221,7 +221,7 @@ EXPECTED = [(2, "year", "2026x", "不是年份：应为整数年份"),
             (4, "column", "no_such_column", "不是学校表的列，也不是县域表的指标"),
             (5, "change", "10", "不是变化：应为 +x（增加 x，可为负数）或 =x（设为 x）"),
             (6, "change", "+abc", "x 为数字"),
-            (7, "change", "+1", "“G1”是“是/否”项，应为 =是 或 =否"),
+            (7, "change", "+1", "“G1 学校规划布局合理”是“是/否”项，应为 =是 或 =否"),
             (8, "school_code", None, "“体育运动场馆面积”是学校表的列，应填写学校代码"),
             (9, "change", "=-5", "应为不小于 0 的数字")]
 CHINESE = {"year": "年度", "school_code": "学校代码", "column": "字段", "change": "变化"}
@@ -376,3 +376,11 @@ def test_exit_2_with_every_problem_on_stderr_and_nothing_on_stdout(tmp_path):
                for w in words), words
     missing = run("roadmap", str(EXAMPLES / "example-fail"), str(tmp_path / "absent.xlsx"))
     assert missing.returncode == 2 and missing.stdout == "" and missing.stderr.strip() == "absent.xlsx：文件不存在"
+
+
+def test_a_plan_change_reads_in_words_on_pages():
+    from scoring.roadmap import PlanRow
+    rate = PlanRow(2027, None, "G9", "set", 0.95, ("教育局",), None, "=0.95", row=2)
+    assert rate.change_text() == "=0.95" and rate.change_words() == "设为 95%"
+    assert PlanRow(2027, None, "G1", "set", True, ("教育局",), None, "=是", row=3).change_words() == "改为是"
+    assert PlanRow(2027, "S01", "music_rooms", "add", -2.0, ("教育局",), None, "+(-2)", row=4).change_words() == "减少 2"

@@ -120,3 +120,62 @@ def test_plan_warns_when_a_target_exceeds_what_the_county_can_supply(tmp_path):
     assert sampling_plan(five, 380000, SHARES, load_profile(more)).shortfalls == {}
     small = schools(*[{"students_primary": 30}] * 2)
     assert set(sampling_plan(small, 380000, SHARES, PROFILE).shortfalls) == {"principal", "student"}
+
+
+# ---- feasible targets (survey.md, sampling plan, amended) ----------------------------------
+
+def test_no_school_is_asked_for_more_principals_than_principals_per_school():
+    five = schools(*[{"students_primary": 40}] * 5)
+    plan = sampling_plan(five, 380000, SHARES, PROFILE)        # 50 principals wanted, 5 schools
+    assert [plan.by_school[c]["principal"] for c in plan.by_school] == [3] * 5
+    assert plan.unplaced["principal"] == 35 and plan.shortfalls["principal"] == (50, 15)
+
+
+def test_units_a_school_cannot_take_go_to_the_other_schools_by_largest_remainder(tmp_path):
+    # 50 principals over a two-section school and three one-section ones: 20, 10, 10, 10 by
+    # sections. With at most 15 per school the first keeps 15 and its 5 go to the three
+    # others by largest remainder (ties in table order): 12, 12, 11.
+    frame = schools({"school_type": "nine_year", "students_primary": 600, "students_junior": 300,
+                     "qualified_teachers_junior": 20, "backbone_teachers_junior": 4, "pe_art_teachers_junior": 4,
+                     "max_class_size_junior": 45},
+                    {"students_primary": 300}, {"students_primary": 300}, {"students_primary": 300})
+    (tmp_path / "p.toml").write_text("[sampling]\nprincipals_per_school = 15\n", encoding="utf-8")
+    profile = load_profile(tmp_path / "p.toml")
+    plan = sampling_plan(frame, 380000, SHARES, profile)
+    assert [plan.by_school[c]["principal"] for c in plan.by_school] == [15, 12, 12, 11]
+    assert sum(plan.by_school[c]["principal"] for c in plan.by_school) == 50 and plan.unplaced == {}
+
+
+def test_what_no_school_can_take_is_one_county_shortfall_that_says_s3_fails():
+    five = schools(*[{"students_primary": 40}] * 5)
+    warning = sampling_plan(five, 380000, SHARES, PROFILE).warnings(PROFILE)
+    assert list(warning) == ["principal"]
+    assert "校长需 50 份，但全县最多约 15 人可答" in warning["principal"]
+    assert "每校最多安排 3 名校长" in warning["principal"] and "还差 35 份" in warning["principal"]
+    assert "S3（非家长各类群体大致相当）也将因此不通过" in warning["principal"]
+
+
+def test_total_progress_reaches_100_only_when_every_school_and_location_target_is_met(tmp_path):
+    frame = schools({"students_primary": 600}, {"students_primary": 600})
+    # Two schools can give at most 6 principals of the 50: with that cap the total never
+    # reaches 100 % (44 units no school can take stay in it).
+    assert sampling_plan(frame, 380000, SHARES, PROFILE).progress(
+        {"S01": {"principal": 3}, "S02": {"principal": 3}}, {})[1:] == (600, 1)
+    (tmp_path / "p.toml").write_text("[sampling]\nprincipals_per_school = 30\n", encoding="utf-8")
+    plan = sampling_plan(frame, 380000, SHARES, load_profile(tmp_path / "p.toml"))
+    full_schools = {c: dict(t) for c, t in plan.by_school.items()}
+    full_locations = {loc: dict(t) for loc, t in plan.by_location.items()}
+    assert plan.progress(full_schools, full_locations) == (600, 600, 100)
+    # The county's student total is met, but one school answered for the other: not 100 %.
+    a, b = plan.by_school
+    skewed = {a: {**full_schools[a], "student": full_schools[a]["student"] + 5},
+              b: {**full_schools[b], "student": full_schools[b]["student"] - 5}}
+    counted, target, percent = plan.progress(skewed, full_locations)
+    assert (counted, target) == (595, 600) and percent == 99
+
+
+def test_an_out_of_scope_school_says_why_it_has_no_target():
+    frame = schools({}, {"school_type": "teaching_point", "students_primary": 20}, {"school_type": "special"})
+    plan = sampling_plan(frame, 380000, SHARES, PROFILE)
+    assert set(plan.by_school) == {"S01"}
+    assert "教学点不在评估范围内" in plan.out_of_scope["S02"] and "特殊教育学校" in plan.out_of_scope["S03"]

@@ -2,6 +2,7 @@
 importing another one, and ``scoring`` free of the web framework."""
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +71,24 @@ def test_scoring_imports_no_web_framework_or_service():
         names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not {n for n in names if n.split(".")[0] in ("litestar", "sqlmodel", "sqlalchemy", "service")}, path
+
+
+def _folder_imports() -> dict[str, set[str]]:
+    """service folder -> the service folders its modules import."""
+    folders: dict[str, set[str]] = {}
+    for module, deps in _graph().items():
+        parts = module.split(".")
+        if len(parts) < 3:
+            continue
+        folders.setdefault(parts[1], set()).update(d.split(".")[1] for d in deps if len(d.split(".")) > 2)
+    return {f: deps - {f} for f, deps in folders.items()}
+
+
+def test_one_upload_path_in_workbooks_which_imports_no_campaign_so_no_folder_cycle():
+    """Issue 19: the upload is written once, in workbooks/ (the direction the README documents:
+    campaigns use workbooks), so campaigns and workbooks form no folder cycle."""
+    folders = _folder_imports()
+    assert not folders["workbooks"] & {"campaigns", "verdicts", "roadmap", "answers", "trust"}
+    writers = [p for p in SERVICE.rglob("*.py") if "migrations" not in p.parts
+               and re.search(r"\bWorkbookVersion\(county_name", p.read_text(encoding="utf-8"))]
+    assert [p.relative_to(SERVICE).as_posix() for p in writers] == ["workbooks/versions.py"]

@@ -186,7 +186,7 @@ def test_bad_thousands_grouping_is_not_a_number():
     frames = example_frames()
     set_cell(frames, "schools", 2, "classes", "1,6")
     problem = located(errors_of(frames), "schools", 2, "classes")
-    assert str(problem) == 'schools 第 2 行 classes：“1,6”应为数字'
+    assert str(problem) == 'schools 第 2 行 班级数（classes）：“1,6”应为数字'
 
 
 @pytest.mark.parametrize(("text", "rate"), [("95%", 0.95), ("95 %", 0.95), ("95", 0.95),
@@ -322,7 +322,7 @@ def test_blank_cells_a_rule_needs_are_errors():
     problems = errors_of(frames)
     assert len(problems) == 4
     assert str(located(problems, "schools", 3, "classes")) == \
-        "schools 第 3 行 classes：未填写：参评学校必填"
+        "schools 第 3 行 班级数（classes）：未填写：参评学校必填"
     located(problems, "schools", 4, "qualified_teachers_primary")
     located(problems, "schools", 5, "public_funds_yuan")
     located(problems, "schools", 23, "funded_students")
@@ -370,7 +370,7 @@ def test_text_in_a_number_column():
     frames = example_frames()
     set_cell(frames, "schools", 14, "students_junior", "abc")
     problem = located(errors_of(frames), "schools", 14, "students_junior")
-    assert str(problem) == 'schools 第 14 行 students_junior：“abc”应为数字'
+    assert str(problem) == 'schools 第 14 行 初中在校生数（students_junior）：“abc”应为数字'
 
 
 def test_unknown_school_type():
@@ -389,7 +389,7 @@ def test_negative_area():
     frames = example_frames()
     set_cell(frames, "schools", 5, "sports_area_m2", "-12.5")
     problem = located(errors_of(frames), "schools", 5, "sports_area_m2")
-    assert str(problem) == 'schools 第 5 行 sports_area_m2：“-12.5”应为不小于 0 的数字'
+    assert str(problem) == 'schools 第 5 行 体育运动场馆面积（sports_area_m2）：“-12.5”应为不小于 0 的数字'
 
 
 def test_missing_county_key():
@@ -707,7 +707,7 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
     (_zip({"notes.txt": b"hello"}), "改了扩展名的 .zip 压缩包"),
     ("学校代码,学校名称\nS01,一小\n".encode(), "文本文件"),
     (b"%PDF-1.7\n", "PDF 文件"),
-    (OLE + "Workbook".encode("utf-16-le"), "旧版 Excel 文件（.xls）"),
+    (OLE + "Workbook".encode("utf-16-le"), ".xls 旧格式：请在 Excel 中另存为 .xlsx"),
     (OLE + "WordDocument".encode("utf-16-le"), "Word 文档（.doc）"),
     (b"<html><table><tr><td>1</td></tr></table></html>", "网页文件"),
     (bytes(range(256)) * 4, "无法识别的文件格式"),
@@ -717,7 +717,8 @@ def test_wrong_file_types_are_recognised_by_their_bytes_and_named(data, named):
         read_workbook_bytes("指标表.xlsx", data)
     (problem,) = caught.value.problems
     assert problem.sheet == "指标表.xlsx" and named in problem.expected
-    assert "这不是 Excel 文件" in problem.expected
+    # An .xls is an Excel file: it is told only to be saved as .xlsx.
+    assert named.startswith(".xls") or "这不是 Excel 文件" in problem.expected
 
 
 def _with_members(data: bytes, extra: dict[str, bytes]) -> bytes:
@@ -766,3 +767,33 @@ def test_too_many_csv_rows_are_refused_before_the_file_is_parsed():
     with pytest.raises(WorkbookError) as caught:
         read_workbook_csvs(files)
     assert [(p.sheet, p.row) for p in caught.value.problems] == [("schools", MAX_ROWS + 1)]
+
+
+# ---- issue 20: codes carry names --------------------------------------------------------------
+
+def test_county_key_may_be_written_as_its_chinese_name(tmp_path):
+    import shutil
+
+    from scoring.county_keys import COUNTY_KEYS
+    folder = tmp_path / "zh"
+    shutil.copytree(EXAMPLES / "example-pass", folder)
+    lines = (folder / "county.csv").read_text(encoding="utf-8").splitlines()
+    renamed = [line if line.startswith("key,") else
+               COUNTY_KEYS[line.split(",", 1)[0]][0] + "," + line.split(",", 1)[1] for line in lines]
+    (folder / "county.csv").write_text("\n".join(renamed) + "\n", encoding="utf-8")
+    assert read_workbook(folder).county == read_workbook(EXAMPLES / "example-pass").county
+
+
+def test_a_missing_county_key_is_named_in_chinese():
+    import shutil
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "w"
+        shutil.copytree(EXAMPLES / "example-pass", folder)
+        lines = (folder / "county.csv").read_text(encoding="utf-8").splitlines()
+        (folder / "county.csv").write_text(
+            "\n".join(line for line in lines if not line.startswith("G8_teacher_salary,")) + "\n", encoding="utf-8")
+        with pytest.raises(WorkbookError) as err:
+            read_workbook(folder)
+    texts = [str(p) for p in err.value.problems]
+    assert any("教师平均工资收入" in t and "缺少此行" in t for t in texts), texts

@@ -41,6 +41,7 @@ ACTIONS = {
     "survey_designate": "指定计入评估的调查", "campaign_extend": "延长调查", "campaign_reopen": "重新开启调查",
     "campaign_delete": "删除试填调查",
     "plan_create": "从台账生成规划", "plan_upload": "上传规划", "acceptance_plan_set": "设定申请验收年度",
+    "public_url_set": "设置对外网址",
 }
 
 
@@ -162,7 +163,12 @@ TARGET_PARTS = {"campaign": "调查", "county": "县", "account": "账号", "lin
                 "overview": "全省概览", "audit": "审计日志", "roadmap": "规划"}
 
 
-def _value_text(key: str, value: Any) -> str:
+def _value_text(key: str, value: Any, campaigns: dict[int, str] | None = None) -> str:
+    if key == "version":
+        return "最新版" if value in (None, "") else f"第 {value} 版"
+    if key in ("campaign", "before") and isinstance(value, int) and not isinstance(value, bool):
+        # A campaign by its name (a deleted trial's id has none left to show).
+        return f"“{campaigns[value]}”" if campaigns and value in campaigns else f"编号 {value} 的调查"
     if isinstance(value, bool):
         return "是" if value else "否"
     if value is None or value == "":
@@ -185,9 +191,10 @@ def _value_text(key: str, value: Any) -> str:
     return text
 
 
-def detail_text(detail: dict) -> str:
-    """An entry's details in Chinese (``批次：1；份数：50``)."""
-    return "；".join(f"{DETAIL_NAMES.get(k, '其他')}：{_value_text(k, v)}" for k, v in detail.items())
+def detail_text(detail: dict, campaigns: dict[int, str] | None = None) -> str:
+    """An entry's details in Chinese (``批次：1；份数：50``); campaigns by name when ``campaigns``
+    (id → name) is given."""
+    return "；".join(f"{DETAIL_NAMES.get(k, '其他')}：{_value_text(k, v, campaigns)}" for k, v in detail.items())
 
 
 def target_text(target: str) -> str:

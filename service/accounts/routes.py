@@ -16,6 +16,7 @@ from service.accounts import roles as R
 from service.accounts.login import MIN_PASSWORD, THROTTLED, change_password, sign_in
 from service.accounts.pages import staff_context
 from service.db.models import Account
+from service.web import public_address as PA
 from service.web.auth import PASSWORD_STAMP, SESSION_KEY, login_required, to_login
 from service.web.security import hash_password, password_stamp
 from service.web.sessions import begin, renew_id
@@ -23,12 +24,12 @@ from service.web.sessions import begin, renew_id
 # ---- login --------------------------------------------------------------------------------
 
 @get("/login", sync_to_thread=False)
-def login_page(next: FromQuery[str] = "/bureau") -> Template:
+def login_page(next: FromQuery[str] = "/") -> Template:
     return Template(template_name="accounts/login.html", context={"next": next, "error": None})
 
 
 def _safe_next(value: str | None) -> str:
-    return value if value and value.startswith(("/bureau", "/inspector", "/trust")) else "/bureau"
+    return value if value and value.startswith(("/bureau", "/inspector", "/trust")) else "/"
 
 
 @post("/login", sync_to_thread=True, media_type=MediaType.HTML)
@@ -123,5 +124,34 @@ def accounts_save(request: Request, db: NamedDependency[Session],
     return Redirect(path="/inspector/accounts", status_code=303)
 
 
+# ---- settings (province) ------------------------------------------------------------------
+
+def _settings_page(request: Request, db: Session, error: str | None = None, value: str | None = None,
+                   saved: bool = False, status: int = 200) -> Template:
+    current = PA.stored(db)
+    return Template(template_name="inspector/settings.html", status_code=status, context=staff_context(
+        request, error=error, saved=saved, value=current if value is None else value, stored=current,
+        default=request.app.state.settings.public_url))
+
+
+@get("/settings", sync_to_thread=True, guards=[R.logged_in, R.province_only])
+def settings_page(request: Request, db: NamedDependency[Session], saved: FromQuery[bool] = False) -> Template:
+    return _settings_page(request, db, saved=saved)
+
+
+@post("/settings", sync_to_thread=True, guards=[R.logged_in, R.province_only], media_type=MediaType.HTML)
+def settings_save(request: Request, db: NamedDependency[Session],
+                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+    raw = data.get("public_url", "")
+    value, error = PA.normalise(raw)
+    if error:
+        return _settings_page(request, db, error=error, value=raw, status=422)
+    before = PA.stored(db)
+    PA.set_public_url(db, value)
+    audit.record(db, R.principal_of(request), "public_url_set", "settings/public_url",
+                 {"from": before or "", "to": value})
+    return Redirect(path="/inspector/settings?saved=1", status_code=303)
+
+
 LOGIN_ROUTES = [login_page, login, logout]
-INSPECTOR_ROUTES = [password_page, password_save, accounts, accounts_save]
+INSPECTOR_ROUTES = [password_page, password_save, accounts, accounts_save, settings_page, settings_save]

@@ -121,3 +121,19 @@ async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
                 return found, (schools_of(session, found[1]) if found[1] is not None else [])
         pair, schools = await anyio.to_thread.run_sync(load)
     return pair[0], pair[1], schools
+
+
+async def bound_pairs(engine: Engine, campaign_id: int) -> frozenset:
+    """The (school, group) pairs of the campaign whose slips were printed: every link reaching
+    one (its own, the school's combined link, the county-wide link) takes it only with a code.
+    Read once per cache period (printing slips clears this process's cache at once)."""
+    cache = cache_of(engine)
+    found = cache.peek(("bound", campaign_id))
+    if found is _MISSING:
+        def load() -> frozenset:
+            with Session(engine) as session:
+                return frozenset(tuple(row) for row in session.exec(
+                    select(Link.school_code, Link.group).where(Link.campaign_id == campaign_id,
+                                                               Link.requires_code)).all())
+        found = cache.put(("bound", campaign_id), await anyio.to_thread.run_sync(load))
+    return found

@@ -14,14 +14,14 @@ from survey_templates import ITEMS
 def answer_row(answer: dict[str, Any], *, campaign: Campaign, link: Link, questionnaire: str, sid: str,
                code_id: int | None, loaded_at: float, at: datetime, device: str | None, settings,
                profile) -> dict[str, Any]:
-    """The ``response`` columns of a validated answer; duration is measured by the server
-    (submit − the load time in the signed token)."""
+    """The ``response`` columns of a validated answer; duration is measured by the server on
+    the database's clock (receipt ``at`` − the load time in the signed token)."""
     y, m = respondent_scores(answer, profile)
     return {
         "submission_id": sid, "campaign_id": campaign.id, "link_id": link.id, "code_id": code_id,
         "questionnaire": questionnaire, "template_version": int(campaign.templates[questionnaire]["version"]),
         "group": answer["group"], "school_code": answer["school_code"], "location": answer["location"],
-        "grade": answer["grade"], "duration_s": round(max(settings.clock() - loaded_at, 0.0), 1),
+        "grade": answer["grade"], "duration_s": round(max(at.timestamp() - loaded_at, 0.0), 1),
         "device_hash": device_hash(settings.secret, campaign.id, campaign.salt, device) if device else None,
         "duplicate_of": None, "new_device_burst": False, "y": y, "m": m, "comment": mask_free_text(answer["comment"]), "created_at": at,
         **{i: answer[i] for i in ITEMS}}

@@ -2,8 +2,10 @@
 
 A loaded form gives at most one answer: its signed token names the submission id the page
 was given (a post with another id is refused, a retry of the same id is thanked again) and
-expires after ``settings.form_token_max_age_s``. A link with printed slips takes only answers
-with one of its own codes. After a submission the phone keeps a cookie naming the link and
+expires after ``settings.form_token_max_age_s``. Slips bind a school and group, not a URL: once
+slips are printed for a link, every link reaching its school and group (its own, the school's
+combined link, the county-wide link) takes an answer for them only with one of the slips' codes;
+the code-required page has a box to type the code (any case, spaces allowed). After a submission the phone keeps a cookie naming the link and
 questionnaire answered (``rk_done``: nothing personal, nothing looked up), so that reloading
 the form says it was submitted.
 """
@@ -22,7 +24,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Response, Template
+from litestar.response import Redirect, Response, Template
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -30,7 +32,7 @@ from scoring.names import GROUPS as GROUP_LABELS
 from service.answers import group_writer, rate_limit
 from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
-from service.answers.page_cache import cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
+from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
 from service.answers.record import answer_row
 from service.campaigns.rules import state_of
 from service.db.models import Campaign, Link, OneTimeCode
@@ -56,7 +58,7 @@ REFUSALS = {
     "closed": (410, "调查已经结束", "本次调查已于 {closes}（北京时间）结束，感谢您的关注。"),
     "unknown_code": (404, "填写码无效", "这个填写码不存在，请核对告知书上的二维码或网址。"),
     "other_code": (403, "填写码与问卷不符", "这个填写码不能用于这份问卷。请扫描印有这个填写码的告知书上的二维码。"),
-    "code_required": (403, "需要填写码", "这份问卷需要使用告知书上的填写码。请扫描您收到的告知书上的二维码（其中已带有填写码）。"),
+    "code_required": (403, "需要填写码", "这份问卷需要使用告知书上的填写码。请在下面输入告知书上的填写码，或扫描告知书上的二维码（其中已带有填写码）。"),
     "used_code": (409, "填写码已使用", "这个填写码已经用过了，每个填写码只能提交一次。感谢您的参与！"),
     "stale_form": (400, "页面已失效", "这个问卷页面已失效，请重新扫描二维码打开问卷。每次打开的问卷页面只能提交一份答卷。"),
     "expired": (400, "页面已过期", ("这个问卷页面打开已超过 {hours} 小时，已经失效。请重新打开问卷再提交；"
@@ -65,14 +67,23 @@ REFUSALS = {
 }
 
 
+CODE_REFUSALS = ("code_required", "unknown_code", "other_code")
+
+
 def refusal(kind: str, campaign: Campaign | None = None, hours: float = 0) -> Template:
     status, title, message = REFUSALS[kind]
     if campaign is not None:
         message = message.format(opens=local(campaign.opens_at), closes=local(campaign.closes_at),
                                  hours=f"{hours:g}")
     return Template(template_name="respondent/message.html", status_code=status,
-                    context={"title": title, "message": message, "campaign": campaign},
+                    context={"title": title, "message": message, "campaign": campaign,
+                             "code_box": kind in CODE_REFUSALS},
                     headers={"X-Renke-Form": kind})   # the form's script reloads an expired page
+
+
+def normalise_code(text: str) -> str:
+    """A slip's code as typed: any case, with or without spaces or dashes."""
+    return re.sub(r"[\s\-－—_]", "", text).upper()
 
 
 # Stand-ins for the per-load values in the once-rendered form page (random per process): the
@@ -86,7 +97,7 @@ def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, st
     """The slip's code, if it is one of this link's and unused (a code printed for one
     school's parents must not open another's form)."""
     with Session(engine) as db:
-        row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code.strip().upper(),
+        row = db.exec(select(OneTimeCode).where(OneTimeCode.code == normalise_code(code),
                                                 OneTimeCode.campaign_id == link.campaign_id)).first()
     if row is None:
         return None, "unknown_code"
@@ -98,7 +109,9 @@ def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, st
 
 
 def _now(request: Request) -> datetime:
-    return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
+    """The database's time as this instance reads it: a form's load and its receipt are
+    stamped on the same clock whichever instances serve them (``DatabaseClock``)."""
+    return datetime.fromtimestamp(request.app.state.db_clock(), timezone.utc)
 
 
 def _done(request: Request) -> list[str]:
@@ -132,6 +145,17 @@ class RespondentController(Controller):
         """The share icon WeChat and QQ show next to a shared link."""
         return Response(content=ICON, media_type="image/png")
 
+    @get("/_/code", sync_to_thread=True)
+    def typed_code(self, request: Request, c: FromQuery[str | None] = None) -> Template | Redirect:
+        """The code typed into the code-required page's box: to the slip's own link, with it."""
+        code = normalise_code(c or "")
+        with Session(request.app.state.engine) as db:
+            row = db.exec(select(OneTimeCode).where(OneTimeCode.code == code)).first() if code else None
+            link = db.get(Link, row.link_id) if row is not None else None
+        if link is None:
+            return refusal("unknown_code")
+        return Redirect(path=f"/s/{link.token}?c={code}", status_code=303)
+
     @get("/{token:str}")
     async def show(self, request: Request, token: FromPath[str], q: FromQuery[str | None] = None,
                    c: FromQuery[str | None] = None) -> Template | Response:
@@ -153,11 +177,18 @@ class RespondentController(Controller):
         if link.requires_code and code is None:
             return refusal("code_required", campaign)
         questionnaires = list(dict.fromkeys(QUESTIONNAIRE_OF_GROUP[g] for g in allowed_groups(link)))
+        if code is None and link.school_code and q in questionnaires:
+            # A school's combined link: a questionnaire whose every group there has slips needs one.
+            bound = await bound_pairs(engine, campaign.id)
+            if all((link.school_code, g) in bound for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == q):
+                return refusal("code_required", campaign)
         done = _done(request)
         if q not in questionnaires:
             if len(questionnaires) > 1:
                 return Template(template_name="respondent/choose.html", context={
                     "campaign": campaign, "token": token, "code": code.code if code else None,
+                    # The school, so that a parent can check the right code was scanned.
+                    "school": next((s.school_name for s in schools if s.school_code == link.school_code), None),
                     "share": _share(request, campaign.name, "请选择适合您的问卷，匿名填写，约需三五分钟。"),
                     "choices": [(k, QUESTIONNAIRE_LABELS[k], "、".join(
                         GROUP_LABELS[g] for g in allowed_groups(link) if QUESTIONNAIRE_OF_GROUP[g] == k),
@@ -166,7 +197,7 @@ class RespondentController(Controller):
         sid = str(uuid.uuid4())
         form_token = request.app.state.signer.sign({"c": campaign.id, "l": link.id, "q": q, "s": sid,
                                                     "k": code.id if code else None,
-                                                    "t": round(request.app.state.settings.clock(), 3)})
+                                                    "t": round(request.app.state.db_clock(), 3)})
         submitted = f"{token}-{q}" in done
 
         def render() -> str:
@@ -225,12 +256,12 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     settings = request.app.state.settings
     engine = request.app.state.engine
     sid = data.get("_sid", "")
-    signed, problem = request.app.state.signer.check(data.get("_t", ""), sid, settings.clock(),
+    at = _now(request)
+    signed, problem = request.app.state.signer.check(data.get("_t", ""), sid, at.timestamp(),
                                                      settings.form_token_max_age_s)
     if (problem == "stale" or signed.get("l") != link.id or signed.get("c") != campaign.id
             or not _SID.match(sid)):
         return refusal("stale_form", campaign)
-    at = _now(request)
     state = state_of(campaign, at)
     if state != "open" or problem == "expired":   # a retry of an answer already stored is still thanked
         stored = await anyio.to_thread.run_sync(_stored_answer, engine, sid)
@@ -250,6 +281,8 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     if errors:
         ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data, errors=errors)
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
+    if code_id is None and (answer["school_code"], answer["group"]) in await bound_pairs(engine, campaign.id):
+        return refusal("code_required", campaign)     # a combined or county-wide link reaching a slip's pair
     device = request.cookies.get(DEVICE_COOKIE)
     row = answer_row(answer, campaign=campaign, link=link, questionnaire=q, sid=sid, code_id=code_id,
                      loaded_at=float(signed["t"]), at=at, device=device, settings=settings,

@@ -45,7 +45,7 @@ PEOPLE_HEADERS = ("答卷编号", "群体", "学校代码", "学校名称", "城
                   "有效性", "无效原因", "用时（秒）", "提交时间", "意见建议")
 
 
-def _batches(session: Session, campaign_id: int) -> Iterator[list[tuple]]:
+def answer_batches(session: Session, campaign_id: int) -> Iterator[list[tuple]]:
     """The campaign's answers in submission order, BATCH rows at a time, as plain tuples."""
     result = session.execute(select(*_SELECTED).where(Response.campaign_id == campaign_id)
                              .order_by(Response.id).execution_options(yield_per=BATCH))
@@ -78,7 +78,7 @@ def export_csv(session: Session, campaign_id: int) -> bytes:
     """The responses file of survey.md, exactly its columns, UTF-8 (no BOM)."""
     def write(writer) -> None:
         writer.writerow(RESPONSE_COLUMNS)
-        for batch in _batches(session, campaign_id):
+        for batch in answer_batches(session, campaign_id):
             writer.writerows(_survey_row(row) for row in batch)
     return _csv_bytes(write, "utf-8", "\n")
 
@@ -87,7 +87,7 @@ def _people_rows(session: Session, campaign_id: int, profile) -> Iterator[list]:
     """One list per answer in PEOPLE_HEADERS order; numbers stay numbers, text is neutralised."""
     names = dict(session.execute(select(School.school_code, School.school_name)
                                  .where(School.campaign_id == campaign_id)).all())
-    for batch in _batches(session, campaign_id):
+    for batch in answer_batches(session, campaign_id):
         # Validity is a rule of each answer alone, so a batch at a time gives every answer's.
         frame = pd.DataFrame([row[:_COMMENT] for row in batch], columns=RESPONSE_COLUMNS)
         validity = classify_validity(frame, profile).astype(str).tolist()

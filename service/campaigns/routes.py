@@ -2,7 +2,6 @@
 CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
 the survey that counts, QR codes, sheets, slips and the answers' exports."""
 
-import ipaddress
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,35 +23,17 @@ from service.answers import page_cache
 from service.campaigns import exports as E
 from service.campaigns import qr
 from service.campaigns import rules as C
-from service.db.models import Campaign, Link, OneTimeCode, WorkbookVersion
+from service.campaigns import statfiles as SF
+from service.db.models import Campaign, Link, OneTimeCode
 from service.trust import checksums as T
 from service.web.auth import SESSION_KEY
 from service.web.clock import CHINA, app_now, local
+from service.web.public_address import link_base_warning, public_base
+from service.web.uploads import UPLOAD_BODY_LIMIT
 from survey_templates import GROUPS, LOCATION_LABELS
 
 
 REFRESH_SECONDS = 60
-
-
-def public_base(request: Request) -> str:
-    base = request.app.state.settings.public_url or str(request.base_url)
-    return base.rstrip("/")
-
-
-def link_base_warning(request: Request) -> str | None:
-    """Why the printed codes would not open on a parent's phone, while the links are built from
-    a loopback or private address (no public address configured), else None."""
-    if request.app.state.settings.public_url:
-        return None
-    host = (request.url.hostname or "").strip("[]")
-    try:
-        private = ipaddress.ip_address(host).is_private
-    except ValueError:
-        private = host == "localhost" or host.endswith(".localhost")
-    if not private:
-        return None
-    return (f"注意：二维码和网址使用的是本机或内网地址（{host}），家长的手机打不开。"
-            "请在设置中配置对外网址（RENKE_PUBLIC_URL）后再打印。")
 
 
 def link_url(request: Request, link: Link, code: str | None = None) -> str:
@@ -98,6 +79,8 @@ def parse_shares(texts: dict[str, str]) -> tuple[dict[str, float], str | None]:
     values, percent = {}, {}
     for key, text in texts.items():
         text = text.strip().replace("％", "%")
+        if not text:
+            return {}, "请填写城区、镇区、乡村三项人口占比（如 45%、30%、25%）"
         percent[key] = text.endswith("%")
         try:
             values[key] = float(text.removesuffix("%").strip())
@@ -120,11 +103,17 @@ def campaign_create(request: Request, db: NamedDependency[Session],
     errors: dict[str, str] = {}
 
     def number(key: str, kind=float):
+        text = data.get(key, "").strip()
         try:
-            return kind(data.get(key, "").strip())
+            return kind(text)
         except ValueError:
-            errors[key] = "请填写数字"
+            errors[key] = f"“{text}”不是数字：请填写整数（人）" if text else "请填写常住人口（人）"
             return kind(0)
+
+    if not data.get("name", "").strip():
+        errors["name"] = "请填写调查名称（如“某县 2026 年义务教育满意度调查”）"
+    if not data.get("county_name", "").strip():
+        errors["county_name"] = "请填写县（市、区）名称"
 
     population = number("resident_population", int)
     shares, why = parse_shares({loc: data.get(f"share_{loc}", "") for loc in ("urban", "town", "rural")})
@@ -169,17 +158,18 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
     links = C.links_of(db, campaign.id)
     prog = C.progress(db, campaign, profile)
     plan = C.plan_for(db, campaign, profile)
-    version = db.get(WorkbookVersion, campaign.workbook_version_id) if campaign.workbook_version_id else None
     state = C.state_of(campaign, app_now(request))
     return {
         "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
         "overall": C.overall(plan, prog) if plan else None,
+        "plan_warnings": plan.warnings(profile) if plan else {},
         "lagging": C.lagging_schools(schools, plan, prog) if plan else [],
         # An open campaign's page follows the answers coming in; a page showing a form's
         # errors is not reloaded (the reload would drop them).
         "refresh": REFRESH_SECONDS if state == "open" and not problems and not errors else None,
-        "version": version, "counted": C.counted_campaign(db, campaign.county_name),
+        "imported": request.query_params.get("imported") == "1" and not problems,
+        "counted": C.counted_campaign(db, campaign.county_name),
         "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
         "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
@@ -217,24 +207,26 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
         "now": app_now(request), "warning": link_base_warning(request)})
 
 
-@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML)
+@post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML,
+      request_max_body_size=UPLOAD_BODY_LIMIT)
 def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    """Import the campaign's schools from a school list (or a full workbook's 学校 sheet): the
+    county's workbook versions are not touched."""
     upload = data.get("workbook")
-    version = None
     if not isinstance(upload, UploadFile) or not upload.filename:
-        problems = [Problem("指标表", None, None, None, "请选择要上传的指标表文件（.xlsx 或 .zip）")]
+        problems = [Problem("学校名录", None, None, None, "请选择学校名录文件（.xlsx 或 .csv），或完整的指标表")]
     else:
-        version, problems = C.import_workbook(db, campaign, upload.filename, upload.file.read(),
-                                              request.app.state.profile, request.session.get(SESSION_KEY))
+        payload = upload.file.read()
+        school_list, problems = C.import_schools(db, campaign, upload.filename, payload, request.app.state.profile)
     if problems:
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
                         context=_overview_context(request, db, campaign, problems))
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "school_import", f"campaign/{campaign.id}",
-                 {"file": version.filename, "version": version.version, "schools": version.schools}, version.sha256)
-    return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
+                 {"file": upload.filename, "schools": len(school_list.schools)}, audit.sha256(payload))
+    return Redirect(path=f"/bureau/campaigns/{campaign.id}?imported=1", status_code=303)
 
 
 @post("/campaigns/{cid:int}/close", sync_to_thread=True)
@@ -354,6 +346,30 @@ def export_excel_csv(request: Request, db: NamedDependency[Session], campaign: N
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
 
 
+@get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[T.raw_export])
+def export_sav(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The answers for SPSS: Chinese variable and value labels."""
+    data = SF.spss_sav(db, campaign, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.sav", SF.SAV_MEDIA_TYPE)
+
+
+@get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[T.raw_export])
+def export_dta(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The answers for Stata: Chinese variable and value labels."""
+    data = SF.stata_dta(db, campaign, request.app.state.profile)
+    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
+
+
+@get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
+def export_codebook(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+    """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
+    data = SF.codebook_xlsx(campaign, request.app.state.profile)
+    name = f"答卷-{campaign.id}-变量说明.xlsx"
+    audit.record(db, request, "export", f"campaign/{campaign.id}/{name}", {"file": name}, audit.sha256(data))
+    return Response(data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                                                    "X-Renke-SHA256": audit.sha256(data)})
+
+
 def _people_export(request: Request, db: Session, campaign: Campaign, data: bytes, name: str,
                    media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={
@@ -416,4 +432,4 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
 
 BUREAU_ROUTES = [campaign_list, campaign_new, campaign_create, campaign_view, campaign_close, campaign_dates,
                  campaign_designate, campaign_delete, workbook_upload, qr_image, sheets, codes_create, codes_slips,
-                 reminders, export_csv, export_xlsx, export_excel_csv]
+                 reminders, export_csv, export_xlsx, export_excel_csv, export_sav, export_dta, export_codebook]

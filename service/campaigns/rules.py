@@ -1,25 +1,26 @@
-"""Campaign rules: creation, the workbook version a campaign pins, links, one-time codes,
+"""Campaign rules: creation, the school list a campaign's schools come from, links, one-time codes,
 progress against the plan, the survey that counts in the county's verdict, test campaigns,
 extending and reopening.
 
-The service never re-implements a scoring rule: the workbook is read by ``scoring.workbook``
-and the plan comes from ``scoring.sampling``.
+The service never re-implements a scoring rule: the school list is read by ``scoring.workbook``
+and the plan comes from ``scoring.sampling``. A campaign never creates a county workbook version.
 """
 
+import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import and_, delete, func
 from sqlmodel import Session, select
 
-from scoring.errors import Problem
+from scoring.errors import InputError, Problem
 from scoring.names import GROUPS as GROUP_LABELS
-from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Response, School, WorkbookVersion
+from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Response, School
 from service.web.security import CODE_ALPHABET, random_token
-from service.workbooks.versions import parse_version, read_upload, store_version
 from survey_templates import GROUPS, ITEMS, SCHOOL_GROUPS
 
 LOCATED_GROUPS = tuple(g for g in GROUPS if g not in SCHOOL_GROUPS)
@@ -92,40 +93,45 @@ def create_campaign(session: Session, *, name: str, county_name: str, resident_p
     return campaign
 
 
-# ---- the workbook version the campaign's schools come from ----------------------------------
-
-def campaign_workbook(session: Session, campaign: Campaign, profile) -> Any | None:
-    """The parsed workbook version the campaign pins (None before schools are imported)."""
-    if campaign.workbook_version_id is None:
-        return None
-    version = session.get(WorkbookVersion, campaign.workbook_version_id)
-    return parse_version(version, profile)
-
+# ---- the school list the campaign's schools come from ----------------------------------------
 
 def answered_schools(session: Session, campaign_id: int) -> set[str]:
     return set(session.exec(select(Response.school_code).where(Response.campaign_id == campaign_id,
                                                                Response.school_code.is_not(None)).distinct()))
 
 
-def pin_problems(session: Session, campaign: Campaign, workbook, filename: str) -> list[Problem]:
-    """A version may be pinned only when every school with answers is still in it."""
-    codes = set(workbook.schools["school_code"].astype(str))
+def answered_school_names(session: Session, campaign: Campaign | None) -> dict[str, str]:
+    """The campaign's schools with answers, code -> name: what a county version must keep."""
+    if campaign is None:
+        return {}
     names = {s.school_code: s.school_name for s in schools_of(session, campaign.id)}
-    missing = sorted(answered_schools(session, campaign.id) - codes)
-    return [Problem(filename, None, "school_code", code,
-                    f"学校“{names.get(code, code)}”（代码 {code}）在本调查中已有答卷，新指标表中须保留该学校代码")
-            for code in missing]
+    return {code: names.get(code, code) for code in sorted(answered_schools(session, campaign.id))}
 
 
-def pin_version(session: Session, campaign: Campaign, version: WorkbookVersion, workbook) -> None:
-    """The campaign's schools become the version's; a school's links (printed QR codes) are kept
-    while its code is in the version. The caller has checked ``pin_problems``. Commits."""
-    rows = workbook.schools.to_dict("records")
+def import_schools(session: Session, campaign: Campaign, filename: str, data: bytes,
+                   profile) -> tuple[Any | None, list[Problem]]:
+    """The campaign's schools from a school list (or a full workbook's schools sheet): never a
+    county version (workbook.md "A school list alone"). Every problem and nothing changed, or
+    the ``scoring.workbook.SchoolList``; a school's links (printed QR codes) are kept while its
+    code is in the list, and a school with answers must stay. Commits."""
+    from scoring.workbook import read_school_list
+
+    try:
+        school_list = read_school_list(filename, data, profile=profile)
+    except InputError as exc:
+        return None, list(exc.problems)
+    rows = school_list.schools.to_dict("records")
     codes = [str(r["school_code"]) for r in rows]
     old = {s.school_code: s for s in schools_of(session, campaign.id)}
+    missing = sorted(answered_schools(session, campaign.id) - set(codes))
+    if missing:
+        return None, [Problem(filename, None, "school_code", code,
+                              f"学校“{old[code].school_name if code in old else code}”（代码 {code}）"
+                              "在本调查中已有答卷，新的学校名录中须保留该学校代码", column_label="学校代码")
+                      for code in missing]
     gone = [code for code in old if code not in set(codes)]
     if gone:
-        # Their slips' codes go with them (a used code means an answer: pin_problems refused that).
+        # Their slips' codes go with them (a used code means an answer: refused above).
         gone_links = select(Link.id).where(Link.campaign_id == campaign.id, Link.school_code.in_(gone))
         session.exec(delete(OneTimeCode).where(OneTimeCode.link_id.in_(gone_links)))
         session.exec(delete(Link).where(Link.campaign_id == campaign.id, Link.school_code.in_(gone)))
@@ -135,32 +141,28 @@ def pin_version(session: Session, campaign: Campaign, version: WorkbookVersion, 
         school = old.get(code) or School(campaign_id=campaign.id, school_code=code)
         school.school_name, school.school_type = str(row["school_name"]), str(row["school_type"])
         school.location, school.position = str(row["location"]), pos
-        school.students_primary = float(row.get("students_primary") or 0)
-        school.students_junior = float(row.get("students_junior") or 0)
+        school.students_primary = float(row["students_primary"])
+        school.students_junior = float(row["students_junior"])
         session.add(school)
         if code not in old:
             _new_link(session, campaign.id, code, None)
             for group in SCHOOL_GROUPS:
                 _new_link(session, campaign.id, code, group)
-    campaign.workbook_version_id = version.id
+    campaign.school_list_file = filename[:255]
+    campaign.school_list_sha256 = hashlib.sha256(data).hexdigest()
     campaign.workbook_imported_at = now_utc()
     session.add(campaign)
     session.commit()
+    return school_list, []
 
 
-def import_workbook(session: Session, campaign: Campaign, filename: str, data: bytes, profile,
-                    account_id: int | None = None) -> tuple[WorkbookVersion | None, list[Problem]]:
-    """Import the campaign's schools: the file becomes (or is) a version of the county, and the
-    campaign pins it. On any problem nothing is stored and every problem is returned."""
-    workbook, problems = read_upload(campaign.county_name, filename, data, profile)
-    if not problems:
-        problems = pin_problems(session, campaign, workbook, filename)
-    if problems:
-        return None, problems
-    version, problems = store_version(session, campaign.county_name, account_id, filename, data, workbook)
-    if version is not None:
-        pin_version(session, campaign, version, workbook)
-    return version, problems
+def schools_frame(schools: list[School]) -> pd.DataFrame:
+    """The campaign's schools as ``scoring`` reads a school list."""
+    return pd.DataFrame([{"school_code": s.school_code, "school_name": s.school_name, "school_type": s.school_type,
+                          "location": s.location, "students_primary": s.students_primary,
+                          "students_junior": s.students_junior, "students_senior": 0.0} for s in schools],
+                        columns=["school_code", "school_name", "school_type", "location", "students_primary",
+                                 "students_junior", "students_senior"])
 
 
 def schools_of(session: Session, campaign_id: int) -> list[School]:
@@ -276,21 +278,20 @@ def lagging_schools(schools: list[School], plan, prog: Progress) -> list[Lag]:
 
 
 def overall(plan, prog: Progress) -> tuple[int, int, int]:
-    """(valid answers counted towards the plan, its total, percent done): a group's answers
-    beyond its target do not make up for another group's shortfall."""
-    counted = sum(min(prog.by_group[g], n) for g, n in plan.by_group.items())
-    target = sum(plan.by_group.values())
-    return counted, target, (100 * counted // target) if target else 100
+    """(valid answers counted towards the plan, its total, percent done): every school's and
+    location's target on its own (``SamplingPlan.progress``), so 100 % only when all are met."""
+    return plan.progress(prog.by_school, prog.by_location)
 
 
 def plan_for(session: Session, campaign: Campaign, profile):
-    """``scoring.sampling.sampling_plan`` for the campaign's schools and settings, or None."""
-    workbook = campaign_workbook(session, campaign, profile)
-    if workbook is None:
+    """``scoring.sampling.sampling_plan`` for the campaign's schools (its school list) and its own
+    population figures, or None before schools are imported."""
+    schools = schools_of(session, campaign.id)
+    if not schools:
         return None
     from scoring.sampling import sampling_plan
     shares = {"urban": campaign.share_urban, "town": campaign.share_town, "rural": campaign.share_rural}
-    return sampling_plan(workbook.schools, float(campaign.resident_population), shares, profile)
+    return sampling_plan(schools_frame(schools), float(campaign.resident_population), shares, profile)
 
 
 # ---- the survey that counts, dates, test campaigns ------------------------------------------

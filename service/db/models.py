@@ -53,9 +53,10 @@ class Campaign(SQLModel, table=True):
     closes_at: datetime
     templates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     salt: str = Field(max_length=64)
-    # The county's workbook version this campaign's schools come from (the only copy of a
-    # workbook is its version); ``workbook_imported_at`` is when it was pinned.
-    workbook_version_id: int | None = Field(default=None, foreign_key="workbook_version.id")
+    # The school list the campaign's schools come from (a school list, or a full workbook's
+    # schools sheet: never a county version, campaigns/rules.py import_schools), and when.
+    school_list_file: str | None = Field(default=None, max_length=255)
+    school_list_sha256: str | None = Field(default=None, max_length=64)
     workbook_imported_at: datetime | None = None
     # 试填: a test campaign's answers never count and it may be deleted with them.
     is_test: bool = Field(default=False)
@@ -171,6 +172,10 @@ class WorkbookVersion(SQLModel, table=True):
     data_year: int | None = None
     uploaded_by: int | None = Field(default=None, foreign_key="account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+    # 撤销: a version uploaded by mistake stays in the history but is never counted again.
+    withdrawn_at: datetime | None = None
+    withdrawn_by: int | None = Field(default=None, foreign_key="account.id")
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
 
 
 class CountySurvey(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """Demo data: the bundled example county (tests/examples/example-pass) with its 787 answers as
-an open campaign (its workbook the county's version 1), and the demo accounts. Idempotent."""
+an open campaign (the county's workbook its version 1, the campaign's schools from it), and the demo accounts. Idempotent."""
 
 import csv
 import io
@@ -12,8 +12,9 @@ from sqlmodel import Session, select
 
 from scoring.recognition import respondent_scores
 from service.accounts.roles import BUREAU_ADMIN, INSPECTOR, PROVINCE_ADMIN, ensure_account
-from service.campaigns.rules import create_campaign, import_workbook
+from service.campaigns.rules import create_campaign, import_schools
 from service.db.models import ITEM_FIELDS, Account, Campaign, Link, Response
+from service.workbooks.versions import upload
 
 HERE = Path(__file__).parent
 DEMO_COUNTY = "示例县"
@@ -45,7 +46,10 @@ def seed(engine: Engine, templates: dict, profile) -> dict:
                 s, name=DEMO_NAME, county_name=DEMO_COUNTY, resident_population=380000,
                 shares={"urban": 0.45, "town": 0.30, "rural": 0.25}, opens_at=now - timedelta(days=1),
                 closes_at=now + timedelta(days=60), templates=templates, account_id=demo.id)
-            _, problems = import_workbook(s, campaign, "example-pass.zip", demo_workbook_zip(), profile, demo.id)
+            # The county's workbook (version 1) and the campaign's schools from its 学校 sheet.
+            _, problems = upload(s, DEMO_COUNTY, demo.id, [("example-pass.zip", demo_workbook_zip())], profile)
+            if not problems:
+                _, problems = import_schools(s, campaign, "example-pass.zip", demo_workbook_zip(), profile)
             if problems:
                 raise RuntimeError("demo workbook rejected: " + "; ".join(map(str, problems)))
             seed_responses(s, campaign, templates, profile)

@@ -35,7 +35,8 @@ def mock_report(session: Session, cv: CountyVerdict, profile) -> dict:
             departments[dept]["tasks"] = len(rows)
     shortfalls = [{"reason": r.reason or "", "departments": "、".join(r.departments), "cost": r.cost_yuan}
                   for r in cv.ledger]
-    return {"cards": view["cards"], "recognition": view["recognition"], "survey": cv.campaign is not None,
+    return {"cards": view["cards"], "recognition": view["recognition"], "forecast": view["forecast"],
+            "survey": cv.campaign is not None,
             "campaign": cv.campaign, "shortfalls": shortfalls, "plan_version": version, "roadmap": roadmap,
             "plan_problems": problems, "why_none": why_no_compliance(roadmap) if roadmap else None, "departments": sorted(departments.values(), key=lambda d: -d["cost"]),
             "ledger_cost": ledger_cost, "v": cv.verdict,

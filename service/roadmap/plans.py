@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from scoring import names as N
 from scoring import workbook as wbk
+from scoring.county_keys import key_label
 from scoring.errors import InputError, Problem
 from scoring.roadmap import (
     Plan,
@@ -53,7 +54,7 @@ def column_name(column: str | None) -> str:
     if column in wbk.SCHOOL_COLUMNS:
         return wbk.SCHOOL_COLUMNS[column]
     if column in wbk.COUNTY_CHINESE:
-        return wbk.COUNTY_CHINESE[column]
+        return key_label(column)
     rule = column_rule(column)
     return f"{column} {N.label(rule)}" if rule != "default" else column
 
@@ -238,7 +239,7 @@ def plan_rows(roadmap: Roadmap, school_names: dict[str, str]) -> list[dict]:
     for c in roadmap.years[-1].changes:
         out.append({"year": c.year, "school_code": c.school_code or "",
                     "school_name": school_names.get(c.school_code or "", "全县" if c.school_code is None else ""),
-                    "column": column_name(c.column), "change": c.row.change_text() if c.row else "新建学校",
+                    "column": column_name(c.column), "change": c.row.change_words() if c.row else "新建学校",
                     "before": _value_text(c.before), "after": _value_text(c.after),
                     "increase": c.delta, "cost": c.cost_yuan, "lead": c.lead_department,
                     "departments": "、".join(c.departments), "note": (c.row.note if c.row else "") or ""})

@@ -8,7 +8,7 @@ from litestar import Request, get
 from litestar.response import Response, Template
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from service.accounts import audit
 from service.accounts import roles as R
@@ -43,9 +43,10 @@ def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery
     audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
     entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
     users = audit.usernames(db)
+    names = {c.id: c.name for c in db.exec(select(Campaign))}
     return Template(template_name="trust/audit.html", context={
         "entries": entries, "filters": filters, "actions": audit.ACTIONS, "users": users, "limit": PAGE_LIMIT,
-        "local": audit.local_time, "detail_text": audit.detail_text, "target_text": audit.target_text, "query": urlencode({k: v for k, v in filters.items() if v}),
+        "local": audit.local_time, "detail_text": lambda detail: audit.detail_text(detail, names), "target_text": audit.target_text, "query": urlencode({k: v for k, v in filters.items() if v}),
         "broken": audit.verify_chain(db), "user": request.session.get("username")})
 
 
@@ -75,9 +76,12 @@ def integrity_page(request: Request, db: NamedDependency[Session], campaign: Nam
 def checksum(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
     data = export_csv(db, campaign.id)
-    state = "closed" if is_closed(request, campaign) else "open"
-    text = (f"{audit.sha256(data)}  responses-{campaign.id}.csv\n"
-            f"# responses: {csv_count(data)}; campaign {state}; {local(campaign.closes_at)}\n")
+    # The first line keeps sha256sum's format, so ``sha256sum -c`` checks the downloaded file.
+    state = "已结束，文件不再变化" if is_closed(request, campaign) else "进行中，新答卷会改变校验值"
+    name = f"responses-{campaign.id}.csv"
+    text = (f"{audit.sha256(data)}  {name}\n"
+            f"# 以上是答卷数据文件 {name}（供程序读取）的 SHA-256 校验值\n"
+            f"# 答卷 {csv_count(data)} 份；调查{state}；结束时间 {local(campaign.closes_at)}\n")
     return Response(text, media_type="text/plain; charset=utf-8")
 
 

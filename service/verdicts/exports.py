@@ -13,17 +13,11 @@ from scoring import names as N
 from scoring.privacy import min_cell_size
 from scoring.questions import TOTAL, question_table
 from scoring.report import describe_check
-from scoring.workbook import SCHOOL_COLUMNS
+from scoring import ledger_display as LD
 from service.verdicts.pipeline import CountyVerdict
 from service.web.cells import neutralise
 
 PART_NAMES = {k: N.PARTS[k] for k in ("resources", "guarantee", "quality", "recognition")}
-LEDGER_COLUMNS = ("rule", "school_code", "stage", "indicator", "column", "increase", "key", "target", "group",
-                  "location", "band", "item", "responses", "rate", "n", "reason")
-LEDGER_HEADERS = {"rule": "规则", "school_code": "学校代码", "stage": "学段", "indicator": "指标", "column": "列",
-                  "increase": "增加量", "key": "项目", "target": "目标值", "group": "群体", "location": "城乡",
-                  "band": "年级段", "item": "题目", "responses": "需增加有效答卷", "rate": "认可度", "n": "份数",
-                  "reason": "说明"}
 LEDGER_SORTS = ("rule", "school_code", "stage", "indicator", "increase", "responses")
 
 
@@ -55,27 +49,33 @@ def sort_ledger(rows: list[dict], key: str | None) -> list[dict]:
     return present + absent
 
 
-def ledger_csv(rows: list[dict]) -> bytes:
+def school_names(cv: CountyVerdict) -> dict[str, str]:
+    schools = cv.workbook.schools
+    return dict(zip(schools["school_code"].astype(str), schools["school_name"].astype(str)))
+
+
+def ledger_csv(rows: list[dict], names: dict[str, str] | None = None) -> bytes:
+    """The ledger for people (verdict.json keeps ledger.md's codes for programs)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(LEDGER_COLUMNS)
+    w.writerow(LD.HEADERS)
     for r in rows:
-        w.writerow(["" if r.get(c) is None else neutralise(r.get(c)) for c in LEDGER_COLUMNS])
+        shown = LD.display_row(r, names)
+        w.writerow([neutralise(shown[h]) for h in LD.HEADERS])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")   # BOM: Excel opens UTF-8 CSVs correctly
 
 
-# What a ledger field's codes read as in a sheet for people (the CSV keeps ledger.md's codes).
-LEDGER_LABELS = {"stage": N.STAGES, "group": N.GROUPS, "location": N.LOCATIONS, "band": N.BANDS,
-                 "item": N.ITEMS, "column": SCHOOL_COLUMNS, "key": SCHOOL_COLUMNS}
+# Numbers beside the words, so that a sheet can sum and sort them.
+LEDGER_NUMBERS = (("调整量（数值）", "increase"), ("需增加有效答卷（份）", "responses"), ("估算费用（元）", "cost_yuan"))
 
 
-def _ledger_sheet(wb, rows: list[dict]) -> None:
+def _ledger_sheet(wb, rows: list[dict], names: dict[str, str] | None = None) -> None:
     ws = wb.create_sheet("短板台账")
-    _widths(ws, [6, 10, 6, 8, 20, 12, 20, 10, 10, 8, 12, 16, 14, 8, 6, 80])
-    _append(ws, [LEDGER_HEADERS[c] for c in LEDGER_COLUMNS], bold=True)
+    _widths(ws, [24, 16, 6, 16, 16, 18, 16, 12, 22, 14, 80, 12, 12, 14])
+    _append(ws, [*LD.HEADERS, *(h for h, _ in LEDGER_NUMBERS)], bold=True)
     for r in rows:
-        ws.append([neutralise(_cell(LEDGER_LABELS[c].get(r.get(c), r.get(c)) if c in LEDGER_LABELS else r.get(c)))
-                   for c in LEDGER_COLUMNS])
+        shown = LD.display_row(r, names)
+        ws.append([neutralise(shown[h]) for h in LD.HEADERS] + [r.get(k) for _, k in LEDGER_NUMBERS])
 
 
 def _cell(value: Any) -> Any:
@@ -86,11 +86,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def ledger_xlsx(rows: list[dict]) -> bytes:
+def ledger_xlsx(rows: list[dict], names: dict[str, str] | None = None) -> bytes:
     from openpyxl import Workbook
     wb = Workbook()
     wb.remove(wb.active)
-    _ledger_sheet(wb, rows)
+    _ledger_sheet(wb, rows, names)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -190,7 +190,7 @@ def verdict_xlsx(cv: CountyVerdict, profile, view: dict) -> bytes:
 
     _groups_sheet(wb, rate, facts.recognition_threshold(profile))
     _questions_sheet(wb, cv, profile)
-    _ledger_sheet(wb, cv.ledger_dicts)
+    _ledger_sheet(wb, cv.ledger_dicts, school_names(cv))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -44,8 +44,9 @@ import scoring
 from scoring.errors import Problem
 from scoring.ledger import item_columns, ledger
 from scoring.profile import GROUPS, ITEMS, LOCATIONS
-from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate
+from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate, aggregate_responses
 from scoring.verdict import evaluate, evaluate_workbook
+from scoring.whatif import county_what_if
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
 from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
@@ -72,6 +73,8 @@ class CountyVerdict:
     # Reads the answers one by one, for what sums cannot give (the per-question table, a
     # roadmap's projection of part S); the verdict itself never needs it.
     load_responses: Any = None
+    # The forecast's what-if (scoring.whatif), from the same sufficient statistics as the verdict.
+    load_what_if: Any = None
     key: str = ""                        # the state's key: what the verdict depends on
 
     @property
@@ -82,6 +85,11 @@ class CountyVerdict:
     def responses(self):
         """The counted campaign's answers as ``scoring.responses`` reads the export (or None)."""
         return self.load_responses() if self.load_responses is not None else None
+
+    @property
+    def what_if(self):
+        """``scoring.whatif.WhatIf`` of this state (or None)."""
+        return self.load_what_if() if self.load_what_if is not None else None
 
     @property
     def ledger_dicts(self) -> list[dict]:
@@ -119,14 +127,11 @@ def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, 
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
-    """Version ``number``, or by default the version the counted campaign pins (its schools are
-    the answers' schools: a test campaign's import cannot move the verdict), else the latest."""
+    """Version ``number``, or by default the county's latest version still counted (a withdrawn
+    one never is; campaigns never make versions, so no campaign can move it)."""
     counted = counted_campaign(session, county)
     campaign = counted.campaign
-    if number is None and campaign is not None and campaign.workbook_version_id is not None:
-        version = session.get(WorkbookVersion, campaign.workbook_version_id)
-    else:
-        version = version_of(session, county, number)
+    version = version_of(session, county, number)
     if version is None:
         return None
     watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
@@ -140,7 +145,8 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
     if not counties:
         return {}
     latest = (select(WorkbookVersion.county_name, func.max(WorkbookVersion.version).label("v"))
-              .where(WorkbookVersion.county_name.in_(counties)).group_by(WorkbookVersion.county_name).subquery())
+              .where(WorkbookVersion.county_name.in_(counties), WorkbookVersion.withdrawn_at.is_(None))
+              .group_by(WorkbookVersion.county_name).subquery())
     versions = {v.county_name: v for v in session.exec(
         select(WorkbookVersion).options(defer(WorkbookVersion.data))
         .join(latest, and_(WorkbookVersion.county_name == latest.c.county_name,
@@ -160,13 +166,6 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
             continue
         real = [c for c in campaigns.get(county, []) if not c.is_test]
         counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
-    pinned = {county: c.campaign.workbook_version_id for county, c in counted.items()
-              if c.campaign is not None and c.campaign.workbook_version_id is not None
-              and c.campaign.workbook_version_id != versions[county].id}
-    if pinned:     # as county_state: the counted campaign's version, not a newer one of another campaign
-        by_version = {v.id: v for v in session.exec(select(WorkbookVersion).options(defer(WorkbookVersion.data))
-                                                    .where(WorkbookVersion.id.in_(list(pinned.values()))))}
-        versions.update({county: by_version[vid] for county, vid in pinned.items()})
     answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
                                 *answers.get(counted[county].campaign.id if counted[county].campaign else -1,
@@ -277,6 +276,17 @@ def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: i
     return RecognitionAggregate(cells)
 
 
+def campaign_aggregate(session: Session, campaign_id: int, profile,
+                       school_codes: set[str]) -> tuple[int, RecognitionAggregate | None]:
+    """(answers, ``answer_aggregate`` of all of them) of any campaign, counted or not (the
+    trends across surveys read each real campaign's this way); the aggregate is None when
+    there are no answers or some stored value is one the responses file would refuse."""
+    answers, max_id, last = _answers(session, [campaign_id]).get(campaign_id, (0, 0, ""))
+    if not answers:
+        return 0, None
+    return answers, answer_aggregate(session, campaign_id, answers, max_id, last, profile, school_codes)
+
+
 # ---- computing a state's verdict ---------------------------------------------------------------
 
 def evaluate_state(session: Session, state: CountyState, profile) -> tuple[Any, Any, list, list[Problem]]:
@@ -311,8 +321,21 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
             return None
         codes = set(workbook.schools["school_code"].astype(str))
         return _cached(_FRAMES, state.key, lambda: answers_frame(session, campaign.id, codes)[0])
+
+    def aggregate():
+        """The sums the verdict was computed from: the SQL GROUP BY (its raw groups are kept per
+        campaign, so this reads no answer again), or, when the verdict read the export, its rows'."""
+        campaign = state.counted.campaign
+        if campaign is None or not state.answers or problems:
+            return None
+        codes = set(workbook.schools["school_code"].astype(str))
+        found = answer_aggregate(session, campaign.id, state.answers, state.max_id, state.last, profile, codes)
+        return found if found is not None else aggregate_responses(load_responses(), profile)
+
+    def load_what_if():
+        return _cached(_WHAT_IF, state.key, lambda: county_what_if(verdict, workbook, aggregate(), profile))
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
-                         load_responses, state.key)
+                         load_responses, load_what_if, state.key)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:
@@ -439,6 +462,7 @@ def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
 _OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
 _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
 _FRAMES: "OrderedDict[str, Any]" = OrderedDict()
+_WHAT_IF: "OrderedDict[str, Any]" = OrderedDict()
 _GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _STRIPES = tuple(threading.Lock() for _ in range(64))

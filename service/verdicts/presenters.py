@@ -1,18 +1,20 @@
 """What the verdict pages show: the verdict display-rounded (``scoring.display``) with every
 label from ``scoring.names`` and every threshold fact from ``scoring.facts``; the province
-overview's rows; the figures that differ between two versions."""
+overview's rows."""
 
 from typing import Any
 
 from sqlmodel import Session
 
 from scoring import display, facts
+from scoring import ledger_display as LD
 from scoring import names as N
 from scoring.privacy import min_cell_size
 from scoring.questions import TOTAL, question_table
-from scoring.recognition import SCHOOL_GROUPS
+from scoring.recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentence, no_forecast_sentence, \
+    probability_words
+from scoring.whatif import PLAIN, drag_text, headline, row_text
 from scoring.report import describe_check
-from scoring.workbook import SCHOOL_COLUMNS
 from service.campaigns.rules import counted_campaign, progress
 from service.verdicts import charts
 from service.verdicts import exports as X
@@ -99,18 +101,46 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
                                      for g, gr in rate.groups.items()], threshold,
                                     z=float(profile.recognition["z_two_sided_95"])),
     }
-    ledger = [dict.fromkeys(X.LEDGER_COLUMNS) | row for row in X.sort_ledger(cv.ledger_dicts, sort)]
+    ledger = [LD.display_row(row, names) for row in X.sort_ledger(cv.ledger_dicts, sort)]
     return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
             "sort": sort, "indicators": N.INDICATORS, "names": names, "failed_parts":
             [N.PARTS[p] for p in v.failed_parts] + (["一票否决"] if v.veto else [])
             + (["前置条件"] if pre.status == "failed" else []),
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
-            "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_columns": X.LEDGER_COLUMNS,
+            "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_headers": LD.HEADERS,
             "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
-            "profile_title": N.profile_title(profile), "column_names": SCHOOL_COLUMNS, "band_names": N.BANDS,
+            "profile_title": N.profile_title(profile), "band_names": N.BANDS,
             "item_names": N.ITEMS, "part_names": N.PARTS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},
-            "questions": questions_view(cv, profile)}
+            "questions": questions_view(cv, profile), "forecast": forecast_view(cv, names)}
+
+
+SCHOOL_ROWS_SHOWN = 10
+
+
+def forecast_view(cv: CountyVerdict, names: dict[str, str]) -> dict:
+    """The forecast of the official survey and its what-if, in the sentences ``scoring`` words."""
+    rec = cv.verdict.recognition
+    forecast, rate = rec.official_forecast, rec.rate
+    view = {"sentence": forecast_sentence(forecast) if forecast else None,
+            "missing": None if forecast else no_forecast_sentence(rate),
+            "caveat": FORECAST_CAVEAT, "thin": list(rate.warnings),
+            "chance": probability_words(forecast.p_pass) if forecast else None,
+            "expected": display.percent(forecast.expected_rate) if forecast else None,
+            "sample": [(N.GROUPS[g], n) for g, n in forecast.sample.items()] if forecast else [],
+            "what_if": None}
+    w = cv.what_if if cv.campaign is not None else None
+    if w is not None and w.applies and forecast is not None:
+        def row(r) -> dict:
+            return {"group": N.GROUPS[r.group], "school": f"{r.school_code} {names.get(r.school_code, '')}".strip()
+                    if r.school_code else None, "rate": display.percent(r.rate), "answers": r.answers,
+                    "rated": rate.groups[r.group].rated, "text": row_text(r)}
+        schools = w.school_rows
+        view["what_if"] = {"headline": headline(w), "plain": PLAIN, "groups": [row(r) for r in w.group_rows],
+                           "schools": [row(r) for r in schools[:SCHOOL_ROWS_SHOWN]],
+                           "more_schools": max(0, len(schools) - SCHOOL_ROWS_SHOWN),
+                           "drags": [drag_text(d) for d in w.drags], "target": f"{w.target:.0%}"}
+    return view
 
 
 def questions_view(cv: CountyVerdict, profile) -> dict:
@@ -173,40 +203,3 @@ def sort_overview(rows: list[dict], sort: str | None) -> list[dict]:
     absent = [r for r in rows if r.get(key) is None]
     present.sort(key=lambda r: r[key], reverse=(sort or "").startswith("-"))
     return present + absent
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
-        return out
-    if isinstance(value, list) and value and isinstance(value[0], dict) and "school_code" in value[0]:
-        out = {}
-        for entry in value:
-            key = f"{entry.get('school_code')}/{entry.get('stage', '')}".rstrip("/")
-            out.update(_flatten({k: v for k, v in entry.items() if k not in ("school_code", "stage")},
-                                f"{prefix}[{key}]"))
-        return out
-    if isinstance(value, list):
-        return {prefix: "、".join(map(str, value)) if all(not isinstance(v, (dict, list)) for v in value)
-                else str(value)}
-    return {prefix: value}
-
-
-def compare(a: dict, b: dict) -> list[dict[str, Any]]:
-    """Figures of two verdict JSONs that differ (numbers within 1e-9 are equal)."""
-    fa, fb = _flatten(a), _flatten(b)
-    rows = []
-    for key in sorted(set(fa) | set(fb)):
-        if key.endswith("reason") or key.startswith("ledger"):
-            continue
-        x, y = fa.get(key), fb.get(key)
-        same = x == y
-        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
-            same = abs(x - y) <= 1e-9
-        if not same:
-            rows.append({"figure": key, "a": x, "b": y,
-                         "delta": (y - x) if isinstance(x, (int, float)) and isinstance(y, (int, float))
-                         and not isinstance(x, bool) and not isinstance(y, bool) else None})
-    return rows

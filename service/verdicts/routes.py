@@ -12,12 +12,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import Session
 
+from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
+from service.campaigns import rules as C
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_verdict
-from service.verdicts.presenters import compare as compare_verdicts
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.web.clock import local
 from service.web.downloads import XLSX, attachment
@@ -45,7 +46,10 @@ def _verdict(request: Request, db: Session, county: str, version: int | None) ->
 def _verdict_context(request: Request, db: Session, county: str, version: int | None, sort: str | None) -> dict:
     cv = _verdict(request, db, county, version)
     suffix = f"?version={cv.version.version}"
-    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix,
+    # Schools with answers that this version lacks (a school list ahead of the workbook): named.
+    listed = set(cv.workbook.schools["school_code"].astype(str))
+    unlisted = {code: name for code, name in C.answered_school_names(db, cv.campaign).items() if code not in listed}
+    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix, unlisted=unlisted,
                  **verdict_view(cv, request.app.state.profile, sort))
 
 
@@ -53,8 +57,21 @@ def _verdict_context(request: Request, db: Session, county: str, version: int | 
 def verdict_page(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                  sort: FromQuery[str | None] = None) -> Template:
     audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
+    if version is None and not versions_of(db, county):
+        return Template(template_name="inspector/verdict_pending.html", context=_pending_context(request, db, county))
     return Template(template_name="inspector/verdict.html",
                     context=_verdict_context(request, db, county, version, sort))
+
+
+def _pending_context(request: Request, db: Session, county: str) -> dict:
+    """Before any workbook version: the indicator parts are 待提供 (not a failure), the survey's
+    progress is what the campaign that counts has collected against its plan."""
+    counted = C.counted_campaign(db, county)
+    campaign, progress = counted.campaign, None
+    if campaign is not None:
+        plan = C.plan_for(db, campaign, request.app.state.profile)
+        progress = C.overall(plan, C.progress(db, campaign, request.app.state.profile)) if plan else None
+    return _page(request, county=county, counted=counted, campaign=campaign, progress=progress)
 
 
 @get("/counties/{county:str}/report", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -93,7 +110,7 @@ def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPat
 def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort)),
+    return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)),
                    "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
 
 
@@ -101,7 +118,7 @@ def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[
 def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None,
                 sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
-    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort)), XLSX,
+    return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)), XLSX,
                    f"{county}-短板台账-v{cv.version.version}.xlsx")
 
 
@@ -130,10 +147,9 @@ def compare(request: Request, db: NamedDependency[Session], county: FromPath[str
     va, vb = county_verdict(db, county, a, profile), county_verdict(db, county, b, profile)
     if va is None or vb is None or a <= 0 or b <= 0:
         raise NotFoundException("no such version")
-    rows = compare_verdicts(X.verdict_json(va) | {"workbook_version": None},
-                     X.verdict_json(vb) | {"workbook_version": None})
+    comparison = compare_versions(va.workbook, vb.workbook, va.verdict.to_dict(), vb.verdict.to_dict())
     return Template(template_name="inspector/compare.html",
-                    context=_page(request, county=county, a=va.version, b=vb.version, rows=rows,
+                    context=_page(request, county=county, a=va.version.version, b=vb.version.version, c=comparison,
                                   passed=(va.verdict.passed, vb.verdict.passed)))
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import anyio.to_thread
 from litestar.stores.base import NamespacedStore
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -44,6 +44,16 @@ class SQLStore(NamespacedStore):
                 row = s.get(KeyValue, (self.namespace, key))
                 row.value, row.expires_at = value, expires_at
                 s.commit()
+
+    def replace(self, key: str, old: bytes, new: bytes, expires_in: float | None) -> bool:
+        """Compare-and-set: store ``new`` (and a new expiry) only if the value is still ``old``
+        (sync; a session's renewal must not undo a logout or a change made meanwhile)."""
+        expires_at = time.time() + expires_in if expires_in is not None else None
+        with Session(self.engine) as s:
+            done = s.exec(update(KeyValue).where(KeyValue.namespace == self.namespace, KeyValue.key == key,
+                                                 KeyValue.value == old).values(value=new, expires_at=expires_at))
+            s.commit()
+            return done.rowcount == 1
 
     def _get(self, key: str, renew_for: float | None) -> bytes | None:
         with Session(self.engine) as s:

@@ -27,8 +27,7 @@ def blank_template() -> bytes:
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from scoring.guarantee import NAMES as G_NAMES
-    from scoring.quality import NAMES as Q_NAMES
+    from scoring.county_keys import COUNTY_KEYS as COUNTY_KEY_TABLE
     from scoring.verdict import VETO_NAMES
     from scoring.workbook import (
         COUNTY_KEYS,
@@ -68,18 +67,24 @@ def blank_template() -> bytes:
         ws.column_dimensions[letter(key)].width = max(10, len(SCHOOL_COLUMNS[key]) * 2 + 2)
 
     county = wb.create_sheet(SHEETS["county"])
-    county.append(["键", "值"])
+    # 键 and 值 are what the reader needs (a key may also be written as its 名称); 名称, 单位或填法
+    # and 说明 are for the person filling it in and are ignored on upload.
+    county.append(["键", "名称", "值", "单位或填法", "说明"])
+    for cell in county[1]:
+        cell.font = Font(bold=True)
     yes_rows, q6_row = [], None
     for key in COUNTY_KEYS + ("basic_balance_year", "evaluation_year"):
-        county.append([key, None])
+        name, unit, meaning = COUNTY_KEY_TABLE[key]
+        county.append([key, name, None, unit, meaning])
         if key in YES_NO_KEYS:
             yes_rows.append(county.max_row)
         if key == "Q6":
             q6_row = county.max_row
-    county.column_dimensions["A"].width = 28
-    county.column_dimensions["B"].width = 16
-    listed(county, ["是", "否"], " ".join(f"B{r}" for r in yes_rows))
-    listed(county, Q6_RATINGS, f"B{q6_row}")
+    for col, width in zip("ABCDE", (26, 34, 16, 22, 50)):
+        county.column_dimensions[col].width = width
+    county.freeze_panes = "C2"
+    listed(county, ["是", "否"], " ".join(f"C{r}" for r in yes_rows))
+    listed(county, Q6_RATINGS, f"C{q6_row}")
 
     veto = wb.create_sheet(SHEETS["veto"])
     veto.append(["键", "值"])
@@ -91,17 +96,10 @@ def blank_template() -> bytes:
     notes.append(["工作表", "列 / 键", "英文键", "说明"])
     for key, name in SCHOOL_COLUMNS.items():
         notes.append([SHEETS["schools"], name, key, SCHOOL_NOTES.get(key, "")])
-    county_notes = {"county_name": "县（市、区）名称，须与平台上的县名一致", "resident_population": "常住人口",
-                    "population_share_urban": "城区人口占比（0.45 或 45%）", "population_share_town": "镇区人口占比",
-                    "population_share_rural": "乡村人口占比（三者合计为 1）", "Q6": "下拉选择：优秀、良好、合格、不合格",
-                    "Q9_min_level": "1–4 或 Ⅰ–Ⅳ", "basic_balance_year": "通过基本均衡认定的年份（可空）",
-                    "evaluation_year": "评估年份（可空）"}
     for key in COUNTY_KEYS + ("basic_balance_year", "evaluation_year"):
-        code = key.split("_")[0]
-        text = county_notes.get(key) or G_NAMES.get(code) or Q_NAMES.get(code) or ""
-        if key in YES_NO_KEYS:
-            text += "（下拉选择：是/否）"
-        notes.append([SHEETS["county"], key, key, text])
+        name, unit, meaning = COUNTY_KEY_TABLE[key]
+        optional = "（可空）" if key in ("basic_balance_year", "evaluation_year") else ""
+        notes.append([SHEETS["county"], name, key, f"{meaning}；填写：{unit}{optional}"])
     for key in VETO_KEYS:
         notes.append([SHEETS["veto"], key, key, f"{VETO_NAMES[key]}（是/否）"])
     for col, width in zip("ABCD", (10, 26, 30, 60)):

@@ -2,7 +2,7 @@
 the seeded demo database, shows no English word and no raw data structure in its visible text.
 
 Visible text is the page without tags, scripts and styles. Allowed: file extensions, QR, Excel,
-CSV, PDF, SHA-256, PNG, SVG, URLs and paths shown to copy, school codes (S01) and the method's
+CSV, PDF, SPSS, Stata, SHA-256, PNG, SVG, URLs and paths shown to copy, school codes (S01) and the method's
 rule codes (R1–R7, G1–G15, Q1–Q9, S1–S7, V1–V7, CV), one-time codes, and user names (data).
 Pages another engineer owns that still leak are expected failures with the owner named.
 """
@@ -18,11 +18,11 @@ from service.app import _routers
 from svc_helpers import csrf_token
 
 ROLES = ("demo", "inspector", "province")          # bureau admin, inspector, province admin
-NOT_PAGES = re.compile(r"\.(csv|xlsx|json|pdf)$|/qr/|/checksum$|/workbooks/\{version")
+NOT_PAGES = re.compile(r"\.(csv|xlsx|json|pdf|sav|dta)$|/qr/|/checksum$|/workbooks/\{version")
 ALLOWED = re.compile(
     r"https?://\S+|(?<![\w])/[\w./?=&%{}:-]+"                # URLs and paths shown to copy
-    r"|[\w.+-]*\.(?:xlsx|xls|zip|csv|docx|pdf|png|svg)\b"     # file names and extensions
-    r"|\b(?:QR|Excel|CSV|PDF|SHA-256|PNG|SVG|WPS)\b"
+    r"|[\w.+-]*\.(?:xlsx|xls|zip|csv|docx|pdf|png|svg|sav|dta)\b"     # file names and extensions
+    r"|\b(?:QR|Excel|CSV|PDF|SHA-256|PNG|SVG|WPS|SPSS|Stata)\b"
     r"|\b[0-9a-f]{64}\b|\b[0-9a-f]{16}(?=…|\b)"                # a SHA-256 shown, or its first 16 digits
     r"|\b(?:[RGQSV]\d{1,2}[a-d]?|CV|S\d{2,})\b"              # rule and school codes
     r"|\b[A-Z0-9]{8}\b"                                      # one-time codes printed on slips

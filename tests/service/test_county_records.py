@@ -1,6 +1,7 @@
-"""One county, one truth (issue 10): workbook versions are the only copy of a workbook, a campaign
-pins one, the verdict uses the survey that counts, test campaigns never count, and the profile is a
-value loaded once (a profile file works everywhere a bundled name does)."""
+"""One county, one truth (issue 10, issue 20): workbook versions are the only copy of a workbook and
+come only from the county's upload; a campaign's schools come from a school list; the verdict uses
+the latest counted version and the survey that counts, test campaigns never count, and the profile
+is a value loaded once (a profile file works everywhere a bundled name does)."""
 
 import json
 import subprocess
@@ -54,17 +55,25 @@ def _post(c, path: str, data: dict | None = None):
     return c.post(path, data={"_csrf_token": token, **(data or {})})
 
 
+def _start(bureau, cid: int, data: bytes) -> None:
+    """The county's workbook uploaded as a version, and the campaign's schools imported from it."""
+    r = upload(bureau, COUNTY_A, [("county.zip", data)])
+    assert r.status_code == 200 and "处问题" not in r.text, r.text[:2000]
+    r = upload_workbook(bureau, cid, data)
+    assert r.status_code == 200 and "处问题" not in r.text, r.text[:2000]
+
+
 def _verdict(c) -> dict:
     r = c.get(county_url(COUNTY_A, "/verdict.json"))
     assert r.status_code == 200
     return r.json()
 
 
-def test_a_pinned_new_version_is_every_page_and_exports_verdict(app, anon, clock, tmp_path):
+def test_the_latest_version_is_every_page_and_exports_verdict(app, anon, clock, tmp_path):
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         cid = create_campaign(bureau)
-        assert upload_workbook(bureau, cid, example_zip("example-pass")).status_code == 200   # version 1, pinned
+        _start(bureau, cid, example_zip("example-pass"))                      # version 1
         _collect(app, anon, clock, cid)
         # Version 2 changes one figure: S02's sports ground shrinks below the standard's floor.
         v2 = example_zip("example-pass", {"schools.csv": _schools_csv(
@@ -72,12 +81,8 @@ def test_a_pinned_new_version_is_every_page_and_exports_verdict(app, anon, clock
         r = upload(bureau, COUNTY_A, [("v2.zip", v2)])
         assert r.status_code == 200 and "处问题" not in r.text
         with Session(app.state.engine) as s:
-            campaign = s.get(Campaign, cid)
-            pinned = s.get(WorkbookVersion, campaign.workbook_version_id)
-            assert pinned.version == 2                       # the upload was pinned to the counted campaign
             assert len(s.exec(select(WorkbookVersion)).all()) == 2
         export = bureau.get(f"/bureau/campaigns/{cid}/export.csv").content
-        assert "第 2 版" in bureau.get(f"/bureau/campaigns/{cid}").text
         bureau_json = _verdict(bureau)
     (tmp_path / "v2.zip").write_bytes(v2)
     (tmp_path / "responses.csv").write_bytes(export)
@@ -103,7 +108,7 @@ def test_a_version_that_renames_an_answered_school_is_refused_and_nothing_change
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         cid = create_campaign(bureau)
-        assert upload_workbook(bureau, cid, example_zip("example-pass")).status_code == 200
+        _start(bureau, cid, example_zip("example-pass"))
         _collect(app, anon, clock, cid)
         renamed = example_zip("example-pass", {"schools.csv": _schools_csv(
             lambda rows: rows[0].__setitem__("school_code", "S01X"))})
@@ -113,27 +118,29 @@ def test_a_version_that_renames_an_answered_school_is_refused_and_nothing_change
             assert "S01学校" in r.text and "已有答卷" in r.text
     with Session(app.state.engine) as s:
         assert [v.version for v in s.exec(select(WorkbookVersion))] == [1]
-        assert s.get(WorkbookVersion, s.get(Campaign, cid).workbook_version_id).version == 1
         assert {sc.school_code for sc in s.exec(select(School).where(School.campaign_id == cid))} >= {"S01"}
 
 
-def test_the_same_file_is_the_same_version(app):
+def test_the_same_file_is_the_same_version_and_a_campaign_import_makes_none(app):
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         first, second = create_campaign(bureau), create_campaign(bureau, name="第二轮")
         for cid in (first, second):
             assert upload_workbook(bureau, cid, example_zip("example-pass")).status_code == 200
-        assert upload(bureau, COUNTY_A, [("again.zip", example_zip("example-pass"))]).status_code == 200
+        with Session(app.state.engine) as s:
+            assert s.exec(select(WorkbookVersion)).all() == []
+        for name in ("county.zip", "again.zip"):
+            assert upload(bureau, COUNTY_A, [(name, example_zip("example-pass"))]).status_code == 200
     with Session(app.state.engine) as s:
         assert len(s.exec(select(WorkbookVersion)).all()) == 1
-        assert {c.workbook_version_id for c in s.exec(select(Campaign))} == {1}
+        assert len({c.school_list_sha256 for c in s.exec(select(Campaign))}) == 1
 
 
 def test_another_campaign_never_changes_the_verdict_and_designating_moves_it(app, anon, clock):
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         first = create_campaign(bureau)
-        assert upload_workbook(bureau, first, example_zip("example-pass")).status_code == 200
+        _start(bureau, first, example_zip("example-pass"))
         _collect(app, anon, clock, first)
         before = _verdict(bureau)
         assert before["campaign_id"] == first and before["parts"]["recognition"]["collected"] == 3
@@ -154,7 +161,7 @@ def test_a_test_campaign_never_counts_and_is_deleted_with_its_answers(app, anon,
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         real = create_campaign(bureau)
-        assert upload_workbook(bureau, real, example_zip("example-pass")).status_code == 200
+        _start(bureau, real, example_zip("example-pass"))
         before = _verdict(bureau)
         test, r = _create_test_campaign(bureau)
         assert "试填" in r.text
@@ -211,12 +218,12 @@ def test_the_service_and_the_cli_run_with_a_profile_file(tmp_path):
 
 
 def test_a_test_campaigns_import_never_moves_the_verdict(app, anon, clock):
-    """The verdict reads the version the counted campaign pins: another campaign's newer version
-    (here a test campaign's, without S02) does not replace it."""
+    """A campaign's school import (here a test campaign's, without S02) makes no version: the
+    verdict keeps the county's."""
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         real = create_campaign(bureau)
-        assert upload_workbook(bureau, real, example_zip("example-pass")).status_code == 200
+        _start(bureau, real, example_zip("example-pass"))
         _collect(app, anon, clock, real)
         before = _verdict(bureau)
         test, _ = _create_test_campaign(bureau)
@@ -225,7 +232,7 @@ def test_a_test_campaigns_import_never_moves_the_verdict(app, anon, clock):
         after = _verdict(bureau)
     assert after == before and after["workbook_version"]["version"] == 1
     with Session(app.state.engine) as s:
-        assert [v.version for v in s.exec(select(WorkbookVersion).order_by(WorkbookVersion.version))] == [1, 2]
+        assert [v.version for v in s.exec(select(WorkbookVersion).order_by(WorkbookVersion.version))] == [1]
 
 
 def test_a_school_with_printed_but_unused_slips_can_leave_the_list(app):
@@ -243,4 +250,4 @@ def test_a_school_with_printed_but_unused_slips_can_leave_the_list(app):
         assert r.status_code == 200 and "处问题" not in r.text
     with Session(app.state.engine) as s:
         assert "S02" not in {sc.school_code for sc in s.exec(select(School).where(School.campaign_id == cid))}
-        assert s.get(WorkbookVersion, s.get(Campaign, cid).workbook_version_id).version == 2
+        assert s.exec(select(WorkbookVersion)).all() == []

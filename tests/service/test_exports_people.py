@@ -152,13 +152,14 @@ def test_school_name_like_a_formula_is_neutralised_in_the_answers_xlsx(app, clie
 
 def _formula_county(app, client) -> int:
     """A campaign whose workbook names schools like formulas, with answers of its schools."""
-    from svc_helpers import EXAMPLE, create_campaign, example_zip, login, upload_workbook
+    from svc_helpers import EXAMPLE, create_campaign, example_zip, login, store_county_version, upload_workbook
     login(client)
     cid = create_campaign(client)
     schools = (EXAMPLE / "schools.csv").read_text(encoding="utf-8-sig")
     schools = schools.replace("S01学校", "=HYPERLINK(\"http://x\")").replace("S03学校", "-S03学校")
+    store_county_version(app, example_zip({"schools.csv": schools.encode("utf-8")}))
     r = upload_workbook(client, cid, example_zip({"schools.csv": schools.encode("utf-8")}))
-    assert r.status_code == 200 and "指标表有" not in r.text, r.text[:2000]
+    assert r.status_code == 200 and "处问题" not in r.text, r.text[:2000]
     for code in ("S01", "S03"):
         add(app, cid, questionnaire="student", group="student", school_code=code, grade=4)
     return cid
@@ -213,13 +214,18 @@ def test_verdict_xlsx_states_checks_as_sentences_and_questions_per_group(app, cl
 
 def test_ledger_exports_neutralise_text_and_keep_numbers():
     from service.verdicts import exports as X
-    rows = [{"rule": "G5", "school_code": "=S05", "increase": -7, "reason": "@cmd", "group": "parent"}]
+    rows = [{"rule": "G5", "school_code": "=S05", "increase": -7, "reason": "@cmd", "group": "parent",
+             "column": "max_class_size_primary"}]
     text = X.ledger_csv(rows).decode("utf-8-sig")
     parsed = list(csv.reader(io.StringIO(text)))
-    assert parsed[1][1] == "'=S05" and parsed[1][5] == "-7" and parsed[1][-1] == "'@cmd"
+    head = parsed[0]
+    assert head[:2] == ["规则", "学校"] and parsed[1][0] == "G5 班额"
+    assert parsed[1][1] == "'=S05" and parsed[1][head.index("调整量")] == "减少 7 人"
+    assert parsed[1][head.index("说明")] == "'@cmd" and parsed[1][head.index("指标或项目")] == N.GROUPS["parent"]
     sheet = load_workbook(io.BytesIO(X.ledger_xlsx(rows)))["短板台账"]
-    row = [c.value for c in sheet[2]]
-    assert row[1] == "'=S05" and row[5] == -7 and row[-1] == "'@cmd" and row[8] == N.GROUPS["parent"]
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, (c.value for c in sheet[2])))
+    assert row["学校"] == "'=S05" and row["调整量（数值）"] == -7 and row["说明"] == "'@cmd"
 
 
 def test_overview_xlsx_has_chinese_headers_the_pages_figures_and_no_formulas(app, client, campaign):

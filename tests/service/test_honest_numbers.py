@@ -1,7 +1,7 @@
 """What the pages claim about the rate (issue 12): the design-based interval, thin groups named in
 Chinese, the simple interval kept as a footnote."""
 
-from inspector_helpers import COUNTY_A, browser, county_url, example_zip, make_users
+from inspector_helpers import COUNTY_A, browser, county_url, example_zip, make_users, upload
 from svc_helpers import ALL_A, answer, create_campaign, link_token, upload_workbook
 
 from scoring import display
@@ -29,6 +29,7 @@ def test_a_county_with_a_handful_of_answers_is_not_called_robust(app, anon, cloc
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         cid = create_campaign(bureau)
+        assert upload(bureau, COUNTY_A, [("county.zip", example_zip("example-pass"))]).status_code == 200
         assert upload_workbook(bureau, cid, example_zip("example-pass")).status_code == 200
         for fields in ({"location": "urban", **ALL_A}, {"location": "rural", **ALL_A}):
             anon.cookies.clear()

@@ -34,6 +34,7 @@ from scoring.verdict import evaluate
 from scoring.workbook import read_workbook
 from service.accounts.routes import INSPECTOR_ROUTES as ACCOUNT_ROUTES
 from service.roadmap.routes import INSPECTOR_ROUTES as ROADMAP_ROUTES
+from service.verdicts.county_routes import COUNTY_ROUTES
 from service.verdicts.routes import INSPECTOR_ROUTES as VERDICT_ROUTES
 from service.workbooks.routes import INSPECTOR_ROUTES as WORKBOOK_ROUTES
 from service.db.models import Campaign, WorkbookVersion
@@ -72,12 +73,14 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200}
     if path == "/inspector/password":                           # one's own: every role (422: empty form)
         return {200} if method == "GET" else {422}
-    if path.startswith("/inspector/accounts"):
+    if path.startswith(("/inspector/accounts", "/inspector/settings")):
         return {200, 303, 422} if user == "province" else {403}
     if path in ("/inspector/overview", "/inspector/overview.xlsx"):
         return {200} if user in ("province", "inspector_a") else {403}
     if path.endswith("/workbooks") and method == "POST":
         return {200, 303, 422} if user == "bureau_a" else {403}
+    if path.endswith("/withdraw"):                               # 422 here: no reason given
+        return {303, 422} if user == "bureau_a" else {403}
     if path == "/inspector/acceptance":
         if method == "POST":
             return {303, 422} if user == "province" else {403}
@@ -103,7 +106,7 @@ def _workspace_routes(app):
 
 def test_every_workspace_route_is_allowed_or_refused_by_role(app, world):
     routes = list(_workspace_routes(app))
-    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES) >= 15             # none escapes: every handler is exercised
+    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES + COUNTY_ROUTES) >= 15             # none escapes: every handler is exercised
     for user in (None, "bureau_a", "bureau_b", "inspector_a", "province"):
         with browser(app, user) as c:
             token = csrf_token(c.get("/login").text)
@@ -213,15 +216,15 @@ def _bad_workbooks():
     county = _csv("county.csv")
     q6 = re.sub(r"^Q6,.*$", "Q6,很好", county, flags=re.MULTILINE)
     return {
-        "not a number": ({"schools.csv": cell(3, col, "abc").encode()}, ("schools", "3", "students_junior", "abc")),
+        "not a number": ({"schools.csv": cell(3, col, "abc").encode()}, ("schools", "3", "初中在校生数（students_junior）", "abc")),
         "blank required": ({"schools.csv": cell(4, header.index("school_name"), "").encode()},
-                           ("schools", "4", "school_name", "")),
+                           ("schools", "4", "学校名称（school_name）", "")),
         "duplicate code": ({"schools.csv": cell(5, 0, lines[1].split(",")[0]).encode()},
-                           ("schools", "5", "school_code", lines[1].split(",")[0])),
-        "bad county value": ({"county.csv": q6.encode()}, ("county", None, "Q6", "很好")),
+                           ("schools", "5", "学校代码（school_code）", lines[1].split(",")[0])),
+        "bad county value": ({"county.csv": q6.encode()}, ("county", None, "学校德育工作、校园文化建设水平（Q6）", "很好")),
         "missing column": ({"schools.csv": "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != col)
                                                      for line in lines).encode() + b"\n"},
-                           ("schools", "1", "students_junior", None)),
+                           ("schools", "1", "初中在校生数", None)),
     }
 
 
@@ -249,7 +252,7 @@ def test_garbage_wrong_county_and_empty_uploads_are_refused(app):
         r = upload(c, COUNTY_A, [("junk.xlsx", b"not a workbook at all")])
         assert r.status_code == 422 and "junk.xlsx" in r.text
         r = upload(c, COUNTY_A, [("other.zip", example_zip("example-fail"))])   # county B's workbook
-        assert r.status_code == 422 and "county_name" in r.text and COUNTY_B in r.text
+        assert r.status_code == 422 and "县名" in r.text and COUNTY_B in r.text
         r = upload(c, COUNTY_A, [("empty.zip", b"")])
         assert r.status_code == 422
     assert versions(app, COUNTY_A) == []
@@ -283,8 +286,9 @@ def test_good_uploads_make_versions_listed_and_comparable(app):
         diff = c.get(county_url(COUNTY_A, "/compare?a=1&b=2"))
         assert diff.status_code == 200
         code = cells[0]
-        assert f"parts.resources.sections[{code}/primary].values.R5" in diff.text or \
-            f"parts.resources.sections[{code}/junior].values.R5" in diff.text
+        first = diff.text[diff.text.index('<table id="field-changes">'):].split("</tr>")[1]
+        assert code in first and "体育运动场馆面积" in first and ">100<" in first and "R5 生均体育运动场馆面积" in first
+        assert "parts." not in diff.text and "sections[" not in diff.text
         # the latest version is the verdict's, and the first is still there
         assert "第 2 版" in c.get(county_url(COUNTY_A, "/verdict")).text
         assert "第 1 版" in c.get(county_url(COUNTY_A, "/verdict?version=1")).text
@@ -303,7 +307,8 @@ def test_blank_template_has_chinese_headers_notes_and_drop_downs(app):
     county_dv = " ".join(dv.formula1 for dv in wb["县域"].data_validations.dataValidation)
     assert "是" in county_dv and "优秀" in county_dv
     notes = [row[1] for row in wb["说明"].iter_rows(values_only=True)]
-    assert "学校代码" in notes and "Q6" in notes
+    keys = [row[2] for row in wb["说明"].iter_rows(values_only=True)]
+    assert "学校代码" in notes and "教师平均工资收入" in notes and "Q6" in keys
 
 
 # ---- the verdict of the two example counties ---------------------------------------------------------
@@ -379,9 +384,11 @@ def test_ledger_rows_shown_are_scoring_ledger_rows_sortable_and_exported(app, wo
                 assert row["reason"] in shown
         assert shown.count("<tr>") == len(rows) + 1
         by_increase = c.get(county_url(COUNTY_B, "/verdict?sort=-increase")).text
-        incs = [float(x) for x in re.findall(r'<td class="n">([-\d.e+]+)</td><td class="n">',
-                                             by_increase[by_increase.index('<table class="ledger">'):])]
-        assert incs and incs == sorted(incs, reverse=True)
+        reasons = [r["reason"] for r in sorted((r for r in rows if r.get("increase") is not None),
+                                               key=lambda r: -r["increase"])]
+        table = by_increase[by_increase.index('<table class="ledger">'):]
+        positions = [table.index(reason) for reason in reasons]
+        assert len(positions) > 1 and positions == sorted(positions)
         csv_text = c.get(county_url(COUNTY_B, "/ledger.csv")).content.decode("utf-8-sig")
         assert len(csv_text.strip().splitlines()) == len(rows) + 1
         x = load_workbook(io.BytesIO(c.get(county_url(COUNTY_B, "/ledger.xlsx?sort=rule")).content))

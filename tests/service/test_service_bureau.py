@@ -65,10 +65,10 @@ def test_workbook_with_errors_stores_nothing_and_shows_every_problem(app, client
     assert any("第 3 行" in p and "students_primary" in p for p in problems), problems
     with Session(app.state.engine) as s:
         assert s.exec(select(School).where(School.campaign_id == cid)).all() == []
-        assert s.get(Campaign, cid).workbook_version_id is None
+        assert s.get(Campaign, cid).school_list_file is None
         assert s.exec(select(WorkbookVersion)).all() == []           # nothing stored as a version either
     r = upload_workbook(client, cid, b"not a zip at all", "county.zip")
-    assert r.status_code == 422 and "指标表有" in r.text
+    assert r.status_code == 422 and "学校名录有" in r.text
 
 
 def test_workbook_import_creates_schools_links_and_plan(app, client, campaign, anon, clock):
@@ -214,7 +214,7 @@ def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign,
     service_verdict = client.get("/inspector/counties/示例县/verdict.json").json()
     assert service_verdict["campaign_id"] == campaign
     with Session(app.state.engine) as s:
-        pinned = s.get(WorkbookVersion, s.get(Campaign, campaign).workbook_version_id)
+        pinned = s.exec(select(WorkbookVersion)).one()                 # the county's one version
         assert service_verdict["workbook_version"]["sha256"] == pinned.sha256
         (tmp_path / "workbook.zip").write_bytes(pinned.data)
     (tmp_path / "responses.csv").write_bytes(client.get(f"/bureau/campaigns/{campaign}/export.csv").content)
@@ -234,7 +234,7 @@ def test_export_to_scoring_cli_gives_the_services_verdict(app, client, campaign,
 
 # ---- login and CSRF on every bureau route -------------------------------------------------
 
-PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}", "/s/_/icon.png"}
+PUBLIC = {"/", "/healthz", "/login", "/s/{token:str}", "/s/_/icon.png", "/s/_/code"}   # the code box: a respondent's
 
 
 def _concrete(path: str, ids: dict) -> str:

@@ -53,7 +53,7 @@ def test_create_admin_cli(app, client, database_url):
     page = client.get("/login")
     r = client.post("/login", data={"username": "bureau1", "password": "s3cret-pass",
                                     "_csrf_token": csrf_token(page.text)})
-    assert r.url.path == "/bureau"
+    assert r.url.path == "/inspector/overview"     # an account with no role row is the province's
     with Session(app.state.engine) as s:
         stored = s.exec(select(Account).where(Account.username == "bureau1")).one().password_hash
     assert stored.startswith("scrypt$") and "s3cret-pass" not in stored

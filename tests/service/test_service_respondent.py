@@ -173,8 +173,8 @@ def test_answers_are_checked_against_the_schools_of_the_latest_import(app, campa
     rows = (EXAMPLE / "schools.csv").read_text().splitlines()
     without_s25 = "\n".join(r for r in rows if not r.startswith("S25,")) + "\n"
     with Session(app.state.engine, expire_on_commit=False) as s:     # the other instance's import
-        assert campaigns.import_workbook(s, s.get(Campaign, campaign), "county.zip",
-                                         example_zip({"schools.csv": without_s25.encode()}), app.state.profile)[1] == []
+        assert campaigns.import_schools(s, s.get(Campaign, campaign), "schools.csv", without_s25.encode(),
+                                        app.state.profile)[1] == []
     path = "/s/" + link_token(app, campaign)           # a link this instance has not cached yet
     page = anon.get(path + "?q=staff")
     r = anon.post(path, data={"_t": hidden(page.text, "_t"), "_sid": hidden(page.text, "_sid"),

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from inspector_helpers import COUNTY_A, browser, county_url, example_zip as county_zip, make_users, upload
 from service.accounts import audit
@@ -34,8 +34,9 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     assert len(imported) == 1 and imported[0].file_sha256 and imported[0].detail["schools"] == 25
     from service.db.models import Campaign, WorkbookVersion
     with Session(app.state.engine) as s:
-        pinned = s.get(WorkbookVersion, s.get(Campaign, campaign).workbook_version_id)
-        assert imported[0].file_sha256 == hashlib.sha256(bytes(pinned.data)).hexdigest() == pinned.sha256
+        listed = s.get(Campaign, campaign)          # the school list's file, as the campaign keeps it
+        assert imported[0].file_sha256 == listed.school_list_sha256
+        assert imported[0].file_sha256 == s.exec(select(WorkbookVersion)).one().sha256   # the same bytes
 
     token = link_token(app, campaign, group="public")
     assert client.get(f"/bureau/campaigns/{campaign}/qr/{token}/png").status_code == 200

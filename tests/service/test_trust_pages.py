@@ -56,7 +56,7 @@ def test_closed_campaign_is_frozen_and_its_export_carries_count_and_checksum(app
     sidecar = client.get(f"/trust/campaigns/{campaign}/checksum")
     assert sidecar.status_code == 200
     assert sidecar.text.startswith(f"{digest}  responses-{campaign}.csv\n")
-    assert "responses: 3; campaign closed" in sidecar.text
+    assert "答卷 3 份；调查已结束" in sidecar.text
 
 
 def test_raw_answers_export_is_for_the_countys_bureau_and_province(app, campaign):

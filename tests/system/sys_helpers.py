@@ -39,14 +39,16 @@ def sa_url(url: str) -> str:
 class Server:
     """``python -m service`` in its own process group (SIGKILL reaches every worker)."""
 
-    def __init__(self, database_url: str, log_path: Path, *, demo: bool = False, workers: int = 1):
+    def __init__(self, database_url: str | None, log_path: Path, *, demo: bool = False, workers: int = 1,
+                 python: str = sys.executable, cwd: Path = ROOT, env: dict | None = None):
+        """database_url None: the one of ``env`` (DATABASE_URL); ``env`` replaces the test's environment."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "service", "--port", str(self.port), "--database-url", database_url,
-                "--workers", str(workers)] + (["--demo"] if demo else [])
+        args = ([python, "-m", "service", "--port", str(self.port), "--workers", str(workers)]
+                + (["--database-url", database_url] if database_url else []) + (["--demo"] if demo else []))
         self.log = open(log_path, "a")
-        env = {**os.environ, "RENKE_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        env = {**(os.environ if env is None else env), "RENKE_SECRET": SECRET, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         deadline = time.time() + 90
         while True:

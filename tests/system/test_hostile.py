@@ -134,7 +134,7 @@ def _zip_bomb() -> bytes:
 
 def _imported(app, cid) -> str | None:
     with Session(app.state.engine) as s:
-        return s.get(Campaign, cid).workbook_version_id
+        return s.get(Campaign, cid).school_list_file
 
 
 def test_oversized_upload_and_zip_bomb_are_refused(world):

@@ -1,0 +1,29 @@
+"""Trends across surveys in a desktop Chromium: the bureau reads its three years of surveys on
+the monitoring page — the chart, the table and the change since the last survey. Screenshots
+of the page and of the trends section in test-artifacts/."""
+
+import pytest
+from browser_helpers import log_in, shot_name
+from inspector_helpers import COUNTY_A, PW, make_users
+from trend_helpers import slightly_better, survey, worse
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+def test_bureau_reads_three_years_of_surveys_side_by_side(request, app, live, desk):
+    make_users(app)
+    survey(app, 2024, "2024年满意度调查", worse)
+    survey(app, 2025, "2025年满意度调查", slightly_better)
+    survey(app, 2026, "2026年满意度调查")
+    log_in(desk, live, "bureau_a", PW)
+    desk.goto(f"{live}/inspector/counties/{COUNTY_A}/roadmap")
+    desk.get_by_role("link", name="历年监测").click()
+    section = desk.locator("#survey-trends")
+    expect(section.locator("h3")).to_have_text("历次满意度调查 · 社会认可度")
+    expect(section.get_by_role("img", name="历次调查的认可度及 95% 区间")).to_be_visible()
+    header = section.locator("table tr").first
+    for year in (2024, 2025, 2026):
+        expect(header).to_contain_text(f"{year} 年")
+    rate = section.locator("tr", has=desk.locator("td", has_text="认可度")).first
+    expect(rate.locator("td.change")).to_contain_text("超出抽样误差")
+    section.screenshot(path=shot_name(request.node.name, "section"))
