@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from . import workbook as wbk
 from .county_keys import key_label
@@ -66,6 +67,10 @@ YES_TEXT = {True: "是", False: "否"}
 CHANGE_FORM = "应为 +x（增加 x，可为负数）或 =x（设为 x）"
 CHANGE_HINT = "不是变化：" + CHANGE_FORM
 NOT_A_YEAR = "不是年份：应为整数年份，如 2026"
+# Years a plan may name: the workbook's data year (evaluation_year) up to 15 years on. Every
+# distinct year is one projection, an evaluation of the whole county: a plan of 120 years
+# (2027-2146) held the province's acceptance page for half a minute (issue 21).
+YEARS_AHEAD = 15
 _SPLIT_DEPARTMENTS = re.compile(r"[、,，;；/\s]+")
 _FULL_WIDTH = str.maketrans({"＋": "+", "＝": "=", "－": "-", "（": "(", "）": ")", "．": ".", "％": "%"})
 
@@ -227,6 +232,13 @@ def read_plan_csvs(files: Mapping[str, bytes], workbook: Workbook, *,
     grids: dict[str, pd.DataFrame] = {}
     problems = []
     for name, data in files.items():
+        rows = data.count(b"\n")
+        if rows > wbk.MAX_ROWS:   # counted before parsing, as the workbook reader does
+            label = _sheet_label(PurePosixPath(name).name)
+            problems.append(dataclasses.replace(wbk._too_many_rows(_sheet_key(name) or "plan", rows, 0),
+                                                sheet_label=label, expected=f"超过 {wbk.MAX_ROWS} 行，未读取"
+                                                "（一个县的规划远小于此）：请删除多余的行后再上传"))
+            continue
         try:
             grids[PurePosixPath(name).name] = wbk._csv_grid(data)
         except Exception:  # undecodable or unparsable text
@@ -366,12 +378,29 @@ def _new_schools(sheet: str, cells: pd.DataFrame, workbook: Workbook, profile: P
         problems.append(header.problem(int(schools.at[i, "excel_row"]), OPENS_YEAR, opens_text[i] or None,
                                        "未填写：请填写新建学校的开办年度（如 2027）" if not opens_text[i]
                                        else NOT_A_YEAR))
+    first, last, why_window = year_window(workbook, opens[~bad])
+    for i in np.flatnonzero(~bad & ~opens.between(first, last).to_numpy(bool)):
+        problems.append(header.problem(int(schools.at[i, "excel_row"]), OPENS_YEAR, opens_text[i], why_window))
     base_codes = set(workbook.schools["school_code"].astype(str))
     for i, code in enumerate(schools["school_code"].astype(str)):
         if code in base_codes:
             problems.append(header.problem(int(schools.at[i, "excel_row"]), "school_code", code,
                                            "已是指标表中的学校代码：新建学校须用新的代码"))
     return schools.assign(**{OPENS_YEAR: opens.fillna(0).astype(int)})
+
+
+def year_window(workbook: Workbook, years: pd.Series) -> tuple[int, int, str]:
+    """(first, last, why) of the years a plan may name: the workbook's evaluation_year up to
+    ``YEARS_AHEAD`` years on; without one, the plan's earliest year up to as many on."""
+    data_year = workbook.county.get("evaluation_year")
+    if data_year is not None:
+        first = int(data_year)
+        since = f"指标表的评估年度 {first} 年"
+    else:
+        first = int(years.min()) if len(years) else 0
+        since = f"规划最早的年度 {first} 年（指标表未填评估年度）"
+    last = first + YEARS_AHEAD
+    return first, last, f"超出规划的年度范围：应在 {first} 至 {last} 年之间（{since}起 {YEARS_AHEAD} 年内）"
 
 
 def _integers(texts: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -412,6 +441,7 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
     base_codes = set(workbook.schools["school_code"].astype(str))
     opens = {} if new_schools.empty else dict(zip(new_schools["school_code"].astype(str), new_schools[OPENS_YEAR]))
     years, bad_years = _integers(texts["year"])
+    first, last, why_window = year_window(workbook, years[~bad_years])
     rows = []
     for i, r in enumerate(body.index):
         r = int(r)
@@ -421,6 +451,8 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
             text = texts["year"].iat[i]
             problems.append(problem(r, "year", text or None,
                                     "未填写：请填写变化到位的年度（如 2026）" if not text else NOT_A_YEAR))
+        elif not first <= years.iat[i] <= last:
+            problems.append(problem(r, "year", texts["year"].iat[i], why_window))
         else:
             year = int(years.iat[i])
         code = texts["school_code"].iat[i] or None
@@ -463,6 +495,9 @@ def _plan_rows(sheet: str, cells: pd.DataFrame, workbook: Workbook, new_schools:
             mode, value, why = _parse_change(key, change_text, where)
             if why:
                 problems.append(problem(r, "change", change_text or None, why))
+        for free in ("department", "note"):
+            if wbk.CONTROL_CHARACTERS.search(texts[free].iat[i]):
+                problems.append(problem(r, free, texts[free].iat[i], wbk.HAS_CONTROL))
         department_text = texts["department"].iat[i]
         departments = tuple(d for d in _SPLIT_DEPARTMENTS.split(department_text) if d) if department_text \
             else (profile.departments_of(column_rule(key)) if key else ())
@@ -807,12 +842,16 @@ def write_plan(plan: Plan | None = None, path: str | Path | None = None) -> byte
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         rows.to_excel(writer, sheet_name=SHEETS["plan"], index=False)
         new.to_excel(writer, sheet_name=SHEETS["new_schools"], index=False)
+        # Every text a text cell: "=是" or "=120" stays a change, a note or department "=2+3" stays
+        # what was written (openpyxl would store it as a formula, read back empty). Control
+        # characters cannot be stored in an .xlsx at all (the readers refuse them).
+        for written in writer.sheets.values():
+            for row in written.iter_rows(min_row=2):
+                for cell in row:
+                    if isinstance(cell.value, str):
+                        cell.value = ILLEGAL_CHARACTERS_RE.sub("", cell.value)
+                        cell.data_type = "s"
         sheet = writer.sheets[SHEETS["plan"]]
-        # Text cells, so that "=是" or "=120" typed in Excel stays a change, not a formula.
-        change = list(PLAN_COLUMNS).index("change") + 1
-        for r, record in enumerate(records, start=2):
-            cell = sheet.cell(row=r, column=change)
-            cell.value, cell.data_type = record[PLAN_COLUMNS["change"]], "s"
         for r in range(2, max(len(records) + 2, 500)):
             for c in range(1, len(PLAN_COLUMNS) + 1):
                 sheet.cell(row=r, column=c).number_format = "@" if c != 1 else "0"

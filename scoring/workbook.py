@@ -29,12 +29,27 @@ from .scope import TYPE_STAGES, in_scope, small_rural_school
 # A county has a few hundred schools: anything near these limits is not a workbook.
 MAX_BYTES = 50 * 1024 * 1024  # file size and total uncompressed size of a zip
 MAX_MEMBERS = 1000  # zip members (an .xlsx holds a few dozen)
+# One part of an .xlsx, uncompressed: a county's sheets and their shared strings are a few
+# hundred KB, and 5,000 rows of 25 columns about 6 MB; parsing takes about a second per 5 MB.
+# A 157 KB file whose shared strings unpack to 44 MB held a worker 24 s (issue 21). Parts over
+# 1 MB may not unpack to more than 100 times their packed size (XML of real cells: 5-20 times).
+MAX_PART_BYTES = 10 * 1024 * 1024
+MAX_PART_RATIO = 100
 # Rows and cells of one sheet, counted in the file's bytes before any parsing: the largest
 # county has a few hundred schools, and 5,000 rows parse in about a second.
 MAX_ROWS = 5000
 MAX_CELLS = MAX_ROWS * 60
 
 SHEETS = {"schools": "学校", "county": "县域", "veto": "一票否决"}
+
+# Text cells a person reads back (school codes and names, the county's name, a plan's notes):
+# C0 control characters are invisible, and an .xlsx cannot hold them (a county's exports would
+# fail for every reader); a code starting like a formula would run in the spreadsheet of anyone
+# opening an export.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+HAS_CONTROL = "含有看不见的控制字符：请在表格中删除后重新输入此单元格"
+FORMULA_SIGNS = ("=", "+", "-", "@")
+CODE_LIKE_FORMULA = "不能以 =、+、-、@ 开头（电子表格会把它当作公式）：学校代码应以字母、数字或汉字开头"
 
 SCHOOL_COLUMNS = {
     "school_code": "学校代码",
@@ -323,6 +338,11 @@ def _zip_names(filename: str, data: bytes) -> set[str]:
         raise WorkbookError([_unreadable(filename, " .xlsx 或 .zip 文件")]) from None
     if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_BYTES:
         raise WorkbookError([_too_large(filename)])
+    unsafe = [n for n in (_member_name(i) for i in infos) if _escapes(n)]
+    if unsafe:
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     f"压缩包中有文件的路径指向压缩包以外（{'、'.join(unsafe[:3])}），不予接收："
+                                     "请只压缩表格文件本身后再上传")])
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         for prefix, what in ZIP_KINDS:
@@ -331,17 +351,85 @@ def _zip_names(filename: str, data: bytes) -> set[str]:
     return names
 
 
+# What an .xlsx may not carry: it is stored and served byte-for-byte to every reader of the county.
+# Decided from what the package declares (content types, relationship types) and, as Excel does
+# not need either to find a part, from the part names too; all compared in lower case.
+MACRO = ("vbaproject", "macroenabled", "macrosheet", "activex")
+EXTERNAL = ("externallink", "/connections", "xl/links/")
+DDE_FORMULA = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?>[^<]*?[\w.]+\|[^<!]*!")  # cmd|'/C calc'!A0
+DDE_SPAN = 8192 + 64  # longest formula Excel writes, plus its tag: the overlap kept between chunks
+
+
+def _declared(archive: zipfile.ZipFile, names: set[str]) -> list[tuple[str, str]]:
+    """(part, what it is declared as) for every content type and relationship of the package, lower case."""
+    found = []
+    for name in names:
+        lower = name.lower()
+        if lower != "[content_types].xml" and not lower.endswith(".rels"):
+            found.append((name, lower))
+            continue
+        try:
+            root = ET.fromstring(archive.read(name))
+        except ET.ParseError:
+            continue
+        for element in root:
+            declared = " ".join(v for k, v in element.attrib.items()
+                                if k in ("ContentType", "Type", "Target", "PartName", "Extension"))
+            found.append((element.get("PartName") or element.get("Target") or name, declared.lower()))
+    return found
+
+
+def _dde_formulas(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
+    """Sheet parts with a dynamic data exchange formula (``cmd|'/C calc'!A0`` runs a program)."""
+    found = []
+    for part in sorted(n for n in names if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".xml")):
+        tail = b""
+        with archive.open(part) as stream:
+            while chunk := stream.read(1 << 20):
+                if DDE_FORMULA.search(tail + chunk):
+                    found.append(part)
+                    break
+                tail = chunk[-DDE_SPAN:]
+    return found
+
+
+def _escapes(name: str) -> bool:
+    """A member name that would be written outside the folder it is unpacked in: absolute
+    (``/etc/x``, ``C:\\x``) or climbing out with ``..``. The file is kept and served as uploaded, so
+    whoever unpacks it later is exposed, not only this reader."""
+    path = name.replace("\\", "/")
+    return path.startswith("/") or re.match(r"^[A-Za-z]:", path) is not None or ".." in path.split("/")
+
+
+def _check_part_sizes(filename: str, archive: zipfile.ZipFile) -> None:
+    """Every part of an .xlsx bounded, uncompressed, before any of it is parsed. The sizes are the
+    ones the zip declares; reading stops at them (zipfile checks), so a lying header fails the CRC."""
+    over = [i for i in archive.infolist() if i.file_size > MAX_PART_BYTES
+            or i.file_size > 2**20 and i.file_size > MAX_PART_RATIO * max(i.compress_size, 1)]
+    if over:
+        parts = "、".join(f"{i.filename}（{i.file_size / 2**20:.1f} MB）" for i in over[:3])
+        raise WorkbookError([Problem(filename, None, None, None,
+                                     f"解压后过大，未读取：{parts}；每个部分解压后不得超过 {MAX_PART_BYTES // 2**20} MB，"
+                                     f"超过 1 MB 时不得超过压缩前的 {MAX_PART_RATIO} 倍（一个县的指标表远小于此）："
+                                     "请删除多余的行、列和内容后另存再上传")])
+
+
 def _refuse_active_parts(filename: str, archive: zipfile.ZipFile, names: set[str]) -> None:
-    """Macros and links to other files would be served back to every reader of the county."""
-    types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    """Macros, links to other files and DDE formulas would be served back to every reader of the county."""
+    declared = _declared(archive, names)
+    macros = sorted({part for part, what in declared if any(m in what for m in MACRO)})
+    links = sorted({part for part, what in declared if any(e in what for e in EXTERNAL)})
     problems = []
-    if (any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in names)
-            or b"macroenabled" in types.lower()):
-        problems.append(Problem(filename, None, None, None, "含有宏（VBA 代码），不予接收：请在 Excel 中"
-                                "“另存为 → Excel 工作簿（*.xlsx）”后再上传"))
-    if any(n.startswith("xl/externalLinks/") for n in names):
-        problems.append(Problem(filename, None, None, None, "含有指向其他文件的外部链接，不予接收：请在 Excel 中"
-                                "“数据 → 编辑链接 → 断开链接”后再上传"))
+    if macros:
+        problems.append(Problem(filename, None, None, None, f"含有宏（VBA 代码或控件，见 {'、'.join(macros[:3])}），"
+                                "不予接收：请在 Excel 中“另存为 → Excel 工作簿（*.xlsx）”后再上传"))
+    if links:
+        problems.append(Problem(filename, None, None, None, f"含有指向其他文件或数据源的外部链接（见 {'、'.join(links[:3])}），"
+                                "不予接收：请在 Excel 中“数据 → 编辑链接 → 断开链接”后再上传"))
+    dde = _dde_formulas(archive, names)
+    if dde:
+        problems.append(Problem(filename, None, None, None, f"含有动态数据交换（DDE）公式（见 {'、'.join(dde[:3])}），"
+                                "可运行其他程序，不予接收：请删除这些公式，或复制后“选择性粘贴 → 数值”再上传"))
     if problems:
         raise WorkbookError(problems)
 
@@ -396,6 +484,7 @@ def _xlsx_sheets(filename: str, data: bytes, names: set[str] | None = None) -> d
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = names or set(archive.namelist())
+            _check_part_sizes(filename, archive)
             _refuse_active_parts(filename, archive, names)
             _check_xlsx_size(filename, archive, names)
     except WorkbookError:
@@ -579,6 +668,10 @@ def _schools(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.Data
     raw = pd.DataFrame({k: body[positions[k]] if k in positions else pd.Series("", body.index, dtype=str)
                         for k in SCHOOL_COLUMNS}, index=body.index)
 
+    text = raw[["school_code", "school_name"]]
+    _flag(found, "schools", text.apply(lambda c: c.str.contains(CONTROL_CHARACTERS)), text, HAS_CONTROL)
+    _flag(found, "schools", raw[["school_code"]].apply(lambda c: c.str.startswith(FORMULA_SIGNS)),
+          raw[["school_code"]], CODE_LIKE_FORMULA)
     schools = raw[["school_code", "school_name"]].copy()
     for column, chinese, what in (("school_type", SCHOOL_TYPES, "学校类型"),
                                   ("location", LOCATION_NAMES, "城乡类型")):
@@ -685,7 +778,7 @@ def _key_values(cells: pd.DataFrame, sheet: str, names: Mapping[str, str],
 def _county_value(key: str, text: str, number: float, percent: bool) -> tuple[Any, str | None]:
     """The typed value of one county cell, or why it is not acceptable."""
     if key == "county_name":
-        return text, None
+        return (None, HAS_CONTROL) if CONTROL_CHARACTERS.search(text) else (text, None)
     if key in YES_NO_KEYS:
         return _yes_no(text)
     if key == "Q6":

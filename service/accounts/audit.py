@@ -9,6 +9,11 @@ Append-only: the application has no route that changes or deletes an entry
 the migration refuse UPDATE and DELETE on SQLite and PostgreSQL. Each entry's
 ``checksum`` is sha256 over the previous entry's checksum and the entry itself
 (a hash chain): ``verify_chain`` finds an entry changed behind the application's back.
+
+Concurrent writers (logins, verdict views of several people at once) take the chain-head row
+``app_meta['audit_chain']`` first: one upsert, which locks that row on PostgreSQL and takes
+SQLite's write lock, so reading the last checksum and inserting the next entry is one step
+per writer and two entries never follow from the same predecessor.
 """
 
 import csv
@@ -18,6 +23,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from service.db.models import Account, AuditEntry, utcnow
@@ -67,10 +73,21 @@ def _digest(previous: str, entry: AuditEntry) -> str:
     return sha256(f"{previous}\n{body}".encode())
 
 
+# Held until the entry commits: a row lock on PostgreSQL (a second upsert waits for the first
+# transaction), the database's write lock on SQLite (the first write of a transaction takes it).
+_CHAIN_HEAD = text("INSERT INTO app_meta (key, value) VALUES ('audit_chain', '') "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+
+
+def _lock_chain_head(session: Session) -> None:
+    session.execute(_CHAIN_HEAD)
+
+
 def record(session: Session, actor: Any, action: str, target: str = "", detail: dict | None = None,
            file_sha256: str | None = None) -> AuditEntry:
     """Append one entry and commit (the caller's pending changes are committed with it)."""
     account_id, username = _actor(actor)
+    _lock_chain_head(session)
     previous = session.exec(select(AuditEntry.checksum).order_by(AuditEntry.id.desc()).limit(1)).first() or ""
     entry = AuditEntry(at=utcnow(), account_id=account_id, username=username, action=action,
                        target=str(target)[:255], detail=json.loads(json.dumps(detail or {}, default=str)),

@@ -15,13 +15,15 @@ import secrets
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
+from markupsafe import escape
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
-from litestar.enums import MediaType, RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.enums import MediaType
+from litestar.exceptions import ClientException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -38,6 +40,12 @@ from service.db.models import Response as Answer
 from service.web.clock import local
 from survey_templates import QUESTIONNAIRE_OF_GROUP
 
+# A form post is a few dozen fields and at most a comment of 5,000 characters (9 bytes each
+# when percent-encoded): a larger body, or more fields, is no form of ours. Refused before
+# parsing: Litestar's 10 MB default let one post of 1.2 million fields hold the event loop
+# for seconds (issue 21).
+FORM_BODY_LIMIT = 64 * 1024
+FORM_FIELDS_LIMIT = 200
 DEVICE_COOKIE = "rk_dev"
 DONE_COOKIE = "rk_done"          # "<link token>-<questionnaire>" entries joined by "_", newest last
 DONE_KEEP = 20
@@ -78,8 +86,11 @@ def normalise_code(text: str) -> str:
     return re.sub(r"[\s\-－—_]", "", text).upper()
 
 
-# Stand-ins for the two per-load values in the once-rendered form page (random per process).
+# Stand-ins for the per-load values in the once-rendered form page (random per process): the
+# signed token, the submission id and the service's address (without RENKE_PUBLIC_URL, the
+# request's Host: one request's Host must not be kept for the next respondents).
 _TOKEN_SLOT, _SID_SLOT = f"rk-token-{secrets.token_hex(8)}", f"rk-sid-{secrets.token_hex(8)}"
+_BASE_SLOT = f"rk-base-{secrets.token_hex(8)}"
 
 
 def _code(engine: Engine, link: Link, code: str) -> tuple[OneTimeCode | None, str | None]:
@@ -114,10 +125,15 @@ def _done_cookie(request: Request, token: str, questionnaire: str) -> Cookie:
                   samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")
 
 
-def _share(request: Request, title: str, description: str) -> dict[str, str]:
+def _base(request: Request) -> str:
+    """The absolute address of the service: the configured public one, else this request's."""
+    return (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def _share(request: Request, title: str, description: str, base: str | None = None) -> dict[str, str]:
     """Open Graph meta for WeChat and QQ: absolute URLs."""
-    base = (request.app.state.settings.public_url or str(request.base_url)).rstrip("/")
-    return {"title": title, "description": description, "image": f"{base}/s/_/icon.png"}
+    return {"title": title, "description": description,
+            "image": f"{_base(request) if base is None else base}/s/_/icon.png"}
 
 
 class RespondentController(Controller):
@@ -187,24 +203,24 @@ class RespondentController(Controller):
         def render() -> str:
             ctx = form_context(schools, campaign, link, q, _TOKEN_SLOT, _SID_SLOT)
             tpl = campaign.templates[q]
-            ctx["share"] = _share(request, tpl["title"], tpl["intro"].strip().splitlines()[-1])
+            ctx["share"] = _share(request, tpl["title"], tpl["intro"].strip().splitlines()[-1], _BASE_SLOT)
             ctx["done"] = submitted
             return request.app.template_engine.get_template("respondent/form.html").render(**ctx)
         page = cache_of(engine).get(("form", token, q, submitted, snapshot(campaign)), render)
         # Both values are URL-safe (itsdangerous, uuid4): escaping would not have changed them.
-        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid)
+        body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid).replace(
+            _BASE_SLOT, str(escape(_base(request))))
         response = Response(content=body, media_type=MediaType.HTML)
         if not request.cookies.get(DEVICE_COOKIE):
             response.cookies.append(_device_cookie(request))
         return response
 
-    @post("/{token:str}", status_code=200)
-    async def submit(self, request: Request, token: FromPath[str],
-                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
-                     ) -> Template | Response:
+    @post("/{token:str}", status_code=200, request_max_body_size=FORM_BODY_LIMIT)
+    async def submit(self, request: Request, token: FromPath[str]) -> Template | Response:
         """Async and, when the link is cached, free of queries: the answer's one database
         visit is its batch in the group writer, which also confirms the campaign is still as
         checked here (else CampaignChanged: check again on fresh data)."""
+        data = form_fields(await request.body())
         engine = request.app.state.engine
         link, campaign, schools = await form_inputs(engine, token)
         if link is None:
@@ -220,6 +236,19 @@ class RespondentController(Controller):
                 if link is None:          # a school link dropped by a re-import
                     return refusal("unknown_link")
         return refusal("stale_form", campaign)
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """The url-encoded fields of a form post (read as Litestar reads them), at most
+    ``FORM_FIELDS_LIMIT`` of them and each named once; else 400."""
+    try:
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, max_num_fields=FORM_FIELDS_LIMIT)
+    except ValueError:
+        raise ClientException("too many fields") from None
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        raise ClientException("a field named twice")
+    return fields
 
 
 async def _store(request: Request, link: Link, campaign: Campaign, schools: list,

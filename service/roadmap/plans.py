@@ -10,7 +10,9 @@ from the projection, nothing re-implements a rule.
 import hashlib
 import io
 import re
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -141,7 +143,9 @@ def upload_plan(session: Session, cv: CountyVerdict, account_id: int | None, fil
         return None, problems
     if not filename.lower().endswith((".xlsx", ".xlsm")):
         data, filename = plan_bytes(roadmap.plan), filename.rsplit(".", 1)[0] + ".xlsx"
-    return store_plan(session, cv.county, account_id, filename, data), []
+    version = store_plan(session, cv.county, account_id, filename, data)
+    _keep(cv, version, (roadmap, []))     # the pages that follow show this projection
+    return version, []
 
 
 def ledger_plan(cv: CountyVerdict, profile, year: int, years: dict[int, int] | None = None) -> Plan:
@@ -153,8 +157,33 @@ def ledger_plan(cv: CountyVerdict, profile, year: int, years: dict[int, int] | N
     return plan
 
 
+# Projections of plan versions (a county's latest on every acceptance and mock acceptance view):
+# each is one evaluation per year of the plan, so one is kept per plan version and verdict state.
+PROJECTIONS_KEPT = 128
+_PROJECTIONS: "OrderedDict[tuple, tuple[Roadmap | None, list[dict]]]" = OrderedDict()
+_PROJECTIONS_LOCK = threading.Lock()
+
+
 def roadmap_of(cv: CountyVerdict, version: PlanVersion, profile) -> tuple[Roadmap | None, list[dict]]:
-    return read_plan(cv, version.filename, bytes(version.data), profile)
+    """The plan version projected on the county's verdict, kept per process: keyed by the plan
+    version (id and bytes' sha256) and the verdict's state (workbook, counted answers, profile),
+    so a new version, workbook or answer projects afresh."""
+    key = (version.id, version.sha256, cv.key)
+    with _PROJECTIONS_LOCK:
+        hit = _PROJECTIONS.get(key)
+        if hit is not None:
+            _PROJECTIONS.move_to_end(key)
+            return hit
+    return _keep(cv, version, read_plan(cv, version.filename, bytes(version.data), profile))
+
+
+def _keep(cv: CountyVerdict, version: PlanVersion, projection: tuple) -> tuple:
+    if cv.key:                    # a verdict of no known state is not kept
+        with _PROJECTIONS_LOCK:
+            _PROJECTIONS[(version.id, version.sha256, cv.key)] = projection
+            while len(_PROJECTIONS) > PROJECTIONS_KEPT:
+                _PROJECTIONS.popitem(last=False)
+    return projection
 
 
 # ---- what the pages show ----------------------------------------------------------------------

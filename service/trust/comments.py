@@ -91,7 +91,7 @@ def comments_xlsx(comments: list[Comment], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "意见建议"
-    sheet.append([title])
+    sheet.append([neutralise(title)])
     sheet.append(list(HEADERS))
     for row in _table(comments):
         sheet.append(row)

@@ -75,6 +75,7 @@ class CountyVerdict:
     load_responses: Any = None
     # The forecast's what-if (scoring.whatif), from the same sufficient statistics as the verdict.
     load_what_if: Any = None
+    key: str = ""                        # the state's key: what the verdict depends on
 
     @property
     def campaign(self) -> Campaign | None:
@@ -334,7 +335,7 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
     def load_what_if():
         return _cached(_WHAT_IF, state.key, lambda: county_what_if(verdict, workbook, aggregate(), profile))
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
-                         load_responses, load_what_if)
+                         load_responses, load_what_if, state.key)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:

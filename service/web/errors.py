@@ -10,7 +10,7 @@ import logging
 
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, InternalServerException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import DataError, OperationalError
 
@@ -21,6 +21,7 @@ ERROR_PAGES = {
     403: ("页面已过期", "页面已过期或无权访问，请刷新页面后重试。"),
     404: ("页面不存在", "没有找到您要访问的页面，请检查网址。"),
     405: ("操作不支持", "请返回上一页重新操作。"),
+    413: ("提交的内容过多", "提交的内容超过了允许的大小，请返回上一页检查后再提交。"),
     429: ("操作太频繁", "请稍等一分钟后再试。"),
 }
 SERVER_ERROR = ("服务器暂时出错", "请稍后再试。您填写的答案如已显示“提交成功”则已保存。")
@@ -42,10 +43,19 @@ def go_to(_request: Request, exc: GoTo) -> Redirect:
     return Redirect(path=exc.path, status_code=303)
 
 
+# What Litestar raises (a 500) when the client goes away before its request body is read.
+CLIENT_GONE = "client disconnected prematurely"
+
+
+def _client_gone(exc: Exception) -> bool:
+    return isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE
+
+
 def error_page(request: Request, exc: Exception) -> Template:
     """5xx are logged; the page never shows the exception. A database that cannot be used
     (or an answer's store that timed out) is a 503 with ``Retry-After``: the phone form's
-    script resends the answer then."""
+    script resends the answer then. A dropped connection is no server error: one line, no
+    traceback (anyone can drop connections, and would flood the log)."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     headers = dict(getattr(exc, "headers", None) or {})
     if isinstance(exc, (OverflowError, DataError)):
@@ -53,9 +63,14 @@ def error_page(request: Request, exc: Exception) -> Template:
     elif isinstance(exc, (OperationalError, TimeoutError)):
         status = 503
         headers["Retry-After"] = str(RETRY_AFTER_S)
-    if status >= 500:
+    if _client_gone(exc):
+        log.info("client disconnected before its request was read: %s %s", request.method, request.url.path)
+        status, (title, message) = 400, ERROR_PAGES[400]
+    elif status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         title, message = UNAVAILABLE if status == 503 else SERVER_ERROR
+    elif status == 413 and request.url.path.startswith("/s/"):
+        title, message = ERROR_PAGES[413]     # a phone form's post, not a file
     elif status == 413:
         title, message = "文件过大", too_large_message(request)
     else:
