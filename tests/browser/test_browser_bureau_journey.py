@@ -21,7 +21,7 @@ SCHOOLS = [("X01", "城关第一小学", "小学", "城区", 1200, None), ("X02"
            ("X03", "河口镇中心小学", "小学", "镇区", 600, None), ("X04", "河口镇九年制学校", "九年一贯制", "镇区", 300, 240),
            ("X05", "山背村小学", "小学", "乡村", 150, None), ("X06", "岭头教学点", "教学点", "乡村", 14, None)]
 # What a page may show in Latin letters: the formats people know by these names.
-KNOWN = {"PNG", "SVG", "A4", "Excel", "CSV", "MB"}
+KNOWN = {"PNG", "SVG", "A4", "Excel", "CSV", "MB", "SPSS", "Stata", "sav", "dta"}   # formats people know by these names
 
 
 def latin_words(text: str) -> set[str]:

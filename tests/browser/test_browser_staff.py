@@ -39,15 +39,17 @@ def test_wrong_password_and_form_errors_are_shown_as_pages(app, live, desk):
     desk.get_by_role("button", name="登录").click()
     expect(desk.locator("p.err")).to_have_text("用户名或密码错误")
     log_in(desk, live, ADMIN, PASSWORD)
+    desk.get_by_role("link", name="调查列表").click()          # the province lands on its overview
     desk.get_by_role("link", name="新建调查").click()
     desk.get_by_label("常住人口（人）").fill("")
     desk.get_by_role("button", name="创建").click()
     expect(desk.get_by_role("heading", name="新建调查")).to_be_visible()
-    expect(desk.locator("#e-resident_population")).to_have_text("请填写数字")
+    expect(desk.locator("#e-resident_population")).to_have_text("请填写常住人口（人）")
 
 
 def test_bureau_creates_a_campaign_and_prints_its_qr_sheets(app, live, desk, phone, shot):
     log_in(desk, live, ADMIN, PASSWORD)
+    desk.get_by_role("link", name="调查列表").click()          # the province lands on its overview
     desk.get_by_role("link", name="新建调查").click()
     now = datetime.now(CHINA).replace(second=0, microsecond=0)
     desk.get_by_label("调查名称").fill("示例县 2025 年满意度调查")
@@ -155,6 +157,7 @@ def test_closing_a_campaign_asks_first_under_a_csp_without_inline_handlers(app, 
     """The confirm dialog is the staff frame's script (data-confirm): dismissed, nothing happens;
     accepted, the campaign is closed."""
     log_in(desk, live, ADMIN, PASSWORD)
+    desk.get_by_role("link", name="调查列表").click()          # the province lands on its overview
     desk.get_by_role("link", name="新建调查").click()
     now = datetime.now(CHINA).replace(second=0, microsecond=0)
     desk.get_by_label("调查名称").fill("关闭测试")
