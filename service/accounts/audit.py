@@ -5,7 +5,7 @@
 is read from its session), a ``roles.Principal``, an ``Account`` or a user name.
 
 Append-only: the application has no route that changes or deletes an entry
-(``tests/service/test_trust_audit.py`` checks every route), and triggers created by
+(``tests/service/trust/test_trust_audit.py`` checks every route), and triggers created by
 the migration refuse UPDATE and DELETE on SQLite and PostgreSQL. Each entry's
 ``checksum`` is sha256 over the previous entry's checksum and the entry itself
 (a hash chain): ``verify_chain`` finds an entry changed behind the application's back.

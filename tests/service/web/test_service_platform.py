@@ -158,7 +158,7 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
     from service.campaigns.exports import export_csv
     from service.verdicts.pipeline import county_verdict
     info = seed(app.state.engine, app.state.templates, app.state.profile)
-    example = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
+    example = Path(__file__).resolve().parents[2] / "examples" / "example-pass"
     expected = json.loads((example / "expected.json").read_text(encoding="utf-8"))
     with Session(app.state.engine) as s:
         c = s.get(Campaign, info["campaign_id"])
