@@ -1,6 +1,7 @@
 """The service's import graph, by module and by folder, read from the source (nothing imported).
 
     python -m tests.import_graph            # each folder, the folders it uses (and how many times)
+    python tests/import_graph.py            # the same
     python -m tests.import_graph --modules  # the Python imports per module
 
 A folder is ``service/<folder>/``; the modules directly in ``service/`` (app, settings,
