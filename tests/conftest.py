@@ -25,17 +25,20 @@ def _worker_database(url: str, worker: str, *, create: bool) -> str:
     return base.set(database=name).render_as_string(hide_password=False)
 
 
+BASE_DATABASE_URL = pytest.StashKey[str]()
+
+
 def pytest_configure(config):
     # Workers of one run must not empty each other's tables: each gets its own database, and
     # everything below (app fixtures, real servers, the system tests' helpers) reads the variable.
     url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
     if url and worker:
-        config._renke_base_database_url = url
+        config.stash[BASE_DATABASE_URL] = url
         os.environ["TEST_DATABASE_URL"] = _worker_database(url, worker, create=True)
 
 
 def pytest_unconfigure(config):
-    url = getattr(config, "_renke_base_database_url", None)
+    url = config.stash.get(BASE_DATABASE_URL, None)
     if url:
         _worker_database(url, os.environ["PYTEST_XDIST_WORKER"], create=False)
         os.environ["TEST_DATABASE_URL"] = url
