@@ -21,5 +21,6 @@ run: install
 	@echo "==> starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(PY) -m service --demo --port $(PORT)
 
+# Every core (pytest-xdist); each worker has its own databases (tests/conftest.py).
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto

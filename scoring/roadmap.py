@@ -61,7 +61,6 @@ COLUMN_RULES = {
     "funded_students": "G6", "public_funds_yuan": "Q4", "training_funds_yuan": "Q4",
 }
 SCHOOL_CHANGEABLE = wbk.NUMBER_COLUMNS          # counts, areas and money of the schools sheet
-COUNTY_CHANGEABLE = tuple(k for k in (*wbk.COUNTY_KEYS, *wbk.YEAR_KEYS) if k != "county_name")
 INTEGER_KEYS = (*wbk.YEAR_KEYS,)
 YES_TEXT = {True: "是", False: "否"}
 CHANGE_FORM = "应为 +x（增加 x，可为负数）或 =x（设为 x）"

@@ -5,7 +5,7 @@
 is read from its session), a ``roles.Principal``, an ``Account`` or a user name.
 
 Append-only: the application has no route that changes or deletes an entry
-(``tests/service/test_trust_audit.py`` checks every route), and triggers created by
+(``tests/service/trust/test_trust_audit.py`` checks every route), and triggers created by
 the migration refuse UPDATE and DELETE on SQLite and PostgreSQL. Each entry's
 ``checksum`` is sha256 over the previous entry's checksum and the entry itself
 (a hash chain): ``verify_chain`` finds an entry changed behind the application's back.
@@ -31,9 +31,8 @@ from service.web.cells import neutralise  # user names and targets are not formu
 from service.web.clock import CHINA
 
 ACTIONS = {
-    "login": "登录", "login_failed": "登录失败", "logout": "退出",
-    "campaign_create": "创建调查", "campaign_edit": "修改调查", "campaign_open": "开启调查",
-    "campaign_close": "结束调查", "school_import": "导入学校名单", "qr_generate": "生成二维码",
+    "login": "登录", "login_failed": "登录失败", "password_change": "修改密码",
+    "campaign_create": "创建调查", "campaign_close": "结束调查", "school_import": "导入学校名单", "qr_generate": "生成二维码",
     "sheet_generate": "生成二维码张贴页", "slips_generate": "生成填写码", "slips_print": "打印填写码告知书",
     "workbook_upload": "上传指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
     "export": "导出", "integrity_view": "查看数据可信度信号", "audit_view": "查看审计日志",

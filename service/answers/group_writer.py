@@ -4,7 +4,7 @@ each request only after the transaction holding its answer has committed.
 ``submit_async(engine, row, code_id, at, expect)`` returns only once the row is durable
 (``(stored submission id, created?)``, and ``row["duplicate_of"]`` set to what the stored row
 says) and raises ``CodeAlreadyUsed`` or ``CampaignChanged``;
-the request waits on the event loop for its batch (``submit`` is the same for a thread). Per batch, in ONE transaction:
+the request waits on the event loop for its batch. Per batch, in ONE transaction:
 
 - the write lock is taken first (SQLite ``BEGIN IMMEDIATE``; PostgreSQL a transaction-level
   advisory lock per campaign + device hash + group, taken in sorted order), so that deciding
@@ -299,18 +299,12 @@ def writer_for(engine: Engine) -> GroupWriter:
     return w
 
 
-def submit(engine: Engine, row: Response, code_id: int | None, at: datetime) -> tuple[str, bool]:
-    """Store ``row`` durably in the next batch; returns (submission id, created?).
-    Raises CodeAlreadyUsed when the one-time code was burnt by another submission."""
-    data = {c.name: getattr(row, c.name) for c in _TABLE.columns if c.name != "id"}
-    return writer_for(engine).enqueue(data, code_id, at).result(60)
-
-
 async def submit_async(engine: Engine, row: dict[str, Any], code_id: int | None, at: datetime,
                        expect: tuple | None, timeout: float = 60) -> tuple[str, bool]:
-    """``submit`` for a request on the event loop, with the columns of ``response`` as a
-    dict and the campaign ``snapshot`` the request was checked against. Raises
-    CodeAlreadyUsed or CampaignChanged."""
+    """Store ``row`` (the columns of ``response`` as a dict) durably in the next batch, the
+    request waiting on the event loop; returns (submission id, created?). ``expect``: the
+    campaign ``snapshot`` the request was checked against. Raises CodeAlreadyUsed or
+    CampaignChanged."""
     future = writer_for(engine).enqueue(row, code_id, at, expect)
     # shield: a timed-out or cancelled request must not cancel the writer's future under it
     return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)

@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from sqlmodel import Session
 
@@ -37,7 +38,7 @@ def path_campaign(connection: ASGIConnection) -> Campaign | None:
     return state[_CAMPAIGN]
 
 
-def provide_campaign(request: ASGIConnection, db: Session) -> Campaign:
+def provide_campaign(request: ASGIConnection, db: NamedDependency[Session]) -> Campaign:
     """The path's campaign, attached to this request's session (404 when missing)."""
     campaign = path_campaign(request)
     if campaign is None:

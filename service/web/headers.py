@@ -7,7 +7,7 @@ The CSP allows no inline script but the templates' own: the sha256 of every inli
 template stays allowed and an injected one does not run. Inline scripts must therefore be
 static text (no Jinja inside), and templates have no inline event handlers (a form that asks
 first says so with ``data-confirm``, handled by its page's script);
-``tests/service/test_hardening.py`` checks the rendered pages against the policy.
+``tests/service/accounts/test_hardening.py`` checks the rendered pages against the policy.
 """
 
 import base64

@@ -60,8 +60,8 @@ def chromium():
 
 
 @pytest.fixture
-def app(tmp_path):
-    application = H.make_app(f"sqlite:///{tmp_path / 'renke.db'}")
+def app(sqlite_url):
+    application = H.make_app(sqlite_url, admin=False)
     yield application
     application.state.engine.dispose()
 

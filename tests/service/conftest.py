@@ -1,19 +1,28 @@
-"""Fixtures driving the real app: Litestar's TestClient on a real SQLite file, and on
-PostgreSQL too when TEST_DATABASE_URL is set (tables emptied between tests)."""
+"""Fixtures driving the real app: Litestar's TestClient on a real SQLite file (a copy of the
+session's migrated one), and on PostgreSQL too when TEST_DATABASE_URL is set (migrated once per
+session, emptied back to the admin account before each test)."""
 
 import os
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import text
 
-from svc_helpers import BACKENDS, TABLES, FakeClock, make_app
+from svc_helpers import BACKENDS, FakeClock, PostgresTemplate, make_app
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    template = PostgresTemplate(os.environ["TEST_DATABASE_URL"])
+    yield template
+    template.engine.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> str:
+def database_url(request) -> str:
+    """Both databases hold the migrated schema and the tests' admin account, nothing else."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'renke.db'}"
+        return request.getfixturevalue("sqlite_url")
+    request.getfixturevalue("postgres_template").reset()
     return os.environ["TEST_DATABASE_URL"]
 
 
@@ -24,14 +33,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def app(database_url, clock):
-    if not database_url.startswith("sqlite"):
-        from service.db.engine import make_engine, migrate
-        engine = make_engine(database_url)
-        migrate(engine)
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE"))
-        engine.dispose()
-    application = make_app(database_url, clock)
+    application = make_app(database_url, clock, admin=False)
     yield application
     application.state.engine.dispose()
 
@@ -41,5 +43,3 @@ def anon(app):
     """A second, separate browser (no cookies shared with ``client``)."""
     with TestClient(app, base_url="http://testserver.local") as c:
         yield c
-
-

@@ -16,7 +16,6 @@ from service.db.models import Link
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
 ADMIN, PASSWORD = "admin", "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-TABLES = ("stored_verdict", "audit_entry", "plan_version", "acceptance_plan", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link", "school", "county_survey", "campaign", "account", "kv_store", "app_meta")
 
 
 class FakeClock:
@@ -104,8 +103,71 @@ def answer(browser: TestClient, clock: FakeClock, path: str, fields: dict, wait:
     return r, token, sid
 
 
-def make_app(database_url: str, clock=None, profile_file=None):
-    """The app on ``database_url`` with the tests' admin account."""
+def migrated_sqlite(path: Path) -> Path:
+    """A SQLite file migrated to head, with the tests' admin account: the session's template,
+    copied for each test instead of migrating each test's database."""
+    from service.accounts.roles import create_account
+    from service.db.engine import make_engine, migrate
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    create_account(engine, ADMIN, PASSWORD)
+    engine.dispose()        # closing the last connection checkpoints the WAL into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+class PostgresTemplate:
+    """The PostgreSQL test database, migrated once per session; ``reset`` brings it back to the
+    migrated schema and the admin account before each test. Measured on a busy 2-core machine:
+    deleting the rows with triggers off 13-25 ms, TRUNCATE (new files for every table) 90-275 ms,
+    CREATE DATABASE ... TEMPLATE 440-650 ms. TRUNCATE stays for a role that may not turn
+    triggers off."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import text
+
+        from service.accounts.roles import create_account
+        from service.db.engine import make_engine, migrate
+        self.engine = make_engine(url)
+        migrate(self.engine)
+        with self.engine.begin() as conn:
+            self.tables = [t for t in conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars()
+                if t != "alembic_version"]
+            self.superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+        self._empty()
+        create_account(self.engine, ADMIN, PASSWORD)
+        with self.engine.begin() as conn:       # the template's rows, re-inserted with fresh ids
+            self.rows = {t: [{k: v for k, v in r.items() if k != "id"} for r in
+                             conn.execute(text(f'SELECT * FROM "{t}"')).mappings()] for t in self.tables}
+
+    def _empty(self) -> None:
+        from sqlalchemy import text
+        with self.engine.begin() as conn:
+            if not self.superuser:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables) + " RESTART IDENTITY CASCADE"))
+                return
+            # replica role: no foreign-key checks and no append-only trigger (audit_entry) while emptying
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for t in self.tables:
+                conn.execute(text(f'DELETE FROM "{t}"'))
+            conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                              "FROM pg_sequences WHERE schemaname = current_schema()"))
+
+    def reset(self) -> None:
+        from sqlalchemy import text
+        self._empty()
+        with self.engine.begin() as conn:
+            for t, rows in self.rows.items():
+                for row in rows:
+                    columns = ", ".join(f'"{k}"' for k in row)
+                    values = ", ".join(f":{k}" for k in row)
+                    conn.execute(text(f'INSERT INTO "{t}" ({columns}) VALUES ({values})'), row)
+
+
+def make_app(database_url: str, clock=None, profile_file=None, admin: bool = True):
+    """The app on ``database_url`` with the tests' admin account (``admin=False``: the database
+    already has it, a copy of the session's template)."""
     from service.app import create_app
     from service.accounts.roles import create_account
     from service.settings import Settings
@@ -113,7 +175,8 @@ def make_app(database_url: str, clock=None, profile_file=None):
     if profile_file is not None:
         extra["profile"] = str(profile_file)
     application = create_app(Settings(database_url=database_url, secret="test-secret", **extra))
-    create_account(application.state.engine, ADMIN, PASSWORD)
+    if admin:
+        create_account(application.state.engine, ADMIN, PASSWORD)
     return application
 
 

@@ -17,8 +17,6 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "system-test-secret"
 ITEMS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "quality", "burden", "overall")
-TABLES = ("audit_entry", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link",
-          "school", "campaign", "account", "kv_store", "app_meta")
 
 _spec = importlib.util.spec_from_file_location("load_submit", ROOT / "benchmarks" / "load_submit.py")
 load_submit = importlib.util.module_from_spec(_spec)
@@ -88,8 +86,8 @@ def _empty_pg(url: str) -> None:
     engine = make_engine(sa_url(url))
     migrate(engine)
     with engine.begin() as conn:
-        present = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
-        tables = [t for t in TABLES if t in present]
+        tables = [t for t in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+                  .scalars() if t != "alembic_version"]      # every table, whatever migrations added
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -15,7 +15,7 @@ from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, 
 from service.accounts import audit
 from service.db.models import Campaign, Response, School, WorkbookVersion
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "tests" / "examples" / "example-pass"
 
 

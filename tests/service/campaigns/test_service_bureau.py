@@ -20,7 +20,7 @@ from service.db.models import Campaign, School, WorkbookVersion
 from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, link_token, login,
                       upload_workbook)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_campaign_creation_pins_templates(app, client):

@@ -139,6 +139,7 @@ def test_new_campaign_form_prefills_a_bureaus_one_county_and_refuses_another_in_
                                              ("http://192.168.1.20", True), ("http://10.0.0.5", True),
                                              ("http://172.20.0.3", True), ("http://testserver.local", False),
                                              ("http://172.32.0.1", False)])
+@pytest.mark.filterwarnings("ignore:The base_url:UserWarning")    # Litestar's doubt about http://localhost: the case under test
 def test_printouts_warn_while_links_use_a_loopback_or_private_address(app, base, warned):
     from litestar.testing import TestClient
 

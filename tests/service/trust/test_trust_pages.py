@@ -15,7 +15,7 @@ from inspector_helpers import browser, make_users
 from service.db.models import Campaign, Link, Response
 from svc_helpers import ALL_A, add_answers, answer, csrf_token, link_token
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHINA = timezone(timedelta(hours=8))
 
 
