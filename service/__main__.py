@@ -98,7 +98,7 @@ def _backup_command(argv: list[str]) -> int:
     import json
     from pathlib import Path
 
-    from .db.backup import BackupError, backup, check_backup, report_text
+    from .backup import BackupError, backup, check_backup, report_text
     p = argparse.ArgumentParser(prog=f"python -m service {argv[0]}")
     if argv[0] == "backup":
         p.add_argument("dest")

@@ -27,7 +27,6 @@ LAYER = {folder: n for n, folders in enumerate(LAYERS) for folder in folders}
 # The uses against the layers that make today's folder cycles, being removed (issue 19). Each one
 # gone leaves this list (test_every_allowed_exception_still_exists); nothing may join it.
 KNOWN_EXCEPTIONS = {
-    ("workbooks", "campaigns"),  # workbooks.records/routes call campaigns.rules: the upload written twice
     ("campaigns", "answers"),    # campaigns.routes clears answers.page_cache after a change
     ("campaigns", "trust"),      # campaigns.routes records checksums of frozen exports (trust.checksums)
     ("web", "answers"),          # web/errors.py renders answers' template respondent/message.html
@@ -74,22 +73,10 @@ def test_scoring_imports_no_web_framework_or_service():
         assert not {n for n in names if n.split(".")[0] in ("litestar", "sqlmodel", "sqlalchemy", "service")}, path
 
 
-def _folder_imports() -> dict[str, set[str]]:
-    """service folder -> the service folders its modules import."""
-    folders: dict[str, set[str]] = {}
-    for module, deps in _graph().items():
-        parts = module.split(".")
-        if len(parts) < 3:
-            continue
-        folders.setdefault(parts[1], set()).update(d.split(".")[1] for d in deps if len(d.split(".")) > 2)
-    return {f: deps - {f} for f, deps in folders.items()}
-
-
 def test_one_upload_path_in_workbooks_which_imports_no_campaign_so_no_folder_cycle():
     """Issue 19: the upload is written once, in workbooks/ (the direction the README documents:
     campaigns use workbooks), so campaigns and workbooks form no folder cycle."""
-    folders = _folder_imports()
-    assert not folders["workbooks"] & {"campaigns", "verdicts", "roadmap", "answers", "trust"}
-    writers = [p for p in SERVICE.rglob("*.py") if "migrations" not in p.parts
+    assert not set(folder_graph()["workbooks"]) & {"campaigns", "verdicts", "roadmap", "answers", "trust"}
+    writers = [p for p in (ROOT / "service").rglob("*.py") if "migrations" not in p.parts
                and re.search(r"\bWorkbookVersion\(county_name", p.read_text(encoding="utf-8"))]
-    assert [p.relative_to(SERVICE).as_posix() for p in writers] == ["workbooks/versions.py"]
+    assert [p.relative_to(ROOT / "service").as_posix() for p in writers] == ["workbooks/versions.py"]

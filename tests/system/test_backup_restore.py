@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from service.db.backup import backup
+from service.backup import backup
 from sys_helpers import (ROOT, SECRET, THANKS, Conn, answers, device_cookie, parse_form, query, sa_url,
                          student_link)
 
