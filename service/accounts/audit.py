@@ -34,7 +34,7 @@ ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "password_change": "修改密码",
     "campaign_create": "创建调查", "campaign_close": "结束调查", "school_import": "导入学校名单", "qr_generate": "生成二维码",
     "sheet_generate": "生成二维码张贴页", "slips_generate": "生成填写码", "slips_print": "打印填写码告知书",
-    "workbook_upload": "上传指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
+    "workbook_upload": "上传指标表", "workbook_withdraw": "撤销指标表", "workbook_download": "下载指标表", "verdict_view": "查看评估结果",
     "export": "导出", "integrity_view": "查看数据可信度信号", "audit_view": "查看审计日志",
     "audit_export": "导出审计日志", "account_save": "保存账号",
     "survey_designate": "指定计入评估的调查", "campaign_extend": "延长调查", "campaign_reopen": "重新开启调查",

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from browser_helpers import log_in
 from inspector_helpers import COUNTY_A, EXAMPLES, PW, USERS, example_zip, make_users
-from test_chinese_first import leaks
+from chinese_text import leaks
 
 
 def _clean(page) -> None:

@@ -35,7 +35,7 @@ def add(app, cid: int, **fields) -> str:
 @pytest.fixture
 def answers(app, campaign):
     """Answers of every group, location, validity and option; a school named like a formula with
-    control characters in it."""
+    control characters in it (not NUL, which PostgreSQL cannot store and the forms refuse)."""
     first = add(app, campaign, questionnaire="student", group="student", school_code="S01", grade=4,
                 overall="D", burden="E", conduct="B", quality="C")
     add(app, campaign, group="parent", school_code="S02", grade=1, duplicate_of=first)
@@ -46,7 +46,7 @@ def answers(app, campaign):
     add(app, campaign, group="parent", school_code="S02", grade=9)
     with Session(app.state.engine) as s:
         s.exec(select(School).where(School.campaign_id == campaign, School.school_code == "S03")
-               ).one().school_name = "=HYPERLINK(\"x\")\x00学校\x1b"
+               ).one().school_name = "=HYPERLINK(\"x\")\x07学校\x1b"
         s.commit()
     return campaign
 

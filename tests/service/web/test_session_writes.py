@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from litestar.testing import TestClient
 
-from svc_helpers import TABLES, csrf_token, login
+from svc_helpers import csrf_token, login
 
 from service.web.stores import SQLStore
 
@@ -62,7 +62,8 @@ def write_locked(app):
             locker.close()
         return
     with engine.connect() as conn:
-        conn.execute(text("LOCK TABLE " + ", ".join(f'"{t}"' for t in TABLES) + " IN EXCLUSIVE MODE"))
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars().all()
+        conn.execute(text("LOCK TABLE " + ", ".join(f'"{t}"' for t in tables) + " IN EXCLUSIVE MODE"))
         try:
             yield
         finally:
