@@ -81,6 +81,8 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
     wanted = {h: s for h, s in zip(header, stripped) if s in RESPONSE_COLUMNS}
     if len(set(stripped)) != len(stripped) or len(wanted) != len(RESPONSE_COLUMNS):
         return None  # pandas renames duplicates ("x.1") and reports missing columns
+    if not ids:  # a million distinct ids are most of the reading's time and memory
+        wanted = {h: s for h, s in wanted.items() if s != "response_id"}
     coded = pa.dictionary(pa.int32(), pa.string())
     options = pacsv.ConvertOptions(
         column_types={h: pa.string() if s == "response_id" else coded for h, s in wanted.items()},
@@ -96,20 +98,32 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
     raw = {}
     for header, column in zip(table.column_names, table.columns):
         if wanted[header] == "response_id":
-            if ids:
-                raw["response_id"] = pd.Series(pd.array(column, dtype="str"), copy=False)
-            else:  # only whether it is filled (a row blank in every column is skipped)
-                raw["response_id"] = pd.Series(pc.not_equal(column, "").to_numpy(zero_copy_only=False))
+            raw["response_id"] = pd.Series(pd.array(column, dtype="str"), copy=False)
             continue
         # Each parallel block has its own dictionary: unify them, then one categorical of codes.
         column = column.unify_dictionaries() if column.num_chunks > 1 else column
         chunks = column.chunks
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]) if chunks \
-            else np.empty(0, np.int32)
         uniques = chunks[0].dictionary.to_pylist() if chunks else []
+        # A byte per cell where the distinct cells fit (answers, groups, grades).
+        small = np.int8 if len(uniques) < 128 else np.int16 if len(uniques) < 32768 else np.int32
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(small) for c in chunks]) \
+            if chunks else np.empty(0, np.int8)
         raw[wanted[header]] = pd.Series(pd.Categorical.from_codes(codes, uniques, validate=False), copy=False)
     del table
-    return pd.DataFrame(raw, copy=False)
+    pa.default_memory_pool().release_unused()
+    frame = pd.DataFrame(raw, copy=False)
+    if not ids:
+        # The id only decides whether a row blank in every other column is a blank line
+        # (skipped) or a row with problems; only when such a row exists is it read.
+        blank_elsewhere = np.logical_and.reduce(
+            [np.append(pd.Series(c.cat.categories, dtype=object).str.strip().eq("").to_numpy(), True)
+             [c.cat.codes.to_numpy()] for _, c in frame.items()])
+        if blank_elsewhere.any():
+            if not isinstance(source, (str, Path)):
+                source.seek(0)
+            return _read_arrow(source, ids=True)
+        frame["response_id"] = np.ones(len(frame), dtype=bool)  # filled: no row is blank in every column
+    return frame
 
 
 def _read_pandas(source: str | Path | IO, name: str) -> pd.DataFrame:
@@ -150,7 +164,7 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
     codes = frozenset(str(c) for c in school_codes)
     # response_id is unique per row: taken as it is, not per distinct value (or only
     # whether it is filled, when the reader was asked for no ids).
-    if raw["response_id"].dtype == bool:
+    if raw["response_id"].dtype == bool:  # the fast reader found no row to skip
         response_id = raw["response_id"]
         blank_id = ~response_id.to_numpy()
     else:
