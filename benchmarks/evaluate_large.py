@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,8 @@ from scoring.workbook import read_workbook  # noqa: E402
 EXAMPLE = ROOT / "tests" / "examples" / "example-pass"
 
 
-def build_county(folder: Path, n_schools: int, n_responses: int, seed: int = 7) -> None:
+def build_county(folder: Path, n_schools: int, n_responses: int, seed: int = 7,
+                 export_like: bool = False) -> None:
     rng = np.random.default_rng(seed)
     template = pd.read_csv(EXAMPLE / "schools.csv", dtype=str, keep_default_na=False)
     rows = template.iloc[np.arange(n_schools) % len(template)].copy()
@@ -60,7 +62,36 @@ def build_county(folder: Path, n_schools: int, n_responses: int, seed: int = 7) 
         "duplicate_of": np.where(rng.random(n_responses) < 0.01, "r0000000", ""),
         **{item: answers[:, k] for k, item in enumerate(ITEMS)},
     })
+    if export_like:
+        frame = _like_export(frame, rng)
     frame.to_csv(folder / "responses.csv", index=False)
+
+
+def _like_export(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Make the file look like the service's answers export (service/campaigns/exports.py).
+
+    Submission ids are 36-character UUIDs and duplicates point at real earlier ones;
+    durations are decimal seconds with one decimal; grades only for students (else blank);
+    1 % of answers leave an item blank, 2 % answer E (no opinion) to every item.
+    """
+    n = len(frame)
+    frame["response_id"] = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n)]
+    duplicate = rng.random(n) < 0.01
+    duplicate[0] = False
+    targets = (rng.random(n) * np.arange(n)).astype(np.int64)
+    frame["duplicate_of"] = np.where(duplicate, frame["response_id"].to_numpy()[targets], "")
+    seconds = np.round(rng.lognormal(np.log(150), 0.8, n), 1)
+    frame["duration_s"] = [f"{v:.1f}".rstrip("0").rstrip(".") for v in seconds]
+    students = (frame["group"] == "student").to_numpy()
+    frame["grade"] = np.where(students, rng.integers(1, 10, n).astype(str), "")
+    all_e = rng.random(n) < 0.02
+    for item in ITEMS:
+        frame.loc[all_e, item] = "E"
+    blank = rng.random(n) < 0.01
+    columns = rng.integers(0, len(ITEMS), n)
+    for k, item in enumerate(ITEMS):
+        frame.loc[blank & (columns == k), item] = ""
+    return frame
 
 
 def main() -> None:
@@ -70,13 +101,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="CLI runs to time (each a fresh process)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="build the county in this folder, or reuse it when it already has responses.csv")
+    parser.add_argument("--export-like", action="store_true",
+                        help="responses like the service's export: UUID ids, decimal durations, grades, "
+                             "blank items, all-E rows, duplicates pointing at real ids")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         if not (folder / "responses.csv").exists():
             t0 = time.perf_counter()
-            build_county(folder, args.schools, args.responses)
+            build_county(folder, args.schools, args.responses, export_like=args.export_like)
             print(f"built {args.schools} schools, {args.responses:,} responses in {time.perf_counter() - t0:.1f} s")
         print(f"county in {folder} ({(folder / 'responses.csv').stat().st_size / 1e6:.0f} MB CSV)")
 

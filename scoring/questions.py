@@ -67,10 +67,6 @@ def question_table(responses: pd.DataFrame | None, profile: Profile, validity: p
                    min_cell_size: int | None = None) -> list[QuestionRow]:
     """One row per item (ITEMS order) over the valid responses; ``min_cell_size`` defaults to
     the profile's ``[privacy] min_cell_size``."""
-    k = privacy.min_cell_size(profile) if min_cell_size is None else min_cell_size
-    rec = profile.recognition
-    recognised = np.array([o in rec["recognised"] for o in OPTIONS])
-    counted = recognised | np.array([o in rec["not_recognised"] for o in OPTIONS])
     if responses is None or responses.empty:
         answers, group = np.empty((0, len(ITEMS)), np.int8), np.empty(0, np.int8)
     else:
@@ -80,21 +76,36 @@ def question_table(responses: pd.DataFrame | None, profile: Profile, validity: p
         valid = (validity == "valid").to_numpy()
         answers, group = answers[valid], category_codes(responses["group"], GROUPS)[valid]
     n_by_group = np.bincount(group[group >= 0], minlength=len(GROUPS))
+    # counts[i, g, o]: answers of group g with option o to item i (a valid response answers every item).
+    counts = np.zeros((len(ITEMS), len(GROUPS), len(OPTIONS)), dtype=np.int64)
+    for i in range(len(ITEMS)):
+        answered = (answers[:, i] >= 0) & (group >= 0)
+        np.add.at(counts[i], (group[answered], answers[answered, i]), 1)
+    return question_table_from_counts(counts, n_by_group, profile, min_cell_size)
+
+
+def question_table_from_counts(counts: np.ndarray, n_by_group: np.ndarray, profile: Profile,
+                               min_cell_size: int | None = None) -> list[QuestionRow]:
+    """``question_table`` from sums: ``counts[i, g, o]`` valid answers of group g (GROUPS order)
+    with option o (OPTIONS order) to item i (ITEMS order), ``n_by_group[g]`` valid responses —
+    what a GROUP BY of the stored answers gives without reading them one by one."""
+    k = privacy.min_cell_size(profile) if min_cell_size is None else min_cell_size
+    rec = profile.recognition
+    recognised = np.array([o in rec["recognised"] for o in OPTIONS])
+    counted = recognised | np.array([o in rec["not_recognised"] for o in OPTIONS])
+    n_by_group = np.asarray(n_by_group, dtype=np.int64)
     hidden = _hidden_groups(n_by_group, k)
     total_hidden = small_cell(int(n_by_group.sum()), k) and n_by_group.sum() > 0
     rows = []
     for i, item in enumerate(ITEMS):
-        answered = answers[:, i] >= 0
-        # counts[g, o]: answers of group g with option o (a valid response answers every item).
-        counts = np.zeros((len(GROUPS), len(OPTIONS)), dtype=int)
-        np.add.at(counts, (group[answered], answers[answered, i]), 1)
+        item_counts = np.asarray(counts[i], dtype=np.int64)
         cells = {}
         for g, code in enumerate(GROUPS):
             shown = g not in hidden
             cells[code] = QuestionCell(int(n_by_group[g]),
-                                       dict(zip(OPTIONS, map(int, counts[g]))) if shown else None,
-                                       _item_rate(counts[g], recognised, counted) if shown else None)
-        total = counts.sum(axis=0)
+                                       dict(zip(OPTIONS, map(int, item_counts[g]))) if shown else None,
+                                       _item_rate(item_counts[g], recognised, counted) if shown else None)
+        total = item_counts.sum(axis=0)
         cells[TOTAL] = QuestionCell(int(n_by_group.sum()), None if total_hidden else dict(zip(OPTIONS, map(int, total))),
                                     None if total_hidden else _item_rate(total, recognised, counted))
         rows.append(QuestionRow(item, cells))

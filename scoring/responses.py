@@ -7,6 +7,7 @@ answers has a handful) and the rows that are reported as problems.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Collection
@@ -30,13 +31,106 @@ MAX_PROBLEMS = 1000  # listed one by one; the rest are counted
 
 
 def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str], *,
-                   name: str = "responses.csv") -> pd.DataFrame:
-    """Read and check a responses CSV (UTF-8, BOM accepted); see ``normalise_responses``."""
+                   name: str = "responses.csv", ids: bool = True) -> pd.DataFrame:
+    """Read and check a responses CSV (UTF-8, BOM accepted); see ``normalise_responses``.
+
+    ``ids=False`` leaves ``response_id`` out of the frame (the verdict never reads it; a
+    million distinct ids are most of the reading's time and memory): the file is checked
+    and its blank rows skipped exactly as with ids.
+    """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
+    raw = _read_arrow(source, ids)
+    if raw is None:
+        raw = _read_pandas(source, name)
+    frame = normalise_responses(raw, school_codes, name=name)
+    return frame if ids else frame.drop(columns="response_id")
+
+
+def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | None:
+    """The survey.md columns of a well-formed file, typed while parsing; None to use pandas.
+
+    Arrow's reader parses in parallel blocks, reads only the needed columns (extra free-text
+    columns are skipped) and dictionary-encodes every column but ``response_id`` as it goes,
+    so a column of a million answers arrives as small integer codes plus its few distinct
+    cells, which ``_by_distinct`` converts once each; all cells stay text ("001" stays "001").
+    Anything unusual (a text stream, duplicate headers, a ragged or undecodable row, a file
+    Arrow rejects) returns None and the pandas reader below reads it, with its located errors.
+    """
+    try:
+        import pyarrow as pa
+        from pyarrow import compute as pc
+        from pyarrow import csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency; the pandas path still works
+        return None
+    if isinstance(source, (str, Path)):
+        try:
+            with open(source, "rb") as handle:
+                first = handle.readline(1 << 20)
+        except OSError:
+            return None
+    elif isinstance(source, io.BytesIO):
+        first = source.getvalue()[:1 << 20].split(b"\n", 1)[0]
+    else:
+        return None  # a text stream or another object: pandas reads it as before
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r\n")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return None
+    stripped = [h.lstrip("\ufeff").strip() for h in header]
+    wanted = {h: s for h, s in zip(header, stripped) if s in RESPONSE_COLUMNS}
+    if len(set(stripped)) != len(stripped) or len(wanted) != len(RESPONSE_COLUMNS):
+        return None  # pandas renames duplicates ("x.1") and reports missing columns
+    if not ids:  # a million distinct ids are most of the reading's time and memory
+        wanted = {h: s for h, s in wanted.items() if s != "response_id"}
+    coded = pa.dictionary(pa.int32(), pa.string())
+    options = pacsv.ConvertOptions(
+        column_types={h: pa.string() if s == "response_id" else coded for h, s in wanted.items()},
+        include_columns=list(wanted), strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        table = pacsv.read_csv(source, parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
+                                                                       newlines_in_values=True),
+                               convert_options=options)
+    except (pa.ArrowException, OSError, ValueError):
+        if not isinstance(source, (str, Path)):
+            source.seek(0)
+        return None
+    raw = {}
+    for header, column in zip(table.column_names, table.columns):
+        if wanted[header] == "response_id":
+            raw["response_id"] = pd.Series(pd.array(column, dtype="str"), copy=False)
+            continue
+        # Each parallel block has its own dictionary: unify them, then one categorical of codes.
+        column = column.unify_dictionaries() if column.num_chunks > 1 else column
+        chunks = column.chunks
+        uniques = chunks[0].dictionary.to_pylist() if chunks else []
+        # A byte per cell where the distinct cells fit (answers, groups, grades).
+        small = np.int8 if len(uniques) < 128 else np.int16 if len(uniques) < 32768 else np.int32
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(small) for c in chunks]) \
+            if chunks else np.empty(0, np.int8)
+        raw[wanted[header]] = pd.Series(pd.Categorical.from_codes(codes, uniques, validate=False), copy=False)
+    del table
+    pa.default_memory_pool().release_unused()
+    frame = pd.DataFrame(raw, copy=False)
+    if not ids:
+        # The id only decides whether a row blank in every other column is a blank line
+        # (skipped) or a row with problems; only when such a row exists is it read.
+        blank_elsewhere = np.logical_and.reduce(
+            [np.append(pd.Series(c.cat.categories, dtype=object).str.strip().eq("").to_numpy(), True)
+             [c.cat.codes.to_numpy()] for _, c in frame.items()])
+        if blank_elsewhere.any():
+            if not isinstance(source, (str, Path)):
+                source.seek(0)
+            return _read_arrow(source, ids=True)
+        frame["response_id"] = np.ones(len(frame), dtype=bool)  # filled: no row is blank in every column
+    return frame
+
+
+def _read_pandas(source: str | Path | IO, name: str) -> pd.DataFrame:
+    """Any file pandas' C reader accepts (short rows padded, blank lines kept as rows)."""
     # Columns of a few distinct values are read as categories: the parser factorises
-    # them in C, which halves the reading time and hands _by_distinct its distinct
-    # values. Codes and ids stay text: categories are type-inferred ("001" -> 1).
+    # them in C and hands _by_distinct its distinct values. Codes and ids stay text:
+    # categories are type-inferred ("001" -> 1).
     dtypes = defaultdict(lambda: str, dict.fromkeys(CATEGORY_COLUMNS, "category"))
     try:
         raw = pd.read_csv(source, dtype=dtypes, keep_default_na=False,
@@ -50,7 +144,7 @@ def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str
                                       "无法读取：应为 UTF-8 编码、每行列数相同的 CSV 文件")]) from exc
     # A text stream keeps its BOM; Excel users add spaces around headers.
     raw.columns = [str(c).lstrip("\ufeff").strip() for c in raw.columns]
-    return normalise_responses(raw, school_codes, name=name)
+    return raw
 
 
 def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
@@ -68,10 +162,16 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
         raise ResponsesError([Problem(name, 1, c, None, "缺少此列") for c in missing])
     lines = np.arange(2, len(raw) + 2)
     codes = frozenset(str(c) for c in school_codes)
-    # response_id is unique per row: taken as it is, not per distinct value.
-    response_id = raw["response_id"].fillna("").astype("str")
+    # response_id is unique per row: taken as it is, not per distinct value (or only
+    # whether it is filled, when the reader was asked for no ids).
+    if raw["response_id"].dtype == bool:  # the fast reader found no row to skip
+        response_id = raw["response_id"]
+        blank_id = ~response_id.to_numpy()
+    else:
+        response_id = raw["response_id"].fillna("").astype("str")
+        blank_id = (response_id == "").to_numpy()
     columns: dict[str, pd.api.extensions.ExtensionArray] = {"response_id": response_id.array}
-    blank: dict[str, np.ndarray] = {"response_id": (response_id == "").to_numpy()}
+    blank: dict[str, np.ndarray] = {"response_id": blank_id}
     checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows mask, expectation)
 
     def convert(column: str, table: Callable[[pd.Series], pd.Series], expected: str | None,

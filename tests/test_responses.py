@@ -206,3 +206,65 @@ def test_arbitrary_cells_give_a_frame_or_located_problems(edits):
         assert all(p.row and p.column for p in error.problems)
     else:
         assert set(frame["location"]) <= {"urban", "town", "rural"}
+
+
+def _export_like(rows: int, seed: int) -> bytes:
+    """A responses file like the service's export, with what real files add: grades, blank
+    items, all-E rows, duplicates, decimal durations, a free-text column with commas and
+    line breaks, a blank line, lower case, Chinese locations, spaces around headers."""
+    rng = np.random.default_rng(seed)
+    codes = sorted(CODES)
+    lines = [" " + HEADER.replace(",", " , ") + ",comment"]
+    for i in range(rows):
+        group = GROUPS[rng.integers(len(GROUPS))]
+        school = codes[rng.integers(len(codes))] if group in ("student", "parent", "teacher", "principal") else ""
+        answers = ["E"] * len(ITEMS) if rng.random() < 0.05 else \
+            [str(rng.choice(list("ABCDEabcde") + [""], p=[0.3, 0.2, 0.1, 0.05, 0.05] + [0.04] * 5 + [0.1]))
+             for _ in ITEMS]
+        location = ["urban", "town", "rural", "城区", "乡村", " rural "][rng.integers(6)]
+        grade = str(rng.integers(1, 10)) if group == "student" else ""
+        duplicate = f"id-{rng.integers(i)}" if i and rng.random() < 0.1 else ""
+        comment = ['', 'ok', '"a, b"', '"line\nbreak"'][rng.integers(4)]
+        lines.append(",".join([f"id-{i}", "public", group, school, location, grade,
+                               f"{rng.random() * 100:.1f}", duplicate, *answers, comment]))
+        if i == rows // 2:
+            lines.append("")
+    return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fast_reader_gives_the_frame_of_the_pandas_reader(seed):
+    from scoring.responses import _read_arrow, _read_pandas
+
+    data = _export_like(400, seed)
+    fast = _read_arrow(io.BytesIO(data))
+    assert fast is not None  # a well-formed file takes the typed Arrow path
+    expected = normalise_responses(_read_pandas(io.BytesIO(data), "x"), CODES)
+    pd.testing.assert_frame_equal(normalise_responses(fast, CODES), expected)
+    pd.testing.assert_frame_equal(read_responses(data, CODES), expected)
+    pd.testing.assert_frame_equal(read_responses(data, CODES, ids=False), expected.drop(columns="response_id"))
+
+
+def test_fast_reader_locates_the_same_problems():
+    from scoring.responses import _read_arrow, _read_pandas
+
+    data = _export_like(300, 4).replace(b",urban,", b",moon,").replace(b",A,", b",Z,")
+    assert _read_arrow(io.BytesIO(data)) is not None
+    with pytest.raises(ResponsesError) as slow:
+        normalise_responses(_read_pandas(io.BytesIO(data), "responses.csv"), CODES, name="responses.csv")
+    assert [str(p) for p in problems_of(data)] == [str(p) for p in slow.value.problems]
+    with pytest.raises(ResponsesError) as without_ids:
+        read_responses(data, CODES, ids=False)
+    assert without_ids.value.problems == slow.value.problems
+
+
+def test_a_row_with_only_an_id_is_not_blank_without_ids():
+    data = csv(GOOD["parent"], "r9" + "," * (len(RESPONSE_COLUMNS) - 1))
+    assert problems_of(data) == _problems_without_ids(data)
+    assert [(p.row, p.column) for p in problems_of(data)] == [(3, "location")]  # not skipped as blank
+
+
+def _problems_without_ids(data: bytes) -> list:
+    with pytest.raises(ResponsesError) as caught:
+        read_responses(data, CODES, ids=False)
+    return list(caught.value.problems)

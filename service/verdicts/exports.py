@@ -11,7 +11,7 @@ from typing import Any
 from scoring import display, facts
 from scoring import names as N
 from scoring.privacy import min_cell_size
-from scoring.questions import TOTAL, question_table
+from scoring.questions import TOTAL
 from scoring.report import describe_check
 from scoring import ledger_display as LD
 from service.verdicts.pipeline import CountyVerdict
@@ -270,7 +270,7 @@ def _questions_sheet(wb, cv: CountyVerdict, profile) -> None:
     k = min_cell_size(profile)
     _widths(ws, [18, 10, 10, *[9] * len(N.OPTIONS), 10])
     _append(ws, ["题目", "群体", "有效份数", *N.OPTIONS.values(), "认可度"], bold=True)
-    for row in question_table(cv.responses, profile):
+    for row in cv.questions:
         for g in (TOTAL, *N.GROUPS):
             cell = row.cells[g]
             name = "全部" if g == TOTAL else N.GROUPS[g]

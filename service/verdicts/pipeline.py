@@ -44,6 +44,7 @@ import scoring
 from scoring.errors import Problem
 from scoring.ledger import item_columns, ledger
 from scoring.profile import GROUPS, ITEMS, LOCATIONS
+from scoring.questions import question_table, question_table_from_counts
 from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate, aggregate_responses
 from scoring.verdict import evaluate, evaluate_workbook
 from scoring.whatif import county_what_if
@@ -59,6 +60,7 @@ SCORING_DIGEST = hashlib.sha256(b"".join(
     p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
     and p.suffix in (".py", ".toml"))).hexdigest()
 ITEM_SUMS = tuple(c for i in ITEMS for c in item_columns(i))
+OPTION_COUNTS = tuple(f"option_{i}_{o}" for i in ITEMS for o in OPTIONS)  # the per-question table's sums
 
 
 @dataclass
@@ -75,6 +77,8 @@ class CountyVerdict:
     load_responses: Any = None
     # The forecast's what-if (scoring.whatif), from the same sufficient statistics as the verdict.
     load_what_if: Any = None
+    # The per-question table (scoring.questions), from the same GROUP BY.
+    load_questions: Any = None
     key: str = ""                        # the state's key: what the verdict depends on
 
     @property
@@ -85,6 +89,11 @@ class CountyVerdict:
     def responses(self):
         """The counted campaign's answers as ``scoring.responses`` reads the export (or None)."""
         return self.load_responses() if self.load_responses is not None else None
+
+    @property
+    def questions(self) -> list:
+        """``scoring.questions.question_table`` rows of the counted campaign's valid answers."""
+        return self.load_questions() if self.load_questions is not None else []
 
     @property
     def what_if(self):
@@ -186,7 +195,8 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
     Validity is decided in survey.md's order (incomplete, duplicate, speeder; durations are
     stored rounded to 0.1 s, as the export writes them), y and m under ``profile`` (not the
     stored columns: a profile may weigh the items anew); ``odd`` counts values the responses
-    file would refuse, and per item the answers recognising it and those that count."""
+    file would refuse, per item the answers recognising it and those that count, and per item
+    and option the answers choosing it (``OPTION_COUNTS``)."""
     rec = profile.recognition
     recognised = list(rec["recognised"])
     counting = recognised + list(rec["not_recognised"])
@@ -206,10 +216,11 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
             weighed(recognised, "score_y"), weighed(counting, "score_m")]
     rows = session.exec(
         select(*keys, func.count(), count(or_(*[and_(c.is_not(None), c.not_in(OPTIONS)) for c in columns.values()])),
-               *[count(c.in_(options)) for c in columns.values() for options in (recognised, counting)])
+               *[count(c.in_(options)) for c in columns.values() for options in (recognised, counting)],
+               *[count(c == option) for c in columns.values() for option in OPTIONS])
         .where(Response.campaign_id == campaign_id, Response.id > after_id, Response.id <= max_id)
         .group_by(*keys)).all()
-    return pd.DataFrame(rows, columns=[*RAW_KEYS, "n", "odd", *ITEM_SUMS])
+    return pd.DataFrame(rows, columns=[*RAW_KEYS, "n", "odd", *ITEM_SUMS, *OPTION_COUNTS])
 
 
 @dataclass(frozen=True)
@@ -251,15 +262,11 @@ def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: i
     stored value is one the responses file would refuse (unknown school, group, location,
     grade or option): the caller then reads the export, which names the problems."""
     raw = _groups_upto(session, campaign_id, answers, max_id, last, profile)
-    if raw.empty:
+    if raw.empty or _refused(raw, school_codes):
         return None
     group, school = raw["group"], raw["school_code"]
     grade = pd.to_numeric(raw["grade"], errors="coerce")
     linked = group.isin(SCHOOL_GROUPS)
-    if (raw["odd"].astype(float).gt(0).any() or not group.isin(GROUPS).all()
-            or not raw["location"].isin(LOCATIONS).all() or (grade.notna() & ~grade.isin(range(1, 10))).any()
-            or (school.notna() & ~school.isin(list(school_codes))).any() or (linked & school.isna()).any()):
-        return None
     valid = (raw["status"] == "valid").to_numpy()
     n = raw["n"].to_numpy(float)
     y, m = raw["y"].to_numpy(float), raw["m"].to_numpy(float)
@@ -274,6 +281,30 @@ def answer_aggregate(session: Session, campaign_id: int, answers: int, max_id: i
     cells = cells.groupby(list(AGGREGATE_KEYS), dropna=False, sort=True).sum().reset_index()
     cells["school_code"] = cells["school_code"].astype(object).where(cells["school_code"].notna(), None)
     return RecognitionAggregate(cells)
+
+
+def _refused(raw: pd.DataFrame, school_codes: set[str]) -> bool:
+    """Whether some grouped value is one the responses file would refuse."""
+    group, school = raw["group"], raw["school_code"]
+    grade = pd.to_numeric(raw["grade"], errors="coerce")
+    linked = group.isin(SCHOOL_GROUPS)
+    return bool(raw["odd"].astype(float).gt(0).any() or not group.isin(GROUPS).all()
+                or not raw["location"].isin(LOCATIONS).all() or (grade.notna() & ~grade.isin(range(1, 10))).any()
+                or (school.notna() & ~school.isin(list(school_codes))).any() or (linked & school.isna()).any())
+
+
+def question_counts(session: Session, campaign_id: int, answers: int, max_id: int, last: str, profile,
+                    school_codes: set[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(counts[item, group, option], valid responses per group) for
+    ``scoring.questions.question_table_from_counts``, from the groups the verdict's GROUP BY
+    keeps (no answer is read again); None when some stored value would be refused."""
+    raw = _groups_upto(session, campaign_id, answers, max_id, last, profile)
+    if raw.empty or _refused(raw, school_codes):
+        return None
+    valid = raw[raw["status"] == "valid"]
+    by_group = valid.groupby("group")[["n", *OPTION_COUNTS]].sum().reindex(list(GROUPS), fill_value=0)
+    counts = by_group[list(OPTION_COUNTS)].to_numpy(np.int64).reshape(len(GROUPS), len(ITEMS), len(OPTIONS))
+    return counts.transpose(1, 0, 2), by_group["n"].to_numpy(np.int64)
 
 
 def campaign_aggregate(session: Session, campaign_id: int, profile,
@@ -334,8 +365,19 @@ def verdict_of(session: Session, state: CountyState, profile) -> CountyVerdict:
 
     def load_what_if():
         return _cached(_WHAT_IF, state.key, lambda: county_what_if(verdict, workbook, aggregate(), profile))
+
+    def load_questions():
+        """The per-question table from the GROUP BY's option counts, or, when the stored
+        answers hold a value the file would refuse, from the export's rows."""
+        campaign = state.counted.campaign
+        if campaign is None or not state.answers or problems:
+            return question_table(load_responses(), profile)
+        codes = set(workbook.schools["school_code"].astype(str))
+        sums = question_counts(session, campaign.id, state.answers, state.max_id, state.last, profile, codes)
+        return question_table_from_counts(*sums, profile) if sums is not None \
+            else question_table(load_responses(), profile)
     return CountyVerdict(state.county, state.version, state.counted, workbook, verdict, rows, problems,
-                         load_responses, load_what_if, state.key)
+                         load_responses, load_what_if, load_questions, state.key)
 
 
 def county_verdict(session: Session, county: str, number: int | None, profile) -> CountyVerdict | None:

@@ -10,7 +10,7 @@ from scoring import display, facts
 from scoring import ledger_display as LD
 from scoring import names as N
 from scoring.privacy import min_cell_size
-from scoring.questions import TOTAL, question_table
+from scoring.questions import TOTAL
 from scoring.recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentence, no_forecast_sentence, \
     probability_words
 from scoring.whatif import PLAIN, drag_text, headline, row_text
@@ -146,7 +146,7 @@ def forecast_view(cv: CountyVerdict, names: dict[str, str]) -> dict:
 def questions_view(cv: CountyVerdict, profile) -> dict:
     """The per-question table (scoring.questions) for the page: rates per item × group, the
     options of all groups together, and their stacked bars."""
-    rows = question_table(cv.responses, profile)
+    rows = cv.questions
     groups = [g for g in N.GROUPS if rows and rows[0].cells[g].n > 0]
     shown = []
     for row in rows:
