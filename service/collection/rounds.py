@@ -105,6 +105,16 @@ def last_approved(db: Session, rnd: CollectionRound, profile) -> dict[str, dict[
     return {str(r["school_code"]): r for r in schools.to_dict("records")}
 
 
+def shown(row: dict[str, Any] | None) -> dict[str, str]:
+    """A last approved row's values as the form shows them: 608, 3220.4 (never 608.0 or nan)."""
+    out = {}
+    for c in FORM_COLUMNS:
+        value = (row or {}).get(c)
+        if isinstance(value, float) and value == value:
+            out[c] = f"{value:.0f}" if value.is_integer() else f"{value:g}" if abs(value) < 1e6 else f"{value:.2f}"
+    return out
+
+
 # ---- school accounts -------------------------------------------------------------------------
 
 @dataclass(frozen=True)

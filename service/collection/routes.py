@@ -111,7 +111,7 @@ def _review_page(request: Request, db: Session, rnd: CollectionRound, code: str,
     values = submission.submitted_values if submission else school.draft
     return Template(template_name="collection/review.html", status_code=status, context=_ctx(
         request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=values,
-        before=before or {}, flags=K.flags(values, before), base=_base(rnd.county_name, rnd.data_year),
+        before=K.shown(before), flags=K.flags(values, before), base=_base(rnd.county_name, rnd.data_year),
         problems=problems))
 
 
@@ -194,7 +194,7 @@ def _school_page(request: Request, db: Session, values: dict | None = None, prob
         by_field.setdefault(problem.column, []).append(problem)
     return Template(template_name="collection/school_form.html", status_code=status, context=_ctx(
         request, rnd=rnd, school=school, values=school.draft if values is None else values,
-        before=K.last_approved(db, rnd, request.app.state.profile).get(school.school_code) or {},
+        before=K.shown(K.last_approved(db, rnd, request.app.state.profile).get(school.school_code)),
         reasons=submission.reasons if submission and submission.decision == "returned" else {},
         problems=problems or [], by_field=by_field, saved=saved,
         editable=school.state not in (K.SUBMITTED, K.APPROVED)))
