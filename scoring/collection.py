@@ -80,3 +80,22 @@ def _number(value: object) -> float | None:
 
 def _plain(x: float) -> str:
     return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+
+
+# Field groups evidence (佐证材料) is attached to: the rule a group's columns feed, its columns.
+EVIDENCE_GROUPS = {
+    "students": ("在校生数", ("students_primary", "students_junior", "students_senior")),
+    "R1": ("R1 高于规定学历教师", ("qualified_teachers_primary", "qualified_teachers_junior")),
+    "R2": ("R2 县级以上骨干教师", ("backbone_teachers_primary", "backbone_teachers_junior")),
+    "R3": ("R3 体育艺术专任教师", ("pe_art_teachers_primary", "pe_art_teachers_junior")),
+    "R4": ("R4 教学及辅助用房面积", ("teaching_area_m2",)),
+    "R5": ("R5 体育运动场馆面积", ("sports_area_m2",)),
+    "R6": ("R6 教学仪器设备值", ("equipment_value_yuan",)),
+    "R7": ("R7 网络多媒体教室", ("multimedia_rooms",)),
+    "G3": ("G3 班级数与音乐美术专用教室", ("classes", "music_rooms", "art_rooms", "music_room_min_area_m2",
+                                 "art_room_min_area_m2")),
+    "G5": ("G5 最大班额", ("max_class_size_primary", "max_class_size_junior")),
+    "G6": ("G6 核定公用经费学生数", ("funded_students",)),
+    "Q4": ("Q4 公用经费与教师培训经费", ("public_funds_yuan", "training_funds_yuan")),
+}
+assert sorted(c for _, cs in EVIDENCE_GROUPS.values() for c in cs) == sorted(FORM_COLUMNS)

@@ -39,7 +39,7 @@ ACTIONS = {
     "collection_open": "开启数据采集", "collection_accounts": "生成学校填报账号",
     "collection_draft": "保存学校填报草稿", "collection_submit": "提交学校填报",
     "collection_return": "退回学校填报", "collection_approve": "通过学校填报",
-    "collection_assemble": "汇总数据采集为指标表",
+    "collection_assemble": "汇总数据采集为指标表", "collection_evidence": "上传佐证材料",
 }
 
 

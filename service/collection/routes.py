@@ -10,18 +10,20 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 from sqlmodel import Session
 
-from scoring.collection import FORM_COLUMNS
+from scoring.collection import EVIDENCE_GROUPS, FORM_COLUMNS
 from scoring.names import PARTS
 from scoring.workbook import LOCATION_NAMES, SCHOOL_TYPES
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
 from service.campaigns import rules as C
+from service.collection import evidence as E
 from service.collection import rounds as K
 from service.db.models import CollectionRound
+from service.web.downloads import attachment
 from service.web.uploads import UPLOAD_BODY_LIMIT
 
 BUREAU_GUARDS = [R.logged_in, R.county_runner]
@@ -30,7 +32,7 @@ FORM = RequestEncodingType.URL_ENCODED
 
 def _ctx(request: Request, **ctx: Any) -> dict:
     return staff_context(request, q=quote, states=K.STATES, names=K.FIELD_NAMES, units=K.UNITS,
-                         columns=FORM_COLUMNS, types=SCHOOL_TYPES, locations=LOCATION_NAMES, **ctx)
+                         columns=FORM_COLUMNS, groups=EVIDENCE_GROUPS, max_mb=E.MAX_EVIDENCE_BYTES // 2**20, types=SCHOOL_TYPES, locations=LOCATION_NAMES, **ctx)
 
 
 def _round(db: Session, county: str, year: int) -> CollectionRound:
@@ -112,7 +114,7 @@ def _review_page(request: Request, db: Session, rnd: CollectionRound, code: str,
     return Template(template_name="collection/review.html", status_code=status, context=_ctx(
         request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=values,
         before=K.shown(before), flags=K.flags(values, before), base=_base(rnd.county_name, rnd.data_year),
-        problems=problems))
+        problems=problems, files=E.files_of(db, rnd.id, code)))
 
 
 @get("/counties/{county:str}/collection/{year:int}/schools/{code:str}", sync_to_thread=True, guards=BUREAU_GUARDS)
@@ -186,7 +188,7 @@ def _clerk_school(request: Request, db: Session):
 
 
 def _school_page(request: Request, db: Session, values: dict | None = None, problems=None, saved: str = "",
-                 status: int = 200) -> Template:
+                 status: int = 200, file_problems=None) -> Template:
     p, rnd, school = _clerk_school(request, db)
     submission = K.latest_submission(db, rnd.id, school.school_code)
     by_field = {}
@@ -196,8 +198,8 @@ def _school_page(request: Request, db: Session, values: dict | None = None, prob
         request, rnd=rnd, school=school, values=school.draft if values is None else values,
         before=K.shown(K.last_approved(db, rnd, request.app.state.profile).get(school.school_code)),
         reasons=submission.reasons if submission and submission.decision == "returned" else {},
-        problems=problems or [], by_field=by_field, saved=saved,
-        editable=school.state not in (K.SUBMITTED, K.APPROVED)))
+        problems=problems or [], by_field=by_field, saved=saved, files=E.files_of(db, rnd.id, school.school_code),
+        editable=school.state not in (K.SUBMITTED, K.APPROVED), file_problems=file_problems or []))
 
 
 @get("/", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only])
@@ -225,6 +227,45 @@ def school_save(request: Request, db: NamedDependency[Session],
     return _school_page(request, db, values, K.check(school, values, request.app.state.profile), saved="draft")
 
 
+def _download(found) -> Response:
+    """An evidence file as a download only (never shown inline, never sniffed), under a safe name."""
+    if found is None:
+        raise NotFoundException("no such file")
+    entry, blob = found
+    return Response(content=bytes(blob.data), media_type=E.CONTENT_TYPES[blob.kind],
+                    headers={**attachment(entry.filename), "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": "sandbox"})
+
+
+@post("/evidence", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only], media_type=MediaType.HTML,
+      request_max_body_size=E.MAX_EVIDENCE_BYTES + 2**20)
+def school_evidence_upload(request: Request, db: NamedDependency[Session],
+                           data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    p, rnd, school = _clerk_school(request, db)
+    upload = data.get("file")
+    name, content = (upload.filename, upload.file.read()) if isinstance(upload, UploadFile) else ("", b"")
+    entry, problems = E.attach(db, rnd.id, school.school_code, str(data.get("group") or ""), name, content,
+                               p.account_id)
+    if problems:
+        db.rollback()
+        return _school_page(request, db, status=422, file_problems=problems)
+    audit.record(db, p, "collection_evidence", f"county/{rnd.county_name}/collection/{rnd.data_year}/{school.school_code}",
+                 {"group": entry.field_group, "file": entry.filename}, entry.sha256)
+    return Redirect(path="/school", status_code=303)
+
+
+@get("/evidence/{eid:int}", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only])
+def school_evidence_download(request: Request, db: NamedDependency[Session], eid: FromPath[int]) -> Response:
+    p = R.principal_of(request)
+    return _download(E.file_of(db, p.round_id, eid, p.school_code))
+
+
+@get("/counties/{county:str}/collection/{year:int}/evidence/{eid:int}", sync_to_thread=True, guards=BUREAU_GUARDS)
+def bureau_evidence_download(request: Request, db: NamedDependency[Session], county: FromPath[str],
+                             year: FromPath[int], eid: FromPath[int]) -> Response:
+    return _download(E.file_of(db, _round(db, county, year).id, eid))
+
+
 BUREAU_ROUTES = [rounds_page, round_open, round_page, round_accounts, review_page, review_decide, round_preview,
-                 round_assemble]
-SCHOOL_ROUTES = [school_form, school_save]
+                 round_assemble, bureau_evidence_download]
+SCHOOL_ROUTES = [school_form, school_save, school_evidence_upload, school_evidence_download]

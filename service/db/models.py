@@ -320,3 +320,25 @@ class SchoolClerk(SQLModel, table=True):
     round_id: int = Field(foreign_key="collection_round.id", index=True)
     school_code: str = Field(max_length=64)
     initial_password_hash: str = Field(max_length=255)
+
+
+class EvidenceBlob(SQLModel, table=True):
+    """The bytes of an evidence file (佐证材料), stored once per sha256 however often uploaded."""
+    __tablename__ = "evidence_blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=8)                 # pdf | jpeg | png | xlsx | docx (from the bytes)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CollectionEvidence(SQLModel, table=True):
+    """An evidence file a school attached to a field group of its row (scoring.collection.EVIDENCE_GROUPS)."""
+    __tablename__ = "collection_evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="collection_round.id", index=True)
+    school_code: str = Field(max_length=64)
+    field_group: str = Field(max_length=16)
+    filename: str = Field(max_length=255)
+    sha256: str = Field(foreign_key="evidence_blob.sha256", max_length=64)
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)

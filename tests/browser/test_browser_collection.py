@@ -81,6 +81,13 @@ def test_a_round_from_opening_to_the_assembled_version(app, live, desk, shot, tm
     assert "教学仪器设备值：“一百万”应为数字" in desk.inner_text("body")
     _clean(desk)
     shot(desk, "school-form-refused")
+    evidence = tmp_path / "教师学历证书清单.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    desk.get_by_label("佐证的指标").select_option("R1")
+    desk.set_input_files("input[name=file]", str(evidence))
+    desk.get_by_role("button", name="上传佐证材料").click()
+    assert "教师学历证书清单.pdf" in desk.locator("#evidence").inner_text()
+    _fill(desk, {**_example("S01"), "equipment_value_yuan": "一百万"})      # what the refusal kept on the page
     desk.fill("#f-equipment_value_yuan", _example("S01")["equipment_value_yuan"])
     desk.fill("#f-classes", "30")                             # 16 last approved: flagged for review
     desk.get_by_role("button", name="提交审核").click()
@@ -90,6 +97,7 @@ def test_a_round_from_opening_to_the_assembled_version(app, live, desk, shot, tm
     log_in(desk, live, "bureau_a", PW)
     desk.goto(f"{live}/inspector/counties/{quote(COUNTY_A)}/collection/2025/schools/S01")
     assert "需复核：与上次核定值相比变化超过三分之一" in desk.inner_text("body")
+    assert "教师学历证书清单.pdf" in desk.inner_text("body")
     desk.get_by_label("班级数的退回原因").fill("班级数与学籍系统不符，请核对")
     _clean(desk)
     shot(desk, "review")

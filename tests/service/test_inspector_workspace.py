@@ -98,7 +98,7 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
 
 
 def _concrete(path: str) -> str:
-    ids = {"county": quote(COUNTY_A), "version": "1", "year": "2025", "code": "S01"}
+    ids = {"county": quote(COUNTY_A), "version": "1", "year": "2025", "code": "S01", "eid": "1"}
     return re.sub(r"\{(\w+):\w+\}", lambda m: ids[m.group(1)], path)
 
 

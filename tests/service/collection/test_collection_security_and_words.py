@@ -39,6 +39,9 @@ def test_every_collection_page_is_chinese_only(app):
         pages.append(("accounts sheet", sheet))
         with school_login(app, *accounts["S01"]) as c:
             pages.append(("school form", c.get("/school").text))
+            token = csrf_token(pages[-1][1])
+            pages.append(("file refused", c.post("/school/evidence", data={"_csrf_token": token, "group": "R1"},
+                                                 files={"file": ("a.pdf", b"<html>", "text/html")}).text))
             pages.append(("refused", send(c, {**example_rows()["S01"], "classes": "三十"}).text))
             pages.append(("draft", send(c, {"classes": "30"}, action="save").text))
             send(c, {**example_rows()["S01"], "classes": "30"})
