@@ -23,8 +23,10 @@ from service.campaigns import rules as C
 from service.collection import evidence as E
 from service.collection import rounds as K
 from service.db.models import CollectionRound
+from service.verdicts import pipeline as P
 from service.web.downloads import attachment
 from service.web.uploads import UPLOAD_BODY_LIMIT
+from service.workbooks import versions as W
 
 BUREAU_GUARDS = [R.logged_in, R.county_runner]
 FORM = RequestEncodingType.URL_ENCODED
@@ -78,12 +80,12 @@ def round_open(request: Request, db: NamedDependency[Session], county: FromPath[
 
 
 def _round_page(request: Request, db: Session, rnd: CollectionRound, problems=None, preview=None,
-                status: int = 200) -> Template:
+                status: int = 200, current=None) -> Template:
     schools = K.schools_of(db, rnd.id)
     return Template(template_name="collection/round.html", status_code=status, context=_ctx(
         request, county=rnd.county_name, rnd=rnd, schools=schools, counts=K.counts(schools),
         accounts=K.clerk_accounts(db, rnd.id), base=_base(rnd.county_name, rnd.data_year), problems=problems,
-        preview=preview, parts=PARTS))
+        preview=preview, current=current, latest=W.version_of(db, rnd.county_name, None), parts=PARTS))
 
 
 @get("/counties/{county:str}/collection/{year:int}", sync_to_thread=True, guards=BUREAU_GUARDS)
@@ -151,10 +153,12 @@ def round_preview(request: Request, db: NamedDependency[Session], county: FromPa
     """The verdict the assembled version would give, before anything is stored."""
     rnd = _round(db, county, year)
     assembly, problems = K.assemble(db, rnd)
-    verdict = None
+    verdict = current = None
     if assembly is not None:
         verdict, problems = K.preview(db, rnd, assembly, request.app.state.profile)
-    return _round_page(request, db, rnd, problems, verdict, 422 if problems else 200)
+        counted = P.county_verdict(db, county, None, request.app.state.profile)
+        current = counted.verdict if counted else None
+    return _round_page(request, db, rnd, problems, verdict, 422 if problems else 200, current)
 
 
 @post("/counties/{county:str}/collection/{year:int}/assemble", sync_to_thread=True, guards=BUREAU_GUARDS,

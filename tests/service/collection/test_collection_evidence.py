@@ -16,10 +16,11 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def _docx() -> bytes:
+    """The same bytes on every call (members dated, not stamped with the time)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("word/document.xml", "<document/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<document/>")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buf.getvalue()
 
 

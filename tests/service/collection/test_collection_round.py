@@ -140,6 +140,7 @@ def test_the_assembled_version_equals_the_same_rows_uploaded_as_a_workbook(app):
         token = csrf_token(bureau.get(ROUND).text)
         preview = bureau.post(ROUND + "/preview", data={"_csrf_token": token})
         assert preview.status_code == 200 and "汇总后的评估结果预览：达到优质均衡" in preview.text
+        assert "当前（第 1 版）" in preview.text and "将改变" not in preview.text      # the same rows: nothing moves
         r = bureau.post(ROUND + "/assemble", data={"_csrf_token": csrf_token(preview.text)})
         assert r.status_code == 200 and "第 2 版" in r.text, r.text[:800]
         assembled = bureau.get(county_url(COUNTY_A, "/verdict.json?version=2")).json()
