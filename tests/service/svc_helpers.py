@@ -16,8 +16,7 @@ from service.db.models import Link
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "example-pass"
 ADMIN, PASSWORD = "admin", "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-TABLES = ("collection_evidence", "evidence_blob", "school_clerk", "collection_submission", "collection_school",
-          "collection_round", "stored_verdict", "audit_entry", "plan_version", "acceptance_plan", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link", "school", "county_survey", "campaign", "account", "kv_store", "app_meta")
+TABLES = ("stored_verdict", "audit_entry", "plan_version", "acceptance_plan", "workbook_version", "account_county", "account_role", "response", "one_time_code", "link", "school", "county_survey", "campaign", "account", "kv_store", "app_meta")
 
 
 class FakeClock:
