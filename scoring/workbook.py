@@ -988,3 +988,18 @@ def _school_list(cells: pd.DataFrame, profile: Profile, found: _Findings) -> pd.
     _check_unique(raw["school_code"], found)
     schools["excel_row"] = body.index.astype("int64")
     return schools.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- sheets as the reader sees them
+
+
+def sheet_cells(filename: str, data: bytes) -> dict[str, pd.DataFrame]:
+    """The text grids of a stored workbook (.xlsx, or .zip of CSVs), by sheet key (schools,
+    county, veto), exactly as the reader sees them: what a workbook assembled from another
+    reuses unchanged. Raises ``WorkbookError`` as the reader does."""
+    names = _zip_names(filename, data)
+    if "xl/workbook.xml" in names:
+        sheets = _xlsx_sheets(filename, data, names)
+    else:
+        sheets = {PurePosixPath(n).stem: _csv_grid(d) for n, d in _zip_csvs(filename, data).items()}
+    return {key: cells for name, cells in sheets.items() if (key := _sheet_key(name))}

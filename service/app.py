@@ -28,6 +28,7 @@ from .accounts.home import frame, home_path, principal_or_none
 from .accounts.roles import bureau_scope, logged_in
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
+from .collection import routes as collection
 from .db.engine import app_secret, make_engine, migrate
 from .roadmap import routes as roadmap
 from .settings import Settings
@@ -46,7 +47,7 @@ from .workbooks import routes as workbooks
 
 HERE = Path(__file__).parent
 TEMPLATE_DIRS = [HERE / d / "templates" for d in ("web", "answers", "accounts", "campaigns", "workbooks",
-                                                  "verdicts", "trust", "roadmap")]
+                                                  "verdicts", "trust", "roadmap", "collection")]
 RESPONDENT_PREFIX = "^/s/"
 
 
@@ -79,7 +80,8 @@ def _routers(in_schema: bool) -> list:
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
             *county_routes.COUNTY_ROUTES, *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
-            *roadmap.INSPECTOR_ROUTES], **staff),
+            *roadmap.INSPECTOR_ROUTES, *collection.BUREAU_ROUTES], **staff),
+        Router(path="/school", guards=[logged_in], route_handlers=collection.SCHOOL_ROUTES, **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,
     ]

@@ -41,6 +41,10 @@ ACTIONS = {
     "campaign_delete": "删除试填调查",
     "plan_create": "从台账生成规划", "plan_upload": "上传规划", "acceptance_plan_set": "设定申请验收年度",
     "public_url_set": "设置对外网址",
+    "collection_open": "开启数据采集", "collection_accounts": "生成学校填报账号",
+    "collection_draft": "保存学校填报草稿", "collection_submit": "提交学校填报",
+    "collection_return": "退回学校填报", "collection_approve": "通过学校填报",
+    "collection_assemble": "汇总数据采集为指标表", "collection_evidence": "上传佐证材料",
 }
 
 

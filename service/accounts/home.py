@@ -11,6 +11,8 @@ from service.accounts import roles as R
 
 
 def home_path(p: R.Principal) -> str:
+    if p.role == R.SCHOOL_CLERK:
+        return "/school"
     if p.role == R.BUREAU_ADMIN and len(p.counties) == 1:
         return "/inspector/counties/" + quote(next(iter(p.counties)))
     if p.is_province:
@@ -28,6 +30,8 @@ def nav_links(p: R.Principal) -> list[tuple[str, str]]:
     if p.role == R.INSPECTOR:
         return [("我的县", "/inspector"), ("全省概览", "/inspector/overview"),
                 ("验收计划", "/inspector/acceptance"), ("指标表模板", "/inspector/template.xlsx")]
+    if p.role == R.SCHOOL_CLERK:
+        return [("本校填报", "/school")]
     return [("本县", home_path(p)), ("调查列表", "/bureau"), ("指标表模板", "/inspector/template.xlsx")]
 
 

@@ -3,7 +3,9 @@
 - ``province_admin``: every county, manages accounts (an account with no role row is one:
   the operators' accounts made by ``python -m service create-admin``);
 - ``bureau_admin``: one county: runs its campaigns, uploads its workbooks;
-- ``inspector`` (督学): read-only, the counties assigned to them.
+- ``inspector`` (督学): read-only, the counties assigned to them;
+- ``school_clerk`` (学校填报员): one school of one collection round (``school_clerk`` row), no
+  county at all: reaches only ``/school`` and its own password page (``logged_in``).
 
 Every page and export of the inspector workspace and every ``/bureau/campaigns/{cid}`` page
 passes through these guards; a bureau of county A never sees county B.
@@ -17,14 +19,18 @@ from litestar.handlers import BaseRouteHandler
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from service.db.models import Account, AccountCounty, AccountRole, Campaign, WorkbookVersion
+from service.db.models import Account, AccountCounty, AccountRole, Campaign, SchoolClerk, WorkbookVersion
 from service.web.auth import PASSWORD_STAMP, SESSION_KEY
 from service.web.dependencies import path_campaign
 from service.web.errors import GoTo
 from service.web.security import hash_password, password_stamp
 
 PROVINCE_ADMIN, BUREAU_ADMIN, INSPECTOR = "province_admin", "bureau_admin", "inspector"
+SCHOOL_CLERK = "school_clerk"
 ROLES = {PROVINCE_ADMIN: "省级管理员", BUREAU_ADMIN: "县教育局管理员", INSPECTOR: "督学"}
+# Not offered on the accounts page: school clerks are made in bulk by a round (service/collection).
+ALL_ROLES = {**ROLES, SCHOOL_CLERK: "学校填报员"}
+PASSWORD_PATH = "/inspector/password"
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class Principal:
     username: str
     role: str
     counties: frozenset[str]
+    round_id: int | None = None             # a school clerk's round and school
+    school_code: str | None = None
+    must_change_password: bool = False      # a school clerk still on the printed password
 
     @property
     def is_province(self) -> bool:
@@ -49,7 +58,10 @@ class Principal:
 
     @property
     def role_label(self) -> str:
-        return ROLES.get(self.role, self.role)
+        return ALL_ROLES.get(self.role, self.role)
+
+    def is_clerk_of(self, round_id: int, school_code: str) -> bool:
+        return self.role == SCHOOL_CLERK and self.round_id == round_id and self.school_code == school_code
 
 
 def load_principal(session: Session, account_id: int) -> Principal | None:
@@ -57,6 +69,12 @@ def load_principal(session: Session, account_id: int) -> Principal | None:
     if account is None:
         return None
     row = session.get(AccountRole, account_id)
+    if row is not None and row.role == SCHOOL_CLERK:
+        clerk = session.get(SchoolClerk, account_id)
+        if clerk is None:
+            return None
+        return Principal(account_id, account.username, SCHOOL_CLERK, frozenset(), clerk.round_id,
+                         clerk.school_code, account.password_hash == clerk.initial_password_hash)
     counties = session.exec(select(AccountCounty.county_name).where(AccountCounty.account_id == account_id)).all()
     return Principal(account_id, account.username, row.role if row else PROVINCE_ADMIN, frozenset(counties))
 
@@ -97,6 +115,12 @@ def county_reader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Any page or export of ``{county}``: province admin, or the county's bureau / inspector."""
     if not principal_of(connection).can_read(connection.path_params["county"]):
         raise PermissionDeniedException("not your county")
+
+
+def county_runner(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """The county's collection rounds (数据采集): the province, or the county's bureau admin."""
+    if not principal_of(connection).can_run_campaigns(connection.path_params["county"]):
+        raise PermissionDeniedException("collection rounds are the county bureau's")
 
 
 def county_uploader(connection: ASGIConnection, _: BaseRouteHandler) -> None:
@@ -187,8 +211,24 @@ def accounts_with_roles(session: Session) -> list[Principal]:
 
 
 def logged_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Any signed-in account whose principal loads (else to the login page)."""
-    principal_of(connection)
+    """Any signed-in account whose principal loads (else to the login page). A school clerk
+    reaches only ``/school`` and its password page, and only the latter until the printed
+    password is changed."""
+    p = principal_of(connection)
+    if p.role != SCHOOL_CLERK:
+        return
+    path = connection.url.path.rstrip("/")
+    if path == PASSWORD_PATH:
+        return
+    if p.must_change_password:
+        raise GoTo(PASSWORD_PATH)
+    if not (path == "/school" or path.startswith("/school/")):
+        raise PermissionDeniedException("school clerks reach only their school's form")
+
+
+def school_clerk_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    if principal_of(connection).role != SCHOOL_CLERK:
+        raise PermissionDeniedException("the school form is for school clerks")
 
 
 def create_account(engine, username: str, password: str) -> bool:

@@ -259,3 +259,90 @@ class StoredVerdict(SQLModel, table=True):
     verdict: str = Field(sa_column=Column(Text, nullable=False))
     summary: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- collection (issue 22): the indicators from the schools themselves ----------------------
+
+class CollectionRound(SQLModel, table=True):
+    """A 数据采集 round of a county for one data year (service/collection/rounds.py): its schools
+    come from a school list file or the county's latest version (``source``); ``base_version`` is
+    the version counted when it opened (the last approved values shown beside each field)."""
+    __tablename__ = "collection_round"
+    __table_args__ = (UniqueConstraint("county_name", "data_year"),)
+    id: int | None = Field(default=None, primary_key=True)
+    county_name: str = Field(max_length=100, index=True)
+    data_year: int
+    source: str = Field(max_length=255)
+    source_sha256: str | None = Field(default=None, max_length=64)
+    base_version: int | None = None
+    opened_by: int | None = Field(default=None, foreign_key="account.id")
+    opened_at: datetime = Field(default_factory=utcnow)
+    assembled_version: int | None = None
+    assembled_at: datetime | None = None
+
+
+class CollectionSchool(SQLModel, table=True):
+    """A school of a round: its identity (from the school list), its draft and its state
+    (empty · draft · submitted · returned · approved)."""
+    __tablename__ = "collection_school"
+    __table_args__ = (UniqueConstraint("round_id", "school_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="collection_round.id", index=True)
+    school_code: str = Field(max_length=64)
+    school_name: str = Field(max_length=200)
+    school_type: str = Field(max_length=64)
+    location: str = Field(max_length=16)
+    position: int = 0
+    state: str = Field(default="empty", max_length=16)
+    draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    draft_saved_at: datetime | None = None
+
+
+class CollectionSubmission(SQLModel, table=True):
+    """One submission of a school's row (kept, never changed but for the bureau's decision):
+    the values as entered, and the bureau's decision with a reason per returned field."""
+    __tablename__ = "collection_submission"
+    __table_args__ = (UniqueConstraint("round_id", "school_code", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="collection_round.id", index=True)
+    school_code: str = Field(max_length=64)
+    number: int
+    submitted_values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    submitted_by: int | None = Field(default=None, foreign_key="account.id")
+    submitted_at: datetime = Field(default_factory=utcnow)
+    decision: str | None = Field(default=None, max_length=16)       # approved | returned
+    reasons: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="account.id")
+    decided_at: datetime | None = None
+
+
+class SchoolClerk(SQLModel, table=True):
+    """A 学校填报员 account's one school of one round. The initial password's hash is kept: while
+    the account still has it, every page sends the clerk to change it."""
+    __tablename__ = "school_clerk"
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    round_id: int = Field(foreign_key="collection_round.id", index=True)
+    school_code: str = Field(max_length=64)
+    initial_password_hash: str = Field(max_length=255)
+
+
+class EvidenceBlob(SQLModel, table=True):
+    """The bytes of an evidence file (佐证材料), stored once per sha256 however often uploaded."""
+    __tablename__ = "evidence_blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=8)                 # pdf | jpeg | png | xlsx | docx (from the bytes)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CollectionEvidence(SQLModel, table=True):
+    """An evidence file a school attached to a field group of its row (scoring.collection.EVIDENCE_GROUPS)."""
+    __tablename__ = "collection_evidence"
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="collection_round.id", index=True)
+    school_code: str = Field(max_length=64)
+    field_group: str = Field(max_length=16)
+    filename: str = Field(max_length=255)
+    sha256: str = Field(foreign_key="evidence_blob.sha256", max_length=64)
+    uploaded_by: int | None = Field(default=None, foreign_key="account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)

@@ -33,6 +33,7 @@ from scoring.responses import read_responses
 from scoring.verdict import evaluate
 from scoring.workbook import read_workbook
 from service.accounts.routes import INSPECTOR_ROUTES as ACCOUNT_ROUTES
+from service.collection.routes import BUREAU_ROUTES as COLLECTION_ROUTES
 from service.roadmap.routes import INSPECTOR_ROUTES as ROADMAP_ROUTES
 from service.verdicts.county_routes import COUNTY_ROUTES
 from service.verdicts.routes import INSPECTOR_ROUTES as VERDICT_ROUTES
@@ -85,6 +86,10 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         if method == "POST":
             return {303, 422} if user == "province" else {403}
         return {200} if user in ("province", "inspector_a") else {403}
+    if "/collection" in path:                                    # the county's bureau (and the province)
+        if user not in ("bureau_a", "province"):
+            return {403}
+        return {200} if path.endswith("/collection") and method == "GET" else {404, 422}   # no round yet
     if "/roadmap" in path and method == "POST":
         return {303, 409, 422} if user == "bureau_a" else {403}
     if "/roadmap/" in path:        # a plan's downloads and task lists: none yet, or no department named
@@ -93,7 +98,7 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
 
 
 def _concrete(path: str) -> str:
-    ids = {"county": quote(COUNTY_A), "version": "1"}
+    ids = {"county": quote(COUNTY_A), "version": "1", "year": "2025", "code": "S01", "eid": "1"}
     return re.sub(r"\{(\w+):\w+\}", lambda m: ids[m.group(1)], path)
 
 
@@ -106,7 +111,8 @@ def _workspace_routes(app):
 
 def test_every_workspace_route_is_allowed_or_refused_by_role(app, world):
     routes = list(_workspace_routes(app))
-    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES + COUNTY_ROUTES) >= 15             # none escapes: every handler is exercised
+    assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES + COUNTY_ROUTES
+                                   + COLLECTION_ROUTES) >= 15             # none escapes: every handler is exercised
     for user in (None, "bureau_a", "bureau_b", "inspector_a", "province"):
         with browser(app, user) as c:
             token = csrf_token(c.get("/login").text)
