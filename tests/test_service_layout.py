@@ -19,7 +19,7 @@ LAYERS = (
     {"workbooks"},
     {"campaigns"},
     {"answers", "trust", "verdicts"},
-    {"roadmap", "demo"},
+    {"roadmap", "demo", "collection"},
     {"service"},        # app.py, settings.py, __main__.py: the composition of them all
 )
 LAYER = {folder: n for n, folders in enumerate(LAYERS) for folder in folders}

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from browser_helpers import log_in
 from inspector_helpers import COUNTY_A, EXAMPLES, PW, USERS, browser, example_zip, make_users, upload
 from sqlmodel import Session
-from test_chinese_first import leaks
+from chinese_text import leaks
 
 from scoring.collection import FORM_COLUMNS
 from service.collection import rounds as K

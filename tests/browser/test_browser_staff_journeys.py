@@ -1,6 +1,6 @@
 """Issue 20, done when: the inspector and the province walk their journeys end to end in Chromium,
 from the login page, by clicking what a person clicks; every page they open shows no English word,
-no bare code and no raw structure (the page walker's rule, tests/service/test_chinese_first.py)."""
+no bare code and no raw structure (the page walker's rule, tests/service/chinese_text.py)."""
 
 from urllib.parse import quote
 

@@ -1,6 +1,6 @@
 """A school clerk reaches its own form and nothing of the bureau's (every staff route, each
 method, refused); and every collection page, as the bureau and as a school, is Chinese only
-(the leak finder of test_chinese_first)."""
+(the leak finder of tests/service/chinese_text.py)."""
 
 import re
 from urllib.parse import quote
@@ -8,7 +8,7 @@ from urllib.parse import quote
 from collection_helpers import ROUND, county_with_round, decide, example_rows, print_accounts, school_login, send
 from inspector_helpers import COUNTY_A, county_url
 from svc_helpers import csrf_token
-from test_chinese_first import leaks, visible_text
+from chinese_text import leaks, visible_text
 
 
 def _concrete(path: str) -> str:

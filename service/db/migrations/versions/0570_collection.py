@@ -1,7 +1,7 @@
 """collection rounds, school submissions, school clerks and evidence
 
 Revision ID: 0570
-Revises: 0540
+Revises: 0510
 Create Date: 2026-12-05 14:08:46.018049
 """
 from typing import Sequence, Union
@@ -12,7 +12,7 @@ import sqlmodel
 
 
 revision: str = '0570'
-down_revision: Union[str, None] = '0540'
+down_revision: Union[str, None] = '0510'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
