@@ -248,7 +248,8 @@ def _routes(app):
 
 
 def test_every_route_is_public_by_design_or_behind_login(app, client, campaign, anon):
-    ids = {"cid": campaign, "token": link_token(app, campaign), "batch": 1, "county": "示例县", "version": 1, "fmt": "png"}
+    ids = {"cid": campaign, "token": link_token(app, campaign), "batch": 1, "county": "示例县", "version": 1, "fmt": "png",
+           "year": 2026, "code": "S01", "eid": 1}
     login_page = anon.get("/login")
     token = csrf_token(login_page.text)
     checked = 0
@@ -266,7 +267,8 @@ def test_every_route_is_public_by_design_or_behind_login(app, client, campaign, 
 
 
 def test_every_unsafe_route_requires_the_csrf_token(app, client, campaign):
-    ids = {"cid": campaign, "token": link_token(app, campaign), "batch": 1, "county": "示例县", "version": 1, "fmt": "png"}
+    ids = {"cid": campaign, "token": link_token(app, campaign), "batch": 1, "county": "示例县", "version": 1, "fmt": "png",
+           "year": 2026, "code": "S01", "eid": 1}
     unsafe = [(p, m) for p, m in _routes(app) if m not in ("GET",) and not p.startswith("/s/")]
     assert {("/login", "POST"), ("/logout", "POST"), ("/bureau/campaigns", "POST")} <= set(unsafe)
     for path, method in unsafe:

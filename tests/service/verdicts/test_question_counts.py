@@ -13,14 +13,16 @@ from service.verdicts import pipeline
 
 
 def shuffled(records: list[dict], seed: int) -> list[dict]:
-    """The example's answers with random options (some blank), durations and duplicates."""
+    """The example's answers with random options (some blank), durations and duplicates, under
+    submission ids of their own (as real forms' are), so no worker's cache from another seed's
+    identical ids is taken for them."""
     rng = np.random.default_rng(seed)
     out = []
     for rec in records:
         options = rng.choice(list("ABCDE") + [""], size=len(ITEMS), p=[0.35, 0.25, 0.15, 0.1, 0.1, 0.05])
-        out.append({**rec, **dict(zip(ITEMS, map(str, options))),
+        out.append({**rec, **dict(zip(ITEMS, map(str, options))), "response_id": f"{seed}-{rec['response_id']}",
                     "duration_s": f"{rng.uniform(5, 300):.1f}",
-                    "duplicate_of": rec["response_id"] if rng.random() < 0.05 else ""})
+                    "duplicate_of": f"{seed}-{rec['response_id']}" if rng.random() < 0.05 else ""})
     return out
 
 
