@@ -28,6 +28,9 @@ ITEMS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "q
 STAGES = ("primary", "junior")
 INDICATORS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")
 LOCATIONS = ("urban", "town", "rural")
+SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # they answer for a school; cluster by it
+GRADES = tuple(range(1, 10))          # compulsory education: grades one to nine
+OPTIONS = ("A", "B", "C", "D", "E")
 
 
 def _freeze(value: Any) -> Any:

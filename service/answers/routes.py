@@ -28,7 +28,7 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from scoring.names import GROUPS as GROUP_LABELS
+from scoring.names import GROUPS as GROUP_LABELS, QUESTIONNAIRES as QUESTIONNAIRE_LABELS
 from service.answers import group_writer, rate_limit
 from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
@@ -51,7 +51,6 @@ DONE_COOKIE = "rk_done"          # "<link token>-<questionnaire>" entries joined
 DONE_KEEP = 20
 ICON = (Path(__file__).parent / "static" / "icon.png").read_bytes()
 _SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-QUESTIONNAIRE_LABELS = {"student": "学生问卷", "staff": "校长、教师问卷", "public": "家长及社会各界问卷"}
 REFUSALS = {
     "unknown_link": (404, "链接无效", "没有找到这份问卷。请确认二维码或网址是否完整，或向发放问卷的学校、部门询问。"),
     "not_open": (403, "调查尚未开始", "本次调查将于 {opens}（北京时间）开始，请届时再来填写。"),

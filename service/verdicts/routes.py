@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import Session
 
+from scoring import names as N
 from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
@@ -21,7 +22,7 @@ from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.web.clock import local
-from service.web.downloads import XLSX, attachment
+from service.web.downloads import XLSX
 from service.web.pdf import html_to_pdf
 from service.workbooks.versions import versions_of
 
@@ -32,8 +33,7 @@ def _page(request: Request, **ctx) -> dict:
 
 def _export(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
     """A download, recorded in the audit log with its sha256."""
-    audit.record(db, R.principal_of(request), "export", f"county/{county}/{name}", {"file": name}, audit.sha256(data))
-    return Response(data, media_type=media_type, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, R.principal_of(request), f"county/{county}/{name}", data, media_type, name)
 
 
 def _verdict(request: Request, db: Session, county: str, version: int | None) -> CountyVerdict:
@@ -128,7 +128,8 @@ def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath
 def overview(request: Request, db: NamedDependency[Session], sort: FromQuery[str | None] = None) -> Template:
     p = R.principal_of(request)
     rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
-    return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort))
+    return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort, four_parts=N.FOUR_PARTS,
+                                                                           part_names=N.PARTS, passed_names=N.PASSED))
 
 
 @get("/overview.xlsx", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
@@ -137,8 +138,7 @@ def overview_xlsx(request: Request, db: NamedDependency[Session], sort: FromQuer
     rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
     data = X.overview_xlsx(rows, local)
     name = "全省概览.xlsx"
-    audit.record(db, p, "export", f"overview/{name}", {"file": name, "counties": len(rows)}, audit.sha256(data))
-    return Response(data, media_type=XLSX, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, p, f"overview/{name}", data, XLSX, name, {"counties": len(rows)})
 
 
 @get("/counties/{county:str}/compare", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
