@@ -26,6 +26,8 @@ from survey_templates import load_templates
 from .accounts import routes as accounts
 from .accounts.home import frame, home_path, principal_or_none
 from .accounts.roles import bureau_scope, logged_in
+from .answers.page_cache import cache_of
+from .answers.rate_limit import DeviceLimits
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
 from .collection import routes as collection
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def throttle_login(request: Request) -> bool:   # async: no executor hop on every request
         return request.method == "POST" and request.url.path == "/login"
 
+    cache_of(engine, settings.cache_seconds)
     stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
     session_config = RenewingSessionConfig(store="sessions", max_age=settings.session_idle_s,
                                            max_lifetime=settings.session_max_s, clock=settings.clock, httponly=True,
@@ -127,7 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=stores,
         # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
-                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock)}),
+                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock),
+                     "device_limits": DeviceLimits(settings.device_limit, settings.new_device_limit)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         before_request=csrf_bound,

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from scoring.names import GROUPS as GROUP_LABELS, QUESTIONNAIRES as QUESTIONNAIRE_LABELS
-from service.answers import group_writer, rate_limit
+from service.answers import group_writer
 from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
 from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
@@ -165,7 +165,7 @@ class RespondentController(Controller):
         link, campaign, schools = await form_inputs(engine, token, expired_ok=False)
         if link is None:
             return refusal("unknown_link")
-        if not rate_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+        if not request.app.state.device_limits.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # not IP
             return refusal("too_many", campaign)
         state = state_of(campaign, _now(request))
         if state != "open":
@@ -224,7 +224,7 @@ class RespondentController(Controller):
         link, campaign, schools = await form_inputs(engine, token)
         if link is None:
             return refusal("unknown_link")
-        if not rate_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+        if not request.app.state.device_limits.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # not IP
             return refusal("too_many", campaign)
         for _ in range(3):
             try:
@@ -287,7 +287,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
                      loaded_at=float(signed["t"]), at=at, device=device, settings=settings,
                      profile=request.app.state.profile)
     try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
-        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign))
+        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign), request.app.state.device_limits)
     except group_writer.CodeAlreadyUsed:
         return refusal("used_code", campaign)
     return _thanked(request, campaign, link, q, row["group"], row["duplicate_of"])
