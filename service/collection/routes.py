@@ -113,9 +113,10 @@ def _review_page(request: Request, db: Session, rnd: CollectionRound, code: str,
     submission = K.latest_submission(db, rnd.id, code)
     before = K.last_approved(db, rnd, request.app.state.profile).get(code)
     values = submission.submitted_values if submission else school.draft
+    found = K.review(db, rnd, values, before, request.app.state.profile)
     return Template(template_name="collection/review.html", status_code=status, context=_ctx(
         request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=values,
-        before=K.shown(before), flags=K.flags(values, before), base=_base(rnd.county_name, rnd.data_year),
+        before=K.shown(before), flags=found.flags, medians=found.medians, base=_base(rnd.county_name, rnd.data_year),
         problems=problems, files=E.files_of(db, rnd.id, code)))
 
 
