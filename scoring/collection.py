@@ -117,7 +117,7 @@ def per_student(values: Mapping[str, object]) -> dict[str, float]:
 @dataclass(frozen=True)
 class Spread:
     """The county's per-student values of one quantity: their median, and the usual range
-    ``median ± k × 1.4826 × MAD`` (None when too few schools or no spread to judge by)."""
+    ``median ± max(k × 1.4826 × MAD, share × median)`` (None when too few schools)."""
     median: float
     low: float | None
     high: float | None
@@ -126,8 +126,8 @@ class Spread:
 
 def county_spreads(rows: Iterable[Mapping[str, object]], profile: Profile) -> dict[str, Spread]:
     """Column -> the spread of its per-student value over ``rows`` (the round's submitted and
-    approved schools). A usual range needs ``outlier_min_schools`` schools and a MAD above zero."""
-    k = float(profile.collection["outlier_mads"])
+    approved schools). A usual range needs ``outlier_min_schools`` schools and a width above zero."""
+    k, share = float(profile.collection["outlier_mads"]), float(profile.collection["outlier_min_share"])
     least = int(profile.collection["outlier_min_schools"])
     found: dict[str, list[float]] = {}
     for row in rows:
@@ -136,9 +136,9 @@ def county_spreads(rows: Iterable[Mapping[str, object]], profile: Profile) -> di
     spreads = {}
     for column, xs in found.items():
         median = statistics.median(xs)
-        sd = MAD_TO_SD * statistics.median(abs(x - median) for x in xs)
-        usual = len(xs) >= least and sd > 0
-        spreads[column] = Spread(median, median - k * sd if usual else None, median + k * sd if usual else None,
+        half = max(k * MAD_TO_SD * statistics.median(abs(x - median) for x in xs), share * abs(median))
+        usual = len(xs) >= least and half > 0
+        spreads[column] = Spread(median, median - half if usual else None, median + half if usual else None,
                                  len(xs))
     return spreads
 
@@ -157,8 +157,8 @@ def beside_median(values: Mapping[str, str], spreads: Mapping[str, Spread]) -> d
 
 def unusual_per_student(values: Mapping[str, str], spreads: Mapping[str, Spread], profile: Profile) -> dict[str, Flag]:
     """Columns whose per-student value lies outside the county's usual range: ``|x − median| >
-    k × 1.4826 × MAD`` (k = ``outlier_mads``)."""
-    k = float(profile.collection["outlier_mads"])
+    max(k × 1.4826 × MAD, share × median)`` (k = ``outlier_mads``, share = ``outlier_min_share``)."""
+    k, share = float(profile.collection["outlier_mads"]), float(profile.collection["outlier_min_share"])
     flags = {}
     for column, x in per_student(values).items():
         spread = spreads.get(column)
@@ -168,7 +168,7 @@ def unusual_per_student(values: Mapping[str, str], spreads: Mapping[str, Spread]
         flags[column] = Flag(column, "生均值远离全县中位数",
                              f"{q.name}为 {plain(x)} {q.unit}，全县中位数 {plain(spread.median)} {q.unit}，"
                              f"超出常见范围（{plain(spread.low)}～{plain(spread.high)}：中位数上下 {k:g} 倍"
-                             f"稳健标准差，按 {spread.schools} 所已提交学校计算）")
+                             f"稳健标准差、至少中位数的 {share:.0%}，按 {spread.schools} 所已提交学校计算）")
     return flags
 
 
