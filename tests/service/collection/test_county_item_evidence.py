@@ -3,6 +3,7 @@ round's county and year with the school evidence's own checks (kind from the byt
 stored once per sha256), audited; a school clerk never sees nor uploads it, and another
 county's staff cannot reach it."""
 
+from chinese_text import leaks, visible_text
 from collection_helpers import ROUND, county_with_round, print_accounts, school_login
 from inspector_helpers import COUNTY_A, COUNTY_B, browser, county_url
 from sqlmodel import Session, select
@@ -101,3 +102,12 @@ def test_another_countys_staff_cannot_attach_or_download_county_item_evidence(ap
             follow_redirects=False).status_code == 403                             # reading is not running
     with Session(app.state.engine) as s:
         assert len(s.exec(select(CollectionEvidence)).all()) == 1
+
+
+def test_the_county_evidence_pages_are_chinese_only(app):
+    with county_with_round(app) as bureau:
+        pages = [attach_item(bureau, "Q3", "章程.pdf", b"<html>"), attach_item(bureau, "G16", "材料.pdf", PDF),
+                 attach_item(bureau, "G1", "学校布局规划.pdf", PDF)]
+        for page in pages:
+            text = visible_text(page.text).replace("bureau_a", "")
+            assert leaks(text) == [], leaks(text)

@@ -6,6 +6,7 @@ where there is none; one query of the files' metadata, no file's bytes read."""
 import re
 from contextlib import contextmanager
 
+from chinese_text import leaks, visible_text
 from inspector_helpers import COUNTY_A, COUNTY_B, browser, county_url, example_zip, make_users, upload
 from sqlalchemy import event
 from sqlmodel import Session, select
@@ -71,6 +72,7 @@ def test_an_inspector_of_the_county_reaches_a_resource_value_and_a_g_or_q_items_
         assert LINK.findall(_item(page, "G1")) == [(base + str(ids["G1"]), "学校布局规划.pdf")]
         assert LINK.findall(_item(page, "Q4")) == [(base + str(ids["Q4"]), "S01：经费预算.pdf")]
         assert "无佐证材料" in _item(page, "G2") and "无佐证材料" in _item(page, "Q1")
+        assert leaks(visible_text(page).replace("inspector_a", "")) == []
         r = inspector.get(base + str(ids["R6b"]))
         assert r.status_code == 200 and r.content == PDF + b"2"
         assert r.headers["content-disposition"].startswith("attachment;")
