@@ -59,6 +59,8 @@ class Profile:
     # Roadmap tables (roadmap.md): unit costs per input column, departments per rule.
     costs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     departments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # 数据采集 review flags (scoring/collection.py): how far from the county's median a value is unusual.
+    collection: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     # Comparisons of standard.md: ">= X" is v >= X - eps, "<= X" is v <= X + eps,
     # "< X" is v < X - eps.
@@ -171,5 +173,5 @@ def load_profile(name_or_file: "str | Path | Profile | None" = None) -> Profile:
         **{k: _freeze(copy.deepcopy(data[k])) for k in
            ("resources", "guarantee", "quality", "precondition", "recognition", "sampling", "integrity",
             "privacy")},
-        **{k: _freeze(copy.deepcopy(data.get(k, {}))) for k in ("costs", "departments")},
+        **{k: _freeze(copy.deepcopy(data.get(k, {}))) for k in ("costs", "departments", "collection")},
     )

@@ -82,7 +82,8 @@ def _routers(in_schema: bool) -> list:
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
             *county_routes.COUNTY_ROUTES, *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
-            *roadmap.INSPECTOR_ROUTES, *collection.BUREAU_ROUTES], **staff),
+            *roadmap.INSPECTOR_ROUTES, *collection.BUREAU_ROUTES,
+            *collection.EVIDENCE_ROUTES], **staff),
         Router(path="/school", guards=[logged_in], route_handlers=collection.SCHOOL_ROUTES, **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,

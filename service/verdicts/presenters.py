@@ -64,7 +64,7 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
                 met = ind in s.met
                 value = s.values.get(ind)
                 below = facts.below_floor(value, ind, stage, profile)
-                cells.append({"text": display.number(value, passed=met), "met": met, "below_floor": below})
+                cells.append({"ind": ind, "text": display.number(value, passed=met), "met": met, "below_floor": below})
             rows.append({"code": s.school_code, "name": names.get(s.school_code, ""), "students": s.students,
                          "cells": cells, "passed": s.passed, "met": len(s.met)})
         cap = float(profile.resources["cv_cap"][stage])

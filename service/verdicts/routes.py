@@ -19,6 +19,7 @@ from service.accounts import roles as R
 from service.accounts.pages import staff_context
 from service.campaigns import rules as C
 from service.verdicts import exports as X
+from service.verdicts.evidence import evidence_index
 from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.web.clock import local
@@ -59,8 +60,10 @@ def verdict_page(request: Request, db: NamedDependency[Session], county: FromPat
     audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
     if version is None and not versions_of(db, county):
         return Template(template_name="inspector/verdict_pending.html", context=_pending_context(request, db, county))
-    return Template(template_name="inspector/verdict.html",
-                    context=_verdict_context(request, db, county, version, sort))
+    ctx = _verdict_context(request, db, county, version, sort)
+    # The page (not the printed report) links each value to its evidence: one metadata query.
+    ctx["evidence"] = evidence_index(db, ctx["cv"].version)
+    return Template(template_name="inspector/verdict.html", context=ctx)
 
 
 def _pending_context(request: Request, db: Session, county: str) -> dict:
