@@ -107,11 +107,19 @@ def last_approved(db: Session, rnd: CollectionRound, profile) -> dict[str, dict[
 
 
 def shown(row: dict[str, Any] | None) -> dict[str, str]:
-    """A last approved row's values as the form shows them: 608, 3220.4 (never 608.0 or nan)."""
+    """A row's values (last approved numbers, or a submission's stored texts) as the form shows
+    them: 608, 3220.4 (never 608.0 or nan); a text that is no number stays as written."""
     out = {}
     for c in FORM_COLUMNS:
         value = (row or {}).get(c)
-        if isinstance(value, float) and value == value:
+        if isinstance(value, str):
+            try:
+                value = float(value) if value.strip() else None
+            except ValueError:
+                out[c] = value
+                continue
+        if isinstance(value, (int, float)) and value == value:
+            value = float(value)
             out[c] = f"{value:.0f}" if value.is_integer() else f"{value:g}" if abs(value) < 1e6 else f"{value:.2f}"
     return out
 

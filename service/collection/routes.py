@@ -116,7 +116,7 @@ def _review_page(request: Request, db: Session, rnd: CollectionRound, code: str,
     values = submission.submitted_values if submission else school.draft
     found = K.review(db, rnd, values, before, request.app.state.profile)
     return Template(template_name="collection/review.html", status_code=status, context=_ctx(
-        request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=values,
+        request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=K.shown(values),
         before=K.shown(before), flags=found.flags, medians=found.medians, base=_base(rnd.county_name, rnd.data_year),
         problems=problems, files=E.files_of(db, rnd.id, code)))
 
