@@ -23,12 +23,12 @@ def home_path(p: R.Principal) -> str:
 def nav_links(p: R.Principal) -> list[tuple[str, str]]:
     """(label, path) of the frame's links, in reading order."""
     if p.is_province:
-        return [("全省概览", "/inspector/overview"), ("验收计划", "/inspector/acceptance"),
+        return [("全省概览", "/inspector/overview"), ("历次调查", "/inspector/trends"), ("验收计划", "/inspector/acceptance"),
                 ("全部县", "/inspector"), ("调查列表", "/bureau"), ("审计日志", "/trust/audit"),
                 ("账号管理", "/inspector/accounts"), ("系统设置", "/inspector/settings"),
                 ("指标表模板", "/inspector/template.xlsx")]
     if p.role == R.INSPECTOR:
-        return [("我的县", "/inspector"), ("全省概览", "/inspector/overview"),
+        return [("我的县", "/inspector"), ("全省概览", "/inspector/overview"), ("历次调查", "/inspector/trends"),
                 ("验收计划", "/inspector/acceptance"), ("指标表模板", "/inspector/template.xlsx")]
     if p.role == R.SCHOOL_CLERK:
         return [("本校填报", "/school")]

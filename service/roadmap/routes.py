@@ -195,6 +195,13 @@ def mock_pdf(request: Request, db: NamedDependency[Session], county: FromPath[st
     return _download(request, db, county, pdf, PDF, f"{county}-模拟验收自评报告.pdf")
 
 
+@get("/trends", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
+def province_trends_page(request: Request, db: NamedDependency[Session]) -> Template:
+    counties = R.visible_counties(db, R.principal_of(request))
+    return Template(template_name="roadmap/province_trends.html",
+                    context=_page(request, **V.province_trends_view(db, counties, request.app.state.profile)))
+
+
 # ---- the province's acceptance plan ---------------------------------------------------------
 
 def _acceptance_page(request: Request, db: Session, status: int = 200, error: str | None = None) -> Template:
@@ -222,4 +229,5 @@ def acceptance_set(request: Request, db: NamedDependency[Session], data: Annotat
 
 
 INSPECTOR_ROUTES = [roadmap_page, start_plan, plan_upload, plan_xlsx, timeline_xlsx, department_page, department_pdf,
-                    department_xlsx, monitoring_page, mock_page, mock_pdf, acceptance_page, acceptance_set]
+                    department_xlsx, monitoring_page, mock_page, mock_pdf, acceptance_page, acceptance_set,
+                    province_trends_page]

@@ -170,3 +170,24 @@ def survey_trends(session: Session, county: str, profile) -> dict:
             "item_rows": items, "has_change": delta is not None, "k": k, "z": z,
             "status": [N.RATE_STATUS[f.status] for f in figures],
             "recognised": "、".join(N.OPTIONS[o] for o in profile.recognition["recognised"])}
+
+
+def province_trends(session: Session, counties: list[str], profile) -> dict:
+    """Every county's surveys side by side (the province's view of ``survey_trends``): per county
+    and survey year the rate with its interval, the latest change and whether it exceeds the
+    noise, and a sparkline; counties without a survey are listed apart. Two surveys of one year
+    show the later one (the table has one column a year)."""
+    rows, without = [], []
+    for county in sorted(counties):
+        t = survey_trends(session, county, profile)
+        if not t["surveys"]:
+            without.append(county)
+            continue
+        by_year = {}
+        for s, interval in zip(t["surveys"], t["rate_row"]["intervals"]):
+            by_year[s["year"]] = {"rate": _pct(s["figures"].rate.value), "interval": interval,
+                                  "status": N.RATE_STATUS[s["figures"].status], "name": s["campaign"].name}
+        rows.append({"county": county, "by_year": by_year, "change": t["rate_row"]["change"],
+                     "svg": t["rate_row"]["svg"], "surveys": len(t["surveys"])})
+    years = sorted({y for r in rows for y in r["by_year"]})
+    return {"rows": rows, "years": years, "without": without, "z": float(profile.recognition["z_two_sided_95"])}

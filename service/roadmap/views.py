@@ -16,7 +16,7 @@ from service.roadmap.plans import (
     start_rows,
     timeline,
 )
-from service.roadmap.trends import survey_trends
+from service.roadmap.trends import province_trends, survey_trends
 from service.verdicts.pipeline import county_verdict
 
 YEARS_AHEAD = 6
@@ -72,6 +72,10 @@ def department_view(session: Session, county: str, profile, plan_number: int | N
 
 def monitoring_view(session: Session, county: str, profile) -> dict:
     return {"county": county, **monitoring(session, county, profile), "trends": survey_trends(session, county, profile)}
+
+
+def province_trends_view(session: Session, counties: list[str], profile) -> dict:
+    return {"trends": province_trends(session, counties, profile)}
 
 
 def acceptance_view(session: Session, counties: list[str], profile) -> dict:

@@ -501,6 +501,16 @@ def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
     return value
 
 
+def clear_caches() -> None:
+    """Forget every kept result. Keys name what a result depends on (campaign, watermark, last
+    submission id), which holds while a process serves one database whose answers are only
+    added; a process that gets another database under it (the tests' app per test; a restore is
+    done with every instance stopped, docs/deployment.md) calls this first."""
+    with _CACHE_LOCK:
+        for cache in (_OBJECTS, _PARTS, _FRAMES, _WHAT_IF, _GROUPS):
+            cache.clear()
+
+
 _OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
 _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
 _FRAMES: "OrderedDict[str, Any]" = OrderedDict()

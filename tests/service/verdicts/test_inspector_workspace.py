@@ -77,7 +77,7 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         return {200} if method == "GET" else {422}
     if path.startswith(("/inspector/accounts", "/inspector/settings")):
         return {200, 303, 422} if user == "province" else {403}
-    if path in ("/inspector/overview", "/inspector/overview.xlsx"):
+    if path in ("/inspector/overview", "/inspector/overview.xlsx", "/inspector/trends"):
         return {200} if user in ("province", "inspector_a") else {403}
     if path.endswith("/workbooks") and method == "POST":
         return {200, 303, 422} if user == "bureau_a" else {403}
