@@ -8,7 +8,7 @@ schools (the example county's 25 rows, repeated under new codes), its collection
 one-page PDF or a PNG shell (what the evidence check accepts), stored through
 ``collection.evidence.attach``. Then starts the real server (``python -m service``, one
 process), signs in as the county's bureau, downloads ``/inspector/counties/…/desk-review.zip``
-streamed to a temporary file and prints the wall time of the download, the server process's
+(with ``curl``, or ``--client httpx`` in this process) streamed to a temporary file and prints the wall time of the download, the server process's
 peak RSS (``resource.getrusage(RUSAGE_CHILDREN)`` once it has exited) and the size; finally
 checks the ZIP (every member's CRC, and the checksum list) outside the timing.
 """
@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--files", type=int, default=10)
     p.add_argument("--mb", type=float, default=2)
     p.add_argument("--database-url", help="an empty database to use instead of a fresh SQLite file")
+    p.add_argument("--client", choices=("curl", "httpx"), default="curl",
+                   help="who downloads: curl (as a browser would, little CPU) or httpx in this process")
     args = p.parse_args(argv)
     assert args.schools <= 200 and args.files <= 12 and args.mb <= 9, "bounded runs only"
     tmp = tempfile.mkdtemp(prefix="renke-package-")
@@ -167,12 +169,19 @@ def main(argv: list[str] | None = None) -> int:
             assert r.status_code in (200, 303), r.status_code
             path = f"/inspector/counties/{quote(COUNTY)}/desk-review.zip?version={number}"
             t = time.perf_counter()
-            first = None
-            with c.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r, open(target, "wb") as out:
-                assert r.status_code == 200, r.status_code
-                for chunk in r.iter_raw():
-                    first = first or time.perf_counter() - t
-                    out.write(chunk)
+            if args.client == "curl":
+                cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+                timing = subprocess.run(["curl", "-sS", "--fail", "-o", target, "-H", f"Cookie: {cookie}",
+                                         "-H", "Accept-Encoding: gzip", "-w", "%{time_starttransfer}",
+                                         f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True)
+                first = float(timing.stdout)
+            else:
+                first = None
+                with c.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as r, open(target, "wb") as out:
+                    assert r.status_code == 200, r.status_code
+                    for chunk in r.iter_raw():
+                        first = first or time.perf_counter() - t
+                        out.write(chunk)
             wall = time.perf_counter() - t
     finally:
         proc.terminate()
@@ -181,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     server_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size = os.path.getsize(target)
-    print(f"download: {wall:.2f} s wall ({size / 2**20:.0f} MB, first byte after {first:.2f} s)")
+    print(f"download by {args.client}: {wall:.2f} s wall ({size / 2**20:.0f} MB, first byte after {first:.2f} s)")
     print(f"server process peak RSS: {server_peak:.0f} MB (benchmark process, which seeded: {own_peak:.0f} MB)")
 
     with zipfile.ZipFile(target) as z:

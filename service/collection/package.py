@@ -196,21 +196,25 @@ def stream(engine: Engine, c: Contents, members: list[tuple[str, bytes]],
         return zi
 
     with zipfile.ZipFile(sink, "w", allowZip64=True) as z:
-        def put(name: str, data: bytes, when: datetime = now, compress: bool = True) -> bytes:
+        def put(name: str, data: bytes, when: datetime = now, compress: bool = True) -> str:
             z.writestr(info(name, when, compress), data)
-            sums.append((hashlib.sha256(data).hexdigest(), name))
-            return sink.take()
+            digest = hashlib.sha256(data).hexdigest()
+            sums.append((digest, name))
+            return digest
 
         for name, data in members:
-            yield put(name, data)
+            put(name, data)
+            yield sink.take()
         rows = []
         with Session(engine) as db:
             for e in c.entries:
                 data = db.exec(select(EvidenceBlob.data).where(EvidenceBlob.sha256 == e.sha256)).one()
-                rows.append(IndexRow(e, page_count(e.kind, data), hashlib.sha256(data).hexdigest() == e.sha256))
-                yield put(e.member, data, e.uploaded_at, compress=e.kind not in STORED_KINDS)
+                digest = put(e.member, data, e.uploaded_at, compress=e.kind not in STORED_KINDS)
+                rows.append(IndexRow(e, page_count(e.kind, data), digest == e.sha256))
                 del data
-        yield put("佐证材料目录.pdf", render_index(c, rows))
+                yield sink.take()
+        put("佐证材料目录.pdf", render_index(c, rows))
+        yield sink.take()
         z.writestr(info("校验值清单（SHA-256）.txt", now, True),
                    "".join(f"{digest}  {name}\n" for digest, name in sums).encode("utf-8"))
     yield sink.take()
