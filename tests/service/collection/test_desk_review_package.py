@@ -10,6 +10,7 @@ import zipfile
 from contextlib import contextmanager
 
 import openpyxl
+import pytest
 from collection_helpers import ROUND, YEAR, county_with_round, example_rows, print_accounts, school_login
 from inspector_helpers import COUNTY_A, browser, county_url
 from pypdf import PdfReader, PdfWriter
@@ -182,6 +183,12 @@ def test_the_package_is_streamed_member_by_member_and_not_gzipped_again(app):
         chunks = list(PK.stream(app.state.engine, contents, members, lambda c, rows: b"%PDF-index"))
     # one chunk per member (the workbook, 3 evidence files, the index), then the checksums and the directory
     assert len(chunks) == 1 + 3 + 1 + 1 and len(chunks[0]) < len(version.data) + 200
+
+    def broken_index(c, rows):
+        raise ValueError("index")
+    # Litestar ends a sync stream quietly on a ValueError: a failure must abort it, never look whole.
+    with pytest.raises(RuntimeError):
+        list(PK.stream(app.state.engine, contents, members, broken_index))
 
 
 def test_names_in_the_package_are_safe(app):
