@@ -28,6 +28,9 @@ ITEMS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "q
 STAGES = ("primary", "junior")
 INDICATORS = ("R1", "R2", "R3", "R4", "R5", "R6", "R7")
 LOCATIONS = ("urban", "town", "rural")
+SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # they answer for a school; cluster by it
+GRADES = tuple(range(1, 10))          # compulsory education: grades one to nine
+OPTIONS = ("A", "B", "C", "D", "E")
 
 
 def _freeze(value: Any) -> Any:
@@ -56,6 +59,8 @@ class Profile:
     # Roadmap tables (roadmap.md): unit costs per input column, departments per rule.
     costs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     departments: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # 数据采集 review flags (scoring/collection.py): how far from the county's median a value is unusual.
+    collection: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     # Comparisons of standard.md: ">= X" is v >= X - eps, "<= X" is v <= X + eps,
     # "< X" is v < X - eps.
@@ -168,5 +173,5 @@ def load_profile(name_or_file: "str | Path | Profile | None" = None) -> Profile:
         **{k: _freeze(copy.deepcopy(data[k])) for k in
            ("resources", "guarantee", "quality", "precondition", "recognition", "sampling", "integrity",
             "privacy")},
-        **{k: _freeze(copy.deepcopy(data.get(k, {}))) for k in ("costs", "departments")},
+        **{k: _freeze(copy.deepcopy(data.get(k, {}))) for k in ("costs", "departments", "collection")},
     )

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import display
-from .profile import GROUPS, ITEMS, Profile
+from .profile import GROUPS, ITEMS, OPTIONS, SCHOOL_GROUPS, Profile
 
 INVALID_REASONS = ("incomplete", "duplicate", "speeder")
 
@@ -44,7 +44,6 @@ class RateResult:
     thin_groups: tuple[str, ...] = ()  # present groups whose variance says little, in GROUPS order
 
 
-OPTIONS = ("A", "B", "C", "D", "E")
 
 
 def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
@@ -90,7 +89,6 @@ def scores(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None
                         index=responses.index)
 
 
-SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # their answers cluster by school
 ALONE = -1  # cluster id of a response that is a cluster of its own
 
 

@@ -18,12 +18,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problem, ResponsesError
-from .profile import GROUPS, ITEMS, LOCATIONS
+from .profile import GRADES, GROUPS, ITEMS, LOCATIONS, OPTIONS, SCHOOL_GROUPS
 
 RESPONSE_COLUMNS = ("response_id", "questionnaire", "group", "school_code", "location", "grade",
                     "duration_s", "duplicate_of", *ITEMS)
-SCHOOL_GROUPS = ("student", "parent", "teacher", "principal")  # they answer for a school
-OPTIONS = ("A", "B", "C", "D", "E")
 LOCATION_NAMES = {**{c: c for c in LOCATIONS}, "城区": "urban", "镇区": "town", "乡村": "rural"}
 CATEGORY_COLUMNS = ("questionnaire", "group", "location", "grade", "duration_s", *ITEMS)
 LOCATION_HINT = " urban/town/rural（或 城区/镇区/乡村）"
@@ -238,7 +236,7 @@ def _text(cells: pd.Series) -> pd.Series:
 
 def _grade(cells: pd.Series) -> pd.Series:
     numbers = pd.to_numeric(cells, errors="coerce")
-    return numbers.where(numbers.isin(range(1, 10)))
+    return numbers.where(numbers.isin(GRADES))
 
 
 def _duration(cells: pd.Series) -> pd.Series:

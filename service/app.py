@@ -26,6 +26,8 @@ from survey_templates import load_templates
 from .accounts import routes as accounts
 from .accounts.home import frame, home_path, principal_or_none
 from .accounts.roles import bureau_scope, logged_in
+from .answers.page_cache import cache_of
+from .answers.rate_limit import DeviceLimits
 from .answers.routes import RespondentController
 from .campaigns import routes as campaigns
 from .collection import routes as collection
@@ -80,7 +82,8 @@ def _routers(in_schema: bool) -> list:
         Router(path="/bureau", guards=[logged_in, bureau_scope], route_handlers=campaigns.BUREAU_ROUTES, **staff),
         Router(path="/inspector", guards=[logged_in], route_handlers=[
             *county_routes.COUNTY_ROUTES, *workbooks.INSPECTOR_ROUTES, *verdicts.INSPECTOR_ROUTES, *accounts.INSPECTOR_ROUTES,
-            *roadmap.INSPECTOR_ROUTES, *collection.BUREAU_ROUTES], **staff),
+            *roadmap.INSPECTOR_ROUTES, *collection.BUREAU_ROUTES,
+            *collection.EVIDENCE_ROUTES], **staff),
         Router(path="/school", guards=[logged_in], route_handlers=collection.SCHOOL_ROUTES, **staff),
         Router(path="/trust", guards=[logged_in], route_handlers=trust.TRUST_ROUTES, **staff),
         *accounts.LOGIN_ROUTES,
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def throttle_login(request: Request) -> bool:   # async: no executor hop on every request
         return request.method == "POST" and request.url.path == "/login"
 
+    cache_of(engine, settings.cache_seconds)
     stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
     session_config = RenewingSessionConfig(store="sessions", max_age=settings.session_idle_s,
                                            max_lifetime=settings.session_max_s, clock=settings.clock, httponly=True,
@@ -129,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=stores,
         # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,
-                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock)}),
+                     "signer": FormSigner(settings.secret), "db_clock": DatabaseClock(engine, settings.clock),
+                     "device_limits": DeviceLimits(settings.device_limit, settings.new_device_limit)}),
         on_startup=[on_startup],
         exception_handlers={HTTPException: error_page, Exception: error_page, GoTo: go_to},
         before_request=csrf_bound,

@@ -54,6 +54,12 @@ class Settings:
     # older one is refused, so that holding a form open cannot make any answer look slow.
     form_token_max_age_s: float = field(
         default_factory=lambda: float(os.environ.get("RENKE_FORM_TOKEN_MAX_AGE_S") or 12 * 3600))
+    # The phone path's per-process cache period (RENKE_CACHE_SECONDS, 0 turns it off) and device
+    # limits (answers/rate_limit.py: RENKE_DEVICE_LIMIT a minute per phone and campaign,
+    # RENKE_NEW_DEVICE_LIMIT new devices a minute per link before answers are flagged).
+    cache_seconds: float = field(default_factory=lambda: float(os.environ.get("RENKE_CACHE_SECONDS", "2")))
+    device_limit: int = field(default_factory=lambda: int(os.environ.get("RENKE_DEVICE_LIMIT", "30")))
+    new_device_limit: int = field(default_factory=lambda: int(os.environ.get("RENKE_NEW_DEVICE_LIMIT", "120")))
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:

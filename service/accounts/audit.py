@@ -23,12 +23,14 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+from litestar.response import Response
 from sqlalchemy import text
 from sqlmodel import Session, select
 
 from service.db.models import Account, AuditEntry, utcnow
 from service.web.cells import neutralise  # user names and targets are not formulas
 from service.web.clock import CHINA
+from service.web.downloads import attachment
 
 ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "password_change": "修改密码",
@@ -99,6 +101,14 @@ def record(session: Session, actor: Any, action: str, target: str = "", detail: 
     session.add(entry)
     session.commit()
     return entry
+
+
+def download(session: Session, actor: Any, target: str, data: bytes, media_type: str, name: str,
+             detail: dict | None = None) -> Response:
+    """A file download, recorded in the audit log with its sha256 (sent too, as X-Renke-SHA256)."""
+    digest = sha256(data)
+    record(session, actor, "export", target, {"file": name, **(detail or {})}, digest)
+    return Response(data, media_type=media_type, headers={**attachment(name), "X-Renke-SHA256": digest})
 
 
 def verify_chain(session: Session) -> list[int]:

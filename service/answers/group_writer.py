@@ -18,7 +18,7 @@ the request waits on the event loop for its batch. Per batch, in ONE transaction
   re-imported a moment ago is obeyed without a campaign query per request;
 - one-time codes are burnt (``used_by IS NULL`` guarded update);
 - an answer from a device new to the campaign counts towards its link's new-device rate
-  (``rate_limit.new_device_burst``) and is flagged ``new_device_burst`` beyond the limit;
+  (``DeviceLimits.new_device_burst``) and is flagged ``new_device_burst`` beyond the limit;
 - the rows are inserted with ``ON CONFLICT (submission_id) DO NOTHING ... RETURNING``: the
   same id sent to two instances at once is stored once, the loser answers "stored".
 
@@ -45,7 +45,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from service.answers import rate_limit
+from service.answers.rate_limit import DeviceLimits
 from service.db.models import Campaign, OneTimeCode, Response
 
 log = logging.getLogger("service.group_writer")
@@ -70,10 +70,11 @@ class CampaignChanged(Exception):
 
 
 class _Item:
-    __slots__ = ("row", "code_id", "at", "expect", "future")
+    __slots__ = ("row", "code_id", "at", "expect", "limits", "future")
 
-    def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None):
-        self.row, self.code_id, self.at, self.expect = row, code_id, at, expect
+    def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None,
+                 limits: DeviceLimits | None):
+        self.row, self.code_id, self.at, self.expect, self.limits = row, code_id, at, expect, limits
         self.future: Future = Future()
 
 
@@ -103,8 +104,9 @@ class GroupWriter:
         self.rows = 0
 
     # -- called by request threads --
-    def enqueue(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None = None) -> Future:
-        item = _Item(row, code_id, at, expect)
+    def enqueue(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None = None,
+                limits: DeviceLimits | None = None) -> Future:
+        item = _Item(row, code_id, at, expect, limits)
         self.queue.put(item)
         return item.future
 
@@ -272,7 +274,7 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
             row["duplicate_of"] = None if item.code_id is not None else firsts.get(key)
             firsts.setdefault(key, sid)
         if not row["device_hash"] or device not in known:
-            row["new_device_burst"] = rate_limit.new_device_burst(row["link_id"])
+            row["new_device_burst"] = item.limits is not None and item.limits.new_device_burst(row["link_id"])
             if row["device_hash"]:
                 known.add(device)
         item.row["duplicate_of"] = seen[sid] = row["duplicate_of"]
@@ -300,11 +302,13 @@ def writer_for(engine: Engine) -> GroupWriter:
 
 
 async def submit_async(engine: Engine, row: dict[str, Any], code_id: int | None, at: datetime,
-                       expect: tuple | None, timeout: float = 60) -> tuple[str, bool]:
+                       expect: tuple | None, limits: DeviceLimits | None = None,
+                       timeout: float = 60) -> tuple[str, bool]:
     """Store ``row`` (the columns of ``response`` as a dict) durably in the next batch, the
     request waiting on the event loop; returns (submission id, created?). ``expect``: the
-    campaign ``snapshot`` the request was checked against. Raises CodeAlreadyUsed or
+    campaign ``snapshot`` the request was checked against; ``limits``: the app's counters of new
+    devices per link. Raises CodeAlreadyUsed or
     CampaignChanged."""
-    future = writer_for(engine).enqueue(row, code_id, at, expect)
+    future = writer_for(engine).enqueue(row, code_id, at, expect, limits)
     # shield: a timed-out or cancelled request must not cancel the writer's future under it
     return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)

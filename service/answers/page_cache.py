@@ -11,7 +11,6 @@ obeyed at once by every instance where it counts. Cached rows are detached ORM o
 only read; the respondent pages also keep rendered pages here.
 """
 
-import os
 import threading
 import time
 import weakref
@@ -25,23 +24,23 @@ from sqlmodel import Session, select
 from service.campaigns.rules import schools_of as campaign_schools
 from service.db.models import Campaign, Link
 
-TTL = float(os.environ.get("RENKE_CACHE_SECONDS", "2"))
 MAX_ENTRIES = 4096
 _MISSING = object()
 
 
 class TTLCache:
-    def __init__(self) -> None:
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
         self.data: dict[Any, tuple[float, Any]] = {}
         self.lock = threading.Lock()
 
     def peek(self, key: Any, expired_ok: bool = False) -> Any:
         hit = self.data.get(key)
-        fresh = hit is not None and TTL > 0 and (expired_ok or hit[0] > time.monotonic())
+        fresh = hit is not None and self.ttl > 0 and (expired_ok or hit[0] > time.monotonic())
         return hit[1] if fresh else _MISSING
 
     def put(self, key: Any, value: Any) -> Any:
-        if TTL > 0:
+        if self.ttl > 0:
             with self.lock:
                 if len(self.data) >= MAX_ENTRIES:   # random tokens cannot grow it without bound
                     now = time.monotonic()
@@ -49,7 +48,7 @@ class TTLCache:
                         del self.data[stale]
                     if len(self.data) >= MAX_ENTRIES:
                         self.data.clear()
-                self.data[key] = (time.monotonic() + TTL, value)
+                self.data[key] = (time.monotonic() + self.ttl, value)
         return value
 
     def get(self, key: Any, load: Callable[[], Any]) -> Any:
@@ -60,10 +59,13 @@ class TTLCache:
 _caches: "weakref.WeakKeyDictionary[Engine, TTLCache]" = weakref.WeakKeyDictionary()
 
 
-def cache_of(engine: Engine) -> TTLCache:
+def cache_of(engine: Engine, ttl: float | None = None) -> TTLCache:
+    """The engine's cache; the app creates it with its settings' period (``ttl``)."""
     cache = _caches.get(engine)
     if cache is None:
-        cache = _caches.setdefault(engine, TTLCache())
+        cache = _caches.setdefault(engine, TTLCache(2.0 if ttl is None else ttl))
+    elif ttl is not None:
+        cache.ttl = ttl
     return cache
 
 
@@ -107,7 +109,7 @@ async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
     campaign row still matches what the request checked (else the caller invalidates and
     asks again), links never change, and so a burst of submissions never stampedes the
     database together each time an entry expires. A form load (``expired_ok=False``) sees
-    a closed campaign or new schools within ``TTL``."""
+    a closed campaign or new schools within the cache period."""
     cache = cache_of(engine)
     pair = cache.peek(("link", token), expired_ok=expired_ok)
     if pair is not _MISSING and pair[0] is None:     # "no such link" is only believed while fresh

@@ -28,8 +28,8 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from scoring.names import GROUPS as GROUP_LABELS
-from service.answers import group_writer, rate_limit
+from scoring.names import GROUPS as GROUP_LABELS, QUESTIONNAIRES as QUESTIONNAIRE_LABELS
+from service.answers import group_writer
 from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
 from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
@@ -51,7 +51,6 @@ DONE_COOKIE = "rk_done"          # "<link token>-<questionnaire>" entries joined
 DONE_KEEP = 20
 ICON = (Path(__file__).parent / "static" / "icon.png").read_bytes()
 _SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-QUESTIONNAIRE_LABELS = {"student": "学生问卷", "staff": "校长、教师问卷", "public": "家长及社会各界问卷"}
 REFUSALS = {
     "unknown_link": (404, "链接无效", "没有找到这份问卷。请确认二维码或网址是否完整，或向发放问卷的学校、部门询问。"),
     "not_open": (403, "调查尚未开始", "本次调查将于 {opens}（北京时间）开始，请届时再来填写。"),
@@ -166,7 +165,7 @@ class RespondentController(Controller):
         link, campaign, schools = await form_inputs(engine, token, expired_ok=False)
         if link is None:
             return refusal("unknown_link")
-        if not rate_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+        if not request.app.state.device_limits.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # not IP
             return refusal("too_many", campaign)
         state = state_of(campaign, _now(request))
         if state != "open":
@@ -225,7 +224,7 @@ class RespondentController(Controller):
         link, campaign, schools = await form_inputs(engine, token)
         if link is None:
             return refusal("unknown_link")
-        if not rate_limit.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # device + campaign, not IP
+        if not request.app.state.device_limits.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # not IP
             return refusal("too_many", campaign)
         for _ in range(3):
             try:
@@ -288,7 +287,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
                      loaded_at=float(signed["t"]), at=at, device=device, settings=settings,
                      profile=request.app.state.profile)
     try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
-        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign))
+        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign), request.app.state.device_limits)
     except group_writer.CodeAlreadyUsed:
         return refusal("used_code", campaign)
     return _thanked(request, campaign, link, q, row["group"], row["duplicate_of"])

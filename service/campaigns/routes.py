@@ -365,9 +365,7 @@ def export_codebook(request: Request, db: NamedDependency[Session], campaign: Na
     """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
     data = SF.codebook_xlsx(campaign, request.app.state.profile)
     name = f"答卷-{campaign.id}-变量说明.xlsx"
-    audit.record(db, request, "export", f"campaign/{campaign.id}/{name}", {"file": name}, audit.sha256(data))
-    return Response(data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-                                                    "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, request, f"campaign/{campaign.id}/{name}", data, XLSX, name)
 
 
 def _people_export(request: Request, db: Session, campaign: Campaign, data: bytes, name: str,

@@ -21,16 +21,38 @@ from pathlib import PurePosixPath
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from scoring.collection import EVIDENCE_GROUPS
+from scoring.collection import COUNTY_ITEMS, EVIDENCE_GROUPS
 from scoring.names import PARTS
 from service.db.models import Account, CollectionEvidence, CollectionRound, CollectionSchool, EvidenceBlob, WorkbookVersion
 from service.web.clock import CHINA, local
 from service.web.pdf import html_to_pdf
 
-# The part of the method each field group's rule belongs to; the enrolment (在校生数) is the
-# base of every per-student figure of 资源配置.
-GROUP_PARTS = {group: ("guarantee" if group.startswith("G") else "quality" if group.startswith("Q") else "resources")
-               for group in EVIDENCE_GROUPS}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What evidence is filed under: a school's field group, or (``county``) a county item the
+    bureau attaches (G1–G15, Q1–Q9, V1–V7; the same code may name both, as G3 does)."""
+    part: str
+    code: str
+    county: bool
+    label: str
+
+
+def _part(code: str) -> str:
+    # The enrolment (在校生数) is the base of every per-student figure of 资源配置.
+    return {"G": "guarantee", "Q": "quality", "V": "veto"}.get(code[0], "resources")
+
+
+def _rule_order(rule: Rule) -> tuple:
+    number = re.fullmatch(r"[A-Z](\d+)", rule.code)
+    return list(PARTS).index(rule.part), int(number.group(1)) if number else 0, not rule.county
+
+
+RULES = sorted([Rule(_part(g), g, False, label) for g, (label, _) in EVIDENCE_GROUPS.items()]
+               + [Rule(_part(c), c, True, label) for c, label in COUNTY_ITEMS.items()], key=_rule_order)
+RULE_OF = {(r.code, r.county): r for r in RULES}
+BUREAU = "县教育局"                     # the "school" of a county item's files
 NO_EVIDENCE = "无佐证材料"
 # Evidence is mostly PDF, JPEG, PNG or zipped Office files: deflating them again costs time, saves nothing.
 STORED_KINDS = {"pdf", "jpeg", "png", "xlsx", "docx"}
@@ -50,8 +72,8 @@ def safe_component(text: str, limit: int = 80) -> str:
 @dataclass(frozen=True)
 class Entry:
     """One evidence file as the package holds it."""
-    group: str
-    school_code: str
+    rule: Rule
+    school_code: str | None           # None: a county item's file (the bureau's)
     school_name: str
     filename: str
     sha256: str
@@ -74,10 +96,14 @@ class Contents:
     def root(self) -> str:
         return safe_component(f"{self.county}汇审材料包（指标表第{self.version.version}版）", 120)
 
-    def missing(self) -> dict[str, list[tuple[str, str]]]:
-        """Field group -> the schools with no evidence for it."""
-        have = {(e.group, e.school_code) for e in self.entries}
-        return {g: [s for s in self.schools if (g, s[0]) not in have] for g in EVIDENCE_GROUPS}
+    def holders(self, rule: Rule) -> list[tuple[str | None, str]]:
+        """Who files evidence under ``rule``: every school, or the bureau for a county item."""
+        return [(None, BUREAU)] if rule.county else self.schools
+
+    def missing(self) -> dict[Rule, list[tuple[str | None, str]]]:
+        """Rule -> the schools (or the bureau) with no evidence for it."""
+        have = {(e.rule, e.school_code) for e in self.entries}
+        return {r: [h for h in self.holders(r) if (r, h[0]) not in have] for r in RULES}
 
 
 def round_of_version(db: Session, version: WorkbookVersion) -> CollectionRound | None:
@@ -112,32 +138,34 @@ def contents(db: Session, version: WorkbookVersion, school_rows: list[tuple[str,
                        .outerjoin(Account, Account.id == CollectionEvidence.uploaded_by)
                        .where(CollectionEvidence.round_id == rnd.id).order_by(CollectionEvidence.id)).all()
         order = {code: i for i, (code, _) in enumerate(school_rows)}
-        groups = list(EVIDENCE_GROUPS)
-        parts = list(PARTS)
-        rows = sorted(rows, key=lambda r: (parts.index(GROUP_PARTS[r[0].field_group]), groups.index(r[0].field_group),
-                                           order.get(r[0].school_code, len(order)), r[0].school_code, r[0].id))
+        rows = [r for r in rows if (r[0].field_group, r[0].school_code is None) in RULE_OF]
+        rows = sorted(rows, key=lambda r: (_rule_order(RULE_OF[r[0].field_group, r[0].school_code is None]),
+                                           order.get(r[0].school_code, -1), r[0].school_code or "", r[0].id))
         # A school's folder is its name; two schools of one name are told apart by their codes.
         counts: dict[str, int] = {}
         for name in names.values():
             counts[name] = counts.get(name, 0) + 1
         used: set[str] = set()
         for e, kind, size, username in rows:
-            name = names.get(e.school_code, e.school_code)
-            folder = name if counts.get(name, 0) <= 1 else f"{name}（{e.school_code}）"
-            member = _unique("/".join(("佐证材料", safe_component(EVIDENCE_GROUPS[e.field_group][0]),
-                                       safe_component(folder), safe_component(e.filename, 120))), used)
-            entries.append(Entry(e.field_group, e.school_code, name, e.filename, e.sha256, kind, size,
+            rule = RULE_OF[e.field_group, e.school_code is None]
+            name = BUREAU if rule.county else names.get(e.school_code, e.school_code)
+            folder = name if rule.county or counts.get(name, 0) <= 1 else f"{name}（{e.school_code}）"
+            member = _unique("/".join(("佐证材料", safe_component(rule.label), safe_component(folder),
+                                       safe_component(e.filename, 120))), used)
+            entries.append(Entry(rule, e.school_code, name, e.filename, e.sha256, kind, size,
                                  username or "", e.uploaded_at, member))
     # A school of the round that the version lacks still has its files listed and packed.
     listed = {code for code, _ in school_rows}
-    extra = list(dict.fromkeys((e.school_code, e.school_name) for e in entries if e.school_code not in listed))
+    extra = list(dict.fromkeys((e.school_code, e.school_name) for e in entries
+                               if e.school_code is not None and e.school_code not in listed))
     return Contents(version.county_name, version, rnd, list(school_rows) + extra, entries)
 
 
 def missing_by_school(db: Session, round_id: int) -> list[tuple[CollectionSchool, list[str]]]:
     """Each school of the round that lacks evidence for some field group, with those groups."""
     have = set(db.exec(select(CollectionEvidence.school_code, CollectionEvidence.field_group)
-                       .where(CollectionEvidence.round_id == round_id)).all())
+                       .where(CollectionEvidence.round_id == round_id,
+                              CollectionEvidence.school_code.is_not(None))).all())
     schools = db.exec(select(CollectionSchool).where(CollectionSchool.round_id == round_id)
                       .order_by(CollectionSchool.position)).all()
     out = [(s, [g for g in EVIDENCE_GROUPS if (s.school_code, g) not in have]) for s in schools]
@@ -243,15 +271,15 @@ def index_pdf(template_engine, c: Contents, rows: list[IndexRow]) -> bytes:
 
 def index_context(c: Contents, rows: list[IndexRow], now: datetime) -> dict:
     """The index's template context: per part, per rule, per school its files or 无佐证材料."""
-    by_key: dict[tuple[str, str], list[IndexRow]] = {}
+    by_key: dict[tuple[Rule, str | None], list[IndexRow]] = {}
     for row in rows:
-        by_key.setdefault((row.entry.group, row.entry.school_code), []).append(row)
+        by_key.setdefault((row.entry.rule, row.entry.school_code), []).append(row)
     parts = []
     for part in PARTS:
-        groups = [g for g in EVIDENCE_GROUPS if GROUP_PARTS[g] == part]
-        if groups:
-            parts.append((PARTS[part], [(EVIDENCE_GROUPS[g][0], [(code, name, by_key.get((g, code), []))
-                                                                  for code, name in c.schools]) for g in groups]))
-    missing = {EVIDENCE_GROUPS[g][0]: schools for g, schools in c.missing().items() if schools}
+        rules = [r for r in RULES if r.part == part]
+        if rules:
+            parts.append((PARTS[part], [(r.label, [(code, name, by_key.get((r, code), []))
+                                                   for code, name in c.holders(r)]) for r in rules]))
+    missing = [(r.label, holders) for r, holders in c.missing().items() if holders]
     return {"c": c, "parts": parts, "missing": missing, "files": len(rows), "now": local(now),
             "local": local, "altered": [r for r in rows if not r.intact], "no_evidence": NO_EVIDENCE}

@@ -14,10 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
-from scoring.collection import FORM_COLUMNS, IDENTITY_COLUMNS, check_row, schools_csv, unusual_changes
+from scoring.collection import (FORM_COLUMNS, IDENTITY_COLUMNS, beside_median, check_row, county_spreads,
+                                schools_csv, unusual_changes, unusual_per_student)
 from scoring.errors import InputError, Problem
 from scoring.workbook import SCHOOL_COLUMNS, SHEETS, read_school_list, sheet_cells
 from service.db.models import (Account, AccountRole, CollectionRound, CollectionSchool, CollectionSubmission,
@@ -106,11 +107,19 @@ def last_approved(db: Session, rnd: CollectionRound, profile) -> dict[str, dict[
 
 
 def shown(row: dict[str, Any] | None) -> dict[str, str]:
-    """A last approved row's values as the form shows them: 608, 3220.4 (never 608.0 or nan)."""
+    """A row's values (last approved numbers, or a submission's stored texts) as the form shows
+    them: 608, 3220.4 (never 608.0 or nan); a text that is no number stays as written."""
     out = {}
     for c in FORM_COLUMNS:
         value = (row or {}).get(c)
-        if isinstance(value, float) and value == value:
+        if isinstance(value, str):
+            try:
+                value = float(value) if value.strip() else None
+            except ValueError:
+                out[c] = value
+                continue
+        if isinstance(value, (int, float)) and value == value:
+            value = float(value)
             out[c] = f"{value:.0f}" if value.is_integer() else f"{value:g}" if abs(value) < 1e6 else f"{value:.2f}"
     return out
 
@@ -206,8 +215,32 @@ def latest_submission(db: Session, round_id: int, code: str) -> CollectionSubmis
 
 # ---- review ----------------------------------------------------------------------------------
 
-def flags(values: dict[str, str], before: dict[str, Any] | None) -> dict:
-    return unusual_changes(values, before)
+def submitted_rows(db: Session, round_id: int) -> list[dict[str, str]]:
+    """The latest submitted values of each school of the round that is submitted or approved."""
+    rows = db.exec(select(CollectionSubmission)
+                   .join(CollectionSchool, and_(CollectionSchool.round_id == CollectionSubmission.round_id,
+                                                CollectionSchool.school_code == CollectionSubmission.school_code))
+                   .where(CollectionSubmission.round_id == round_id, CollectionSchool.state.in_((SUBMITTED, APPROVED)))
+                   .order_by(CollectionSubmission.number))
+    return list({s.school_code: s.submitted_values for s in rows}.values())
+
+
+@dataclass(frozen=True)
+class Review:
+    flags: dict[str, list]            # column -> its flags (scoring.collection.Flag), in rule order
+    medians: dict[str, str]           # column -> the school's per-student value beside the county's median
+
+
+def review(db: Session, rnd: CollectionRound, values: dict[str, str], before: dict[str, Any] | None,
+           profile) -> Review:
+    """The review's flags of a row: a change of more than a third from last year, and a
+    per-student value far outside the spread of the round's submitted and approved schools."""
+    spreads = county_spreads(submitted_rows(db, rnd.id), profile)
+    found: dict[str, list] = {}
+    for flags in (unusual_changes(values, before), unusual_per_student(values, spreads, profile)):
+        for column, flag in flags.items():
+            found.setdefault(column, []).append(flag)
+    return Review(found, beside_median(values, spreads))
 
 
 def decide(db: Session, school: CollectionSchool, approve: bool, reasons: dict[str, str],

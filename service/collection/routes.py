@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Stream, Template
 from sqlmodel import Session
 
-from scoring.collection import EVIDENCE_GROUPS, FORM_COLUMNS
+from scoring.collection import COUNTY_ITEMS, EVIDENCE_GROUPS, FORM_COLUMNS
 from scoring.names import PARTS
 from scoring.workbook import LOCATION_NAMES, SCHOOL_TYPES
 from service.accounts import audit
@@ -84,13 +84,14 @@ def round_open(request: Request, db: NamedDependency[Session], county: FromPath[
 
 
 def _round_page(request: Request, db: Session, rnd: CollectionRound, problems=None, preview=None,
-                status: int = 200, current=None) -> Template:
+                status: int = 200, current=None, file_problems=None) -> Template:
     schools = K.schools_of(db, rnd.id)
     return Template(template_name="collection/round.html", status_code=status, context=_ctx(
         request, county=rnd.county_name, rnd=rnd, schools=schools, counts=K.counts(schools),
         accounts=K.clerk_accounts(db, rnd.id), base=_base(rnd.county_name, rnd.data_year), problems=problems,
         preview=preview, current=current, latest=W.version_of(db, rnd.county_name, None), parts=PARTS,
-        missing=PK.missing_by_school(db, rnd.id)))
+        items=COUNTY_ITEMS, county_files=E.files_of(db, rnd.id, None), file_problems=file_problems or [],
+        missing_evidence=PK.missing_by_school(db, rnd.id)))
 
 
 @get("/counties/{county:str}/collection/{year:int}", sync_to_thread=True, guards=BUREAU_GUARDS)
@@ -118,9 +119,10 @@ def _review_page(request: Request, db: Session, rnd: CollectionRound, code: str,
     submission = K.latest_submission(db, rnd.id, code)
     before = K.last_approved(db, rnd, request.app.state.profile).get(code)
     values = submission.submitted_values if submission else school.draft
+    found = K.review(db, rnd, values, before, request.app.state.profile)
     return Template(template_name="collection/review.html", status_code=status, context=_ctx(
-        request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=values,
-        before=K.shown(before), flags=K.flags(values, before), base=_base(rnd.county_name, rnd.data_year),
+        request, county=rnd.county_name, rnd=rnd, school=school, submission=submission, values=K.shown(values),
+        before=K.shown(before), flags=found.flags, medians=found.medians, base=_base(rnd.county_name, rnd.data_year),
         problems=problems, files=E.files_of(db, rnd.id, code)))
 
 
@@ -183,6 +185,36 @@ def round_assemble(request: Request, db: NamedDependency[Session], county: FromP
                  {"version": version.version, "file": version.filename, "submissions": assembly.submissions},
                  version.sha256)
     return Redirect(path=f"/inspector/counties/{quote(county)}?uploaded={version.version}", status_code=303)
+
+
+# ---- the bureau: evidence of the county items; the county's readers: evidence files -------------
+
+@post("/counties/{county:str}/collection/{year:int}/county-evidence", sync_to_thread=True, guards=BUREAU_GUARDS,
+      media_type=MediaType.HTML, request_max_body_size=E.MAX_EVIDENCE_BYTES + 2**20)
+def county_evidence_upload(request: Request, db: NamedDependency[Session], county: FromPath[str], year: FromPath[int],
+                           data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+    """The bureau's evidence of a county item (G1–G15, Q1–Q9, V1–V7) for the round's county and year."""
+    rnd = _round(db, county, year)
+    upload = data.get("file")
+    name, content = (upload.filename, upload.file.read()) if isinstance(upload, UploadFile) else ("", b"")
+    p = R.principal_of(request)
+    entry, problems = E.attach(db, rnd.id, None, str(data.get("item") or ""), name, content, p.account_id)
+    if problems:
+        db.rollback()
+        return _round_page(request, db, rnd, status=422, file_problems=problems)
+    audit.record(db, p, "collection_evidence", f"county/{county}/collection/{year}",
+                 {"item": entry.field_group, "file": entry.filename}, entry.sha256)
+    return Redirect(path=_base(county, year) + "#county-evidence", status_code=303)
+
+
+@get("/counties/{county:str}/evidence/{eid:int}", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
+def county_evidence_download(request: Request, db: NamedDependency[Session], county: FromPath[str],
+                             eid: FromPath[int]) -> Response:
+    """An evidence file of the county, for whoever reads its verdict (the links of the verdict page)."""
+    return _download(E.file_in_county(db, county, eid))
+
+
+EVIDENCE_ROUTES = [county_evidence_upload, county_evidence_download]
 
 
 # ---- the school clerk: its one row -------------------------------------------------------------

@@ -336,12 +336,13 @@ class EvidenceBlob(SQLModel, table=True):
 
 
 class CollectionEvidence(SQLModel, table=True):
-    """An evidence file a school attached to a field group of its row (scoring.collection.EVIDENCE_GROUPS)."""
+    """An evidence file a school attached to a field group of its row (scoring.collection.EVIDENCE_GROUPS),
+    or the bureau to a county item of the round's county and year (no school; scoring.collection.COUNTY_ITEMS)."""
     __tablename__ = "collection_evidence"
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="collection_round.id", index=True)
-    school_code: str = Field(max_length=64)
-    field_group: str = Field(max_length=16)
+    school_code: str | None = Field(default=None, max_length=64)
+    field_group: str = Field(max_length=16)     # a field group of a school, or a county item (G1 …)
     filename: str = Field(max_length=255)
     sha256: str = Field(foreign_key="evidence_blob.sha256", max_length=64)
     uploaded_by: int | None = Field(default=None, foreign_key="account.id")

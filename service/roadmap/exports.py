@@ -8,6 +8,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
+from scoring import names as N
 from service.web.cells import neutralise
 
 TASK_HEADERS = (("year", "年度"), ("school_code", "学校代码"), ("school_name", "学校"), ("column", "字段"),
@@ -35,11 +36,11 @@ def timeline_xlsx(county: str, timeline: dict) -> bytes:
     sheet.title = "时间表"
     departments = timeline["departments"]
     parts = [p["name"] for p in timeline["base"]["parts"]]
-    _append(sheet, ["年度", *parts, "一票否决", "是否达标", "剩余台账费用（元）", "规划累计费用（元）",
+    _append(sheet, ["年度", *parts, N.PARTS["veto"], "是否达标", "剩余台账费用（元）", "规划累计费用（元）",
                   *[f"规划费用·{d}（元）" for d in departments]])
     for label, row in [("当前", timeline["base"]), *[(str(y["year"]), y) for y in timeline["years"]]]:
         _append(sheet, [label, *[p["state"] for p in row["parts"]], "、".join(row["veto"]) or "无",
-                      "达标" if row["passed"] else "未达标", row["ledger_cost"], row["plan_cost"],
+                      N.PASSED[bool(row["passed"])], row["ledger_cost"], row["plan_cost"],
                       *[row["plan_cost_by_department"].get(d, 0.0) for d in departments]])
     _append(sheet, [])
     _append(sheet, ["达标年度", timeline["compliance_year"] or (timeline["why_none"] or "无")])

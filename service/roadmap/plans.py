@@ -38,7 +38,6 @@ from scoring.roadmap import (
 from service.db.models import PlanVersion, utcnow
 from service.verdicts.pipeline import CountyVerdict
 
-PARTS = ("resources", "guarantee", "quality", "recognition")
 PLAN_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".zip")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 _CORE_TIMES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
@@ -198,7 +197,7 @@ def year_row(projection: YearProjection, with_recognition: bool) -> dict:
     v = projection.verdict
     return {"year": projection.year, "passed": projection.passed,
             "parts": [{"name": N.PARTS[p], "state": _part_state(projection, p, with_recognition),
-                       "passed": bool(getattr(v, p).passed)} for p in PARTS],
+                       "passed": bool(getattr(v, p).passed)} for p in N.FOUR_PARTS],
             "veto": [f"{k} {N.VETO_ITEMS[k]}" for k in v.veto],
             "ledger_cost": projection.ledger_cost_yuan, "ledger_rows": len(projection.ledger),
             "cost_by_department": dict(projection.cost_by_department),

@@ -31,7 +31,7 @@ from service.roadmap.plans import (
 )
 from service.verdicts.pipeline import county_verdict
 from service.web.clock import CHINA, app_now
-from service.web.downloads import XLSX, attachment
+from service.web.downloads import XLSX
 from service.web.pdf import html_to_pdf
 
 PDF = "application/pdf"
@@ -53,8 +53,7 @@ def _roadmap_url(county: str, plan: int | None = None) -> str:
 
 def _download(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
     """A download, recorded in the audit log with its sha256."""
-    audit.record(db, R.principal_of(request), "export", f"county/{county}/{name}", {"file": name}, audit.sha256(data))
-    return Response(data, media_type=media_type, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, R.principal_of(request), f"county/{county}/{name}", data, media_type, name)
 
 
 def _render(request: Request, template: str, ctx: dict) -> str:

@@ -131,15 +131,14 @@ def comments_page(request: Request, db: NamedDependency[Session], campaign: Name
 def _export(request: Request, db: Session, campaign: Campaign, fmt: str, school: str | None,
             group: str | None) -> Response:
     _, shown, _ = _context(request, db, campaign, school, group)
-    name = f"comments-{campaign.id}.{fmt}"
+    name = f"意见建议-{campaign.id}.{fmt}"
     if fmt == "csv":
         data, media = comments_csv(shown), "text/csv; charset=utf-8"
     else:
         data = comments_xlsx(shown, f"{campaign.name} · 意见建议")
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    audit.record(db, R.principal_of(request), "export", f"campaign/{campaign.id}/comments",
-                 {"file": name, "comments": len(shown)}, audit.sha256(data))
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return audit.download(db, R.principal_of(request), f"campaign/{campaign.id}/comments", data, media, name,
+                          {"comments": len(shown)})
 
 
 @get("/campaigns/{cid:int}/comments.csv", sync_to_thread=True, guards=[R.campaign_reader])

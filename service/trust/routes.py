@@ -18,6 +18,7 @@ from service.trust.checksums import csv_count, is_closed
 from service.trust.comments import COMMENT_ROUTES
 from service.trust.integrity import flag_rows, signals_for
 from service.web.clock import CHINA, local
+from service.web.downloads import attachment
 PAGE_LIMIT = 500
 
 
@@ -58,7 +59,7 @@ def audit_csv(request: Request, db: NamedDependency[Session], action: FromQuery[
                  {k: v for k, v in {"action": action, "user": user, "since": since, "until": until}.items() if v},
                  audit.sha256(data))
     return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+                    headers={**attachment("审计日志.csv"), "X-Renke-SHA256": audit.sha256(data)})
 
 
 @get("/campaigns/{cid:int}/integrity", sync_to_thread=True, guards=[R.campaign_reader])

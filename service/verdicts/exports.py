@@ -17,7 +17,7 @@ from scoring import ledger_display as LD
 from service.verdicts.pipeline import CountyVerdict
 from service.web.cells import neutralise
 
-PART_NAMES = {k: N.PARTS[k] for k in ("resources", "guarantee", "quality", "recognition")}
+PART_NAMES = {k: N.PARTS[k] for k in N.FOUR_PARTS}
 LEDGER_SORTS = ("rule", "school_code", "stage", "indicator", "increase", "responses")
 
 
@@ -145,8 +145,8 @@ def verdict_xlsx(cv: CountyVerdict, profile, view: dict) -> bytes:
     _append(ws, ["评估方案", N.profile_title(profile)])
     _append(ws, ["结论", "达到优质均衡" if v.passed else "未达到优质均衡"])
     _append(ws, ["未达标部分", "、".join(view["failed_parts"]) or "无"])
-    _append(ws, ["前置条件", N.PRECONDITION_STATUS[v.precondition.status], v.precondition.reason or ""])
-    _append(ws, ["一票否决", "、".join(f"{N.VETO_ITEMS[k]}" for k in v.veto) or "无"])
+    _append(ws, [N.PARTS["precondition"], N.PRECONDITION_STATUS[v.precondition.status], v.precondition.reason or ""])
+    _append(ws, [N.PARTS["veto"], "、".join(f"{N.VETO_ITEMS[k]}" for k in v.veto) or "无"])
     for key in PART_NAMES:
         _append(ws, [PART_NAMES[key], passed[getattr(v, key).passed]])
     _append(ws, ["认可度本身", N.RATE_STATUS[rate.status]])
@@ -293,7 +293,7 @@ def overview_xlsx(rows: list[dict], now_text) -> bytes:
     ws = wb.active
     ws.title = "全省概览"
     _widths(ws, [14, 10, 10, 12, 10, 12, 24, 10, 18, 10, 10, 10, 10, 10, 20])
-    _append(ws, ["县", "结论", *PART_NAMES.values(), "一票否决", "认可度", "95% 区间", "单侧下限", "有效答卷",
+    _append(ws, ["县", "结论", *PART_NAMES.values(), N.PARTS["veto"], "认可度", "95% 区间", "单侧下限", "有效答卷",
                  "应调查", "调查进度", "指标表版本", "最近上传"], bold=True)
     for r in rows:
         if r["passed"] is None:

@@ -43,7 +43,7 @@ from sqlmodel import Session, select
 import scoring
 from scoring.errors import Problem
 from scoring.ledger import item_columns, ledger
-from scoring.profile import GROUPS, ITEMS, LOCATIONS
+from scoring.profile import GRADES, GROUPS, ITEMS, LOCATIONS
 from scoring.questions import question_table, question_table_from_counts
 from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate, aggregate_responses
 from scoring.verdict import evaluate, evaluate_workbook
@@ -289,7 +289,7 @@ def _refused(raw: pd.DataFrame, school_codes: set[str]) -> bool:
     grade = pd.to_numeric(raw["grade"], errors="coerce")
     linked = group.isin(SCHOOL_GROUPS)
     return bool(raw["odd"].astype(float).gt(0).any() or not group.isin(GROUPS).all()
-                or not raw["location"].isin(LOCATIONS).all() or (grade.notna() & ~grade.isin(range(1, 10))).any()
+                or not raw["location"].isin(LOCATIONS).all() or (grade.notna() & ~grade.isin(GRADES)).any()
                 or (school.notna() & ~school.isin(list(school_codes))).any() or (linked & school.isna()).any())
 
 

@@ -20,7 +20,6 @@ from service.verdicts import charts
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_states, stored_summaries
 
-PARTS = ("resources", "guarantee", "quality", "recognition")
 
 
 def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
@@ -48,7 +47,7 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
     cards.append({"key": "veto", "name": N.PARTS["veto"], "passed": not v.veto,
                   "reasons": [f"{k} {N.VETO_ITEMS[k]}" for k in v.veto]})
     pre = v.precondition
-    cards.append({"key": "precondition", "name": "前置条件（基本均衡认定满年限）", "passed": pre.status != "failed",
+    cards.append({"key": "precondition", "name": f"{N.PARTS['precondition']}（基本均衡认定满年限）", "passed": pre.status != "failed",
                   "status": N.PRECONDITION_STATUS[pre.status],
                   "reasons": [pre.reason] if pre.reason else []})
 
@@ -65,7 +64,7 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
                 met = ind in s.met
                 value = s.values.get(ind)
                 below = facts.below_floor(value, ind, stage, profile)
-                cells.append({"text": display.number(value, passed=met), "met": met, "below_floor": below})
+                cells.append({"ind": ind, "text": display.number(value, passed=met), "met": met, "below_floor": below})
             rows.append({"code": s.school_code, "name": names.get(s.school_code, ""), "students": s.students,
                          "cells": cells, "passed": s.passed, "met": len(s.met)})
         cap = float(profile.resources["cv_cap"][stage])
@@ -104,8 +103,8 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
     ledger = [LD.display_row(row, names) for row in X.sort_ledger(cv.ledger_dicts, sort)]
     return {"v": v, "d": d, "cards": cards, "stages": stages, "recognition": recognition, "ledger": ledger,
             "sort": sort, "indicators": N.INDICATORS, "names": names, "failed_parts":
-            [N.PARTS[p] for p in v.failed_parts] + (["一票否决"] if v.veto else [])
-            + (["前置条件"] if pre.status == "failed" else []),
+            [N.PARTS[p] for p in v.failed_parts] + ([N.PARTS["veto"]] if v.veto else [])
+            + ([N.PARTS["precondition"]] if pre.status == "failed" else []),
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
             "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_headers": LD.HEADERS,
             "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
@@ -181,7 +180,7 @@ def overview_rows(db: Session, counties: list[str], profile) -> list[dict]:
         if d is not None:
             ci = tuple(d["ci95"]) if d["ci95"] else None
             row.update(passed=d["passed"], version=state.version.version, uploaded=state.version.uploaded_at,
-                       parts={k: d["parts"][k] for k in PARTS}, rate=d["rate"], ci=ci,
+                       parts={k: d["parts"][k] for k in N.FOUR_PARTS}, rate=d["rate"], ci=ci,
                        lower=d["lower_bound_95"], veto=list(d["veto"]), valid=d["valid"], required=d["required"])
             row["rate_text"] = display.percent(d["rate"], passed=facts.meets_recognition(d["rate"], profile))
             row["lower_text"] = display.percent(d["lower_bound_95"],

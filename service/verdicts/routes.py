@@ -12,19 +12,21 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 from sqlmodel import Session
 
+from scoring import names as N
 from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
 from service.campaigns import rules as C
 from service.verdicts import exports as X
+from service.verdicts.evidence import evidence_index
 from service.verdicts.pipeline import county_verdict
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
 from service.verdicts.report import report_pdf as report_pdf_bytes
 from service.verdicts.report import verdict_context as _verdict_context
 from service.verdicts.report import verdict_of as _verdict
 from service.web.clock import local
-from service.web.downloads import XLSX, attachment
+from service.web.downloads import XLSX
 from service.workbooks.versions import versions_of
 
 
@@ -34,8 +36,7 @@ def _page(request: Request, **ctx) -> dict:
 
 def _export(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
     """A download, recorded in the audit log with its sha256."""
-    audit.record(db, R.principal_of(request), "export", f"county/{county}/{name}", {"file": name}, audit.sha256(data))
-    return Response(data, media_type=media_type, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, R.principal_of(request), f"county/{county}/{name}", data, media_type, name)
 
 
 @get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -44,8 +45,10 @@ def verdict_page(request: Request, db: NamedDependency[Session], county: FromPat
     audit.record(db, R.principal_of(request), "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
     if version is None and not versions_of(db, county):
         return Template(template_name="inspector/verdict_pending.html", context=_pending_context(request, db, county))
-    return Template(template_name="inspector/verdict.html",
-                    context=_verdict_context(request, db, county, version, sort))
+    ctx = _verdict_context(request, db, county, version, sort)
+    # The page (not the printed report) links each value to its evidence: one metadata query.
+    ctx["evidence"] = evidence_index(db, ctx["cv"].version)
+    return Template(template_name="inspector/verdict.html", context=ctx)
 
 
 def _pending_context(request: Request, db: Session, county: str) -> dict:
@@ -112,7 +115,8 @@ def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath
 def overview(request: Request, db: NamedDependency[Session], sort: FromQuery[str | None] = None) -> Template:
     p = R.principal_of(request)
     rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
-    return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort))
+    return Template(template_name="inspector/overview.html", context=_page(request, rows=rows, sort=sort, four_parts=N.FOUR_PARTS,
+                                                                           part_names=N.PARTS, passed_names=N.PASSED))
 
 
 @get("/overview.xlsx", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
@@ -121,8 +125,7 @@ def overview_xlsx(request: Request, db: NamedDependency[Session], sort: FromQuer
     rows = sort_overview(overview_rows(db, R.visible_counties(db, p), request.app.state.profile), sort)
     data = X.overview_xlsx(rows, local)
     name = "全省概览.xlsx"
-    audit.record(db, p, "export", f"overview/{name}", {"file": name, "counties": len(rows)}, audit.sha256(data))
-    return Response(data, media_type=XLSX, headers={**attachment(name), "X-Renke-SHA256": audit.sha256(data)})
+    return audit.download(db, p, f"overview/{name}", data, XLSX, name, {"counties": len(rows)})
 
 
 @get("/counties/{county:str}/compare", sync_to_thread=True, guards=[R.logged_in, R.county_reader])

@@ -117,9 +117,26 @@ def test_a_round_from_opening_to_the_assembled_version(app, live, desk, shot, tm
         desk.goto(f"{live}/inspector/counties/{quote(COUNTY_A)}/collection/2025/schools/{code}")
         desk.get_by_role("button", name="通过").click()
     assert "已通过 2" in desk.locator(".counts").inner_text()
+    plan = tmp_path / "学校布局规划.pdf"                      # the bureau's evidence of a county item
+    plan.write_bytes(b"%PDF-1.4\n% G1\n%%EOF\n")
+    desk.locator("select[name=item]").select_option("G1")
+    desk.set_input_files("#county-evidence input[name=file]", str(plan))
+    desk.get_by_role("button", name="上传佐证材料").click()
+    assert "学校布局规划.pdf" in desk.locator("#county-evidence").inner_text()
     desk.get_by_role("button", name="预览汇总后的评估结果").click()
     assert "汇总后的评估结果预览" in desk.inner_text("body")
     _clean(desk)
     shot(desk, "preview")
     desk.get_by_role("button", name="确认汇总，保存为新版本").click()
     assert "已保存为本县指标表第 2 版" in desk.inner_text("body") and "2 所学校" in desk.inner_text("body")
+
+    # The verdict page of the assembled version links the evidence: S01's R1 value and item G1.
+    desk.goto(f"{live}/inspector/counties/{quote(COUNTY_A)}/verdict")
+    row = desk.locator("#resources tr", has_text="S01学校")
+    assert row.locator("a.evidence-file").count() == 1 and "无佐证材料" in row.inner_text()
+    with desk.expect_download() as got:
+        row.locator("a.evidence-file").click()
+    assert got.value.suggested_filename == "教师学历证书清单.pdf"
+    assert desk.locator("#item-G1 a.evidence-file").inner_text() == "学校布局规划.pdf"
+    _clean(desk)
+    shot(desk, "verdict-evidence")

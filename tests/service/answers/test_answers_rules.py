@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
-from service.answers import rate_limit
+from service.answers.rate_limit import DeviceLimits
 from service.db.models import Campaign, Link, Response
 from service.web.clock import local
 
@@ -125,11 +125,10 @@ def test_code_required_on_slip_link_and_refused_on_another_link(app, campaign, c
     assert ok.status_code == 200 and [r.code_id is not None for r in stored(app)] == [True]
 
 
-def test_new_device_burst_flagged(app, client, campaign, anon, clock, monkeypatch):
+def test_new_device_burst_flagged(app, client, campaign, anon, clock):
     """Beyond the per-link limit of new devices a minute, answers are kept and flagged; a
     device the campaign knows is not new, and another link has its own count."""
-    monkeypatch.setattr(rate_limit, "NEW_DEVICE_LIMIT", 2)
-    monkeypatch.setattr(rate_limit, "_new_devices", {})
+    app.state.device_limits = DeviceLimits(limit=30, new_device_limit=2)   # as RENKE_NEW_DEVICE_LIMIT=2 sets
     path = "/s/" + link_token(app, campaign, "S03", "parent")
     for _ in range(3):
         with TestClient(app, base_url="http://testserver.local") as phone:

@@ -165,10 +165,10 @@ def test_retry_of_a_stored_answer_after_the_close_is_still_thanked(app, campaign
     assert [r.submission_id for r in stored(app)] == [sid]
 
 
-def test_answers_are_checked_against_the_schools_of_the_latest_import(app, campaign, anon, clock, monkeypatch):
+def test_answers_are_checked_against_the_schools_of_the_latest_import(app, campaign, anon, clock):
     """Schools re-imported by another instance: no answer of this one is checked against the
     school list cached from before the import, even within one cache period."""
-    monkeypatch.setattr(hot_cache, "TTL", 30.0)
+    hot_cache.cache_of(app.state.engine, 30.0)        # as RENKE_CACHE_SECONDS=30 sets
     assert anon.get("/s/" + link_token(app, campaign, None, "public")).status_code == 200  # caches the schools
     rows = (EXAMPLE / "schools.csv").read_text().splitlines()
     without_s25 = "\n".join(r for r in rows if not r.startswith("S25,")) + "\n"

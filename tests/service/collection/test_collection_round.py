@@ -3,6 +3,7 @@ printed password, a school's row checked by the workbook reader's own rules, the
 review (flags, return with reasons, approve, every step audited) and the assembly of a
 version through the one upload path."""
 
+import re
 from collection_helpers import (NEW_PASSWORD, ROUND, YEAR, county_with_round, decide, example_rows, open_round,
                                 print_accounts, school_login, send)
 from inspector_helpers import COUNTY_A, campaign_with_responses, county_url
@@ -86,6 +87,8 @@ def test_review_flags_a_change_of_more_than_a_third_returns_with_a_reason_and_ap
             review = bureau.get(f"{ROUND}/schools/S01").text
             assert "需复核：与上次核定值相比变化超过三分之一（上次 16，本次 30，变化 +88%）" in review
             assert review.count("需复核") == 1
+            numbers = re.findall(r'<td class="n">([^<]*)</td>', review)
+            assert numbers and not [n for n in numbers if n.endswith(".0")]     # 1716400, never 1716400.0
             refused = decide(bureau, "S01", "return")
             assert refused.status_code == 422 and "至少为一个字段写明退回原因" in refused.text
             assert decide(bureau, "S01", "return", {"classes": "班级数应为 16，请核对"}).status_code == 200

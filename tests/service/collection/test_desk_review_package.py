@@ -17,7 +17,7 @@ from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session, select
 from svc_helpers import csrf_token
 
-from scoring.collection import EVIDENCE_GROUPS
+from scoring.collection import COUNTY_ITEMS, EVIDENCE_GROUPS
 from service.collection import evidence as E
 from service.collection import rounds as K
 from service.collection import package as PK
@@ -56,8 +56,8 @@ def _attach(c, group: str, name: str, data: bytes):
 @contextmanager
 def assembled_with_evidence(app, s01_name: str | None = None):
     """Version 2 assembled from the 2025 round of the example's 25 schools; S01 attached a
-    two-page PDF to R1 and a picture to G5 through its form, S02 a document to Q4; nothing else
-    has evidence. ``s01_name``: S01's name in the round as typed by someone (the package names
+    two-page PDF to R1 and a picture to G5 through its form, S02 a document to Q4, the bureau a
+    one-page PDF to the county item G1; nothing else has evidence. ``s01_name``: S01's name in the round as typed by someone (the package names
     its folders after the round's schools)."""
     with county_with_round(app) as bureau:
         _, accounts = print_accounts(bureau)
@@ -66,6 +66,10 @@ def assembled_with_evidence(app, s01_name: str | None = None):
             _attach(s01, "G5", "班额照片.png", PNG)
         with school_login(app, *accounts["S02"]) as s02:
             _attach(s02, "Q4", "经费预算.docx", _docx())
+        token = csrf_token(bureau.get(ROUND).text)
+        r = bureau.post(ROUND + "/county-evidence", data={"_csrf_token": token, "item": "G1"},
+                        files={"file": ("学校布局规划.pdf", _pdf(1), "application/pdf")})
+        assert r.status_code == 200, r.text[:500]
         rows = example_rows()
         with Session(app.state.engine) as s:
             rnd = K.round_of(s, COUNTY_A, YEAR)
@@ -107,7 +111,8 @@ def test_the_package_holds_the_versions_workbook_report_ledger_and_every_evidenc
     assert ledger.sheetnames == ["短板台账"]
     assert {f"{ROOT}/佐证材料/R1 高于规定学历教师/S01学校/教师学历证书清单.pdf",
             f"{ROOT}/佐证材料/G5 最大班额/S01学校/班额照片.png",
-            f"{ROOT}/佐证材料/Q4 公用经费与教师培训经费/S02学校/经费预算.docx"} == \
+            f"{ROOT}/佐证材料/Q4 公用经费与教师培训经费/S02学校/经费预算.docx",
+            f"{ROOT}/佐证材料/G1 县域内义务教育学校规划布局合理/县教育局/学校布局规划.pdf"} == \
         {n for n in names if "/佐证材料/" in n}
     for entry in files:                                   # each file is the bytes uploaded
         member = next(n for n in names if n.endswith("/" + entry.filename))
@@ -120,12 +125,12 @@ def test_the_index_lists_every_evidence_file_with_its_pages_sha256_and_who_uploa
         text = _index_text(_download(bureau))
     with Session(app.state.engine) as s:
         files = s.exec(select(CollectionEvidence)).all()
-    assert text.startswith(f"{COUNTY_A}佐证材料目录") and "共25所学校、3份佐证材料" in text
+    assert text.startswith(f"{COUNTY_A}佐证材料目录") and "共25所学校、4份佐证材料" in text
     for part in ("资源配置", "政府保障程度", "教育质量"):
         assert part in text
     for entry in files:
         row = text[text.index(entry.filename):][:200]
-        assert entry.sha256 in row and f"r1-{entry.school_code}" in row
+        assert entry.sha256 in row and (f"r1-{entry.school_code}" if entry.school_code else "bureau_a") in row
     assert "教师学历证书清单.pdf2" + files[0].sha256 in text      # a two-page PDF: 2 pages (pypdf)
     assert "班额照片.png1" in text and "经费预算.docx—" in text    # a picture 1, a document —
 
@@ -145,8 +150,9 @@ def test_fields_without_evidence_are_listed_as_such_in_the_index_and_on_the_roun
     with assembled_with_evidence(app) as bureau:
         text = _index_text(_download(bureau))
         page = bureau.get(ROUND).text
-    # 25 schools × 12 field groups, 3 with a file: 297 rows of 无佐证材料, every group missing somewhere.
+    # 25 schools × 12 field groups, 3 with a file: 297 rows of 无佐证材料; 31 county items, G1 with a file.
     assert text.count("学校" + NO_EVIDENCE) == 25 * len(EVIDENCE_GROUPS) - 3       # a school, then 无佐证材料
+    assert text.count("县教育局" + NO_EVIDENCE) == len(COUNTY_ITEMS) - 1             # the county items but G1
     summary = text[text.index("缺少佐证材料的指标"):text.index("资源配置")]
     assert "R1高于规定学历教师S02学校、" in summary and "（24所）" in summary and "（25所）" in summary
     section = page[page.index('<section id="evidence">'):]
@@ -181,8 +187,8 @@ def test_the_package_is_streamed_member_by_member_and_not_gzipped_again(app):
             contents = PK.contents(s, version, [("S01", "S01学校"), ("S02", "S02学校")])
         members = [("指标表.zip", bytes(version.data))]
         chunks = list(PK.stream(app.state.engine, contents, members, lambda c, rows: b"%PDF-index"))
-    # one chunk per member (the workbook, 3 evidence files, the index), then the checksums and the directory
-    assert len(chunks) == 1 + 3 + 1 + 1 and len(chunks[0]) < len(version.data) + 200
+    # one chunk per member (the workbook, 4 evidence files, the index), then the checksums and the directory
+    assert len(chunks) == 1 + 4 + 1 + 1 and len(chunks[0]) < len(version.data) + 200
 
     def broken_index(c, rows):
         raise ValueError("index")

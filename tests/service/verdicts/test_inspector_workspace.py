@@ -34,6 +34,7 @@ from scoring.verdict import evaluate
 from scoring.workbook import read_workbook
 from service.accounts.routes import INSPECTOR_ROUTES as ACCOUNT_ROUTES
 from service.collection.routes import BUREAU_ROUTES as COLLECTION_ROUTES
+from service.collection.routes import EVIDENCE_ROUTES
 from service.roadmap.routes import INSPECTOR_ROUTES as ROADMAP_ROUTES
 from service.verdicts.county_routes import COUNTY_ROUTES
 from service.verdicts.routes import INSPECTOR_ROUTES as VERDICT_ROUTES
@@ -86,6 +87,8 @@ def _expectation(path: str, method: str, user: str | None, county: str) -> set[i
         if method == "POST":
             return {303, 422} if user == "province" else {403}
         return {200} if user in ("province", "inspector_a") else {403}
+    if path.endswith("/evidence/{eid:int}") and "/collection" not in path:   # the county's readers: no file yet
+        return {404} if own else {403}
     if "/collection" in path:                                    # the county's bureau (and the province)
         if user not in ("bureau_a", "province"):
             return {403}
@@ -112,7 +115,7 @@ def _workspace_routes(app):
 def test_every_workspace_route_is_allowed_or_refused_by_role(app, world):
     routes = list(_workspace_routes(app))
     assert len(routes) == len(ACCOUNT_ROUTES + VERDICT_ROUTES + WORKBOOK_ROUTES + ROADMAP_ROUTES + COUNTY_ROUTES
-                                   + COLLECTION_ROUTES) >= 15             # none escapes: every handler is exercised
+                                   + COLLECTION_ROUTES + EVIDENCE_ROUTES) >= 15             # none escapes: every handler is exercised
     for user in (None, "bureau_a", "bureau_b", "inspector_a", "province"):
         with browser(app, user) as c:
             token = csrf_token(c.get("/login").text)
