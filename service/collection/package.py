@@ -2,12 +2,13 @@
 the field groups of each school that have no evidence yet.
 
 The package holds the version's stored workbook, the verdict report PDF, the shortfall ledger,
-the evidence files in folders named by rule and school, the evidence index PDF (佐证材料目录)
-and a checksum list of every other member (``sha256sum -c`` reads it). Nothing is built in
+the evidence files in folders named by rule and school (县教育局 for the bureau's files of a
+county item), the evidence index PDF (佐证材料目录) and a checksum list of every other member
+(``sha256sum -c`` reads it). Nothing is built in
 memory: ``zipfile`` writes into an unseekable sink (sizes and CRCs then follow each member in a
 data descriptor), and what it wrote is handed on after each member, so one evidence file at a
 time is held. The evidence of a version is that of the round assembled into it, else of the
-round of its data year."""
+round of its data year (the rule of the verdict page's links, ``verdicts/evidence.py``)."""
 
 import hashlib
 import io
