@@ -127,7 +127,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                        engine_callback=_no_reload(settings)),
         middleware=[session_config.middleware, rate_limit.middleware],
         csrf_config=csrf_config,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
+        # A route with opt skip_compression (the streamed desk-review ZIP) is sent as it is.
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6,
+                                             exclude_opt_key="skip_compression"),
         stores=stores,
         # db_clock stamps a phone form's load and receipt: one clock whichever instances serve them.
         state=State({"settings": settings, "engine": engine, "templates": templates, "profile": settings.profile,

@@ -1,6 +1,7 @@
 """数据采集 pages: the bureau's rounds under ``/inspector/counties/{county}/collection`` (the
 county's bureau or the province) and a school clerk's form under ``/school`` (its one school)."""
 
+from pathlib import PurePosixPath
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -9,8 +10,8 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
-from litestar.response import Redirect, Response, Template
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Response, Stream, Template
 from sqlmodel import Session
 
 from scoring.collection import COUNTY_ITEMS, EVIDENCE_GROUPS, FORM_COLUMNS
@@ -21,9 +22,12 @@ from service.accounts import roles as R
 from service.accounts.pages import staff_context
 from service.campaigns import rules as C
 from service.collection import evidence as E
+from service.collection import package as PK
 from service.collection import rounds as K
 from service.db.models import CollectionRound
+from service.verdicts import exports as X
 from service.verdicts import pipeline as P
+from service.verdicts import report as V
 from service.web.downloads import attachment
 from service.web.uploads import UPLOAD_BODY_LIMIT
 from service.workbooks import versions as W
@@ -86,7 +90,8 @@ def _round_page(request: Request, db: Session, rnd: CollectionRound, problems=No
         request, county=rnd.county_name, rnd=rnd, schools=schools, counts=K.counts(schools),
         accounts=K.clerk_accounts(db, rnd.id), base=_base(rnd.county_name, rnd.data_year), problems=problems,
         preview=preview, current=current, latest=W.version_of(db, rnd.county_name, None), parts=PARTS,
-        items=COUNTY_ITEMS, county_files=E.files_of(db, rnd.id, None), file_problems=file_problems or []))
+        items=COUNTY_ITEMS, county_files=E.files_of(db, rnd.id, None), file_problems=file_problems or [],
+        missing_evidence=PK.missing_by_school(db, rnd.id)))
 
 
 @get("/counties/{county:str}/collection/{year:int}", sync_to_thread=True, guards=BUREAU_GUARDS)
@@ -302,6 +307,30 @@ def bureau_evidence_download(request: Request, db: NamedDependency[Session], cou
     return _download(E.file_of(db, _round(db, county, year).id, eid))
 
 
+# ---- the desk-review package (汇审材料包): whoever may read the county's verdict ------------------
+
+@get("/counties/{county:str}/desk-review.zip", sync_to_thread=True, guards=[R.logged_in, R.county_reader],
+     opt={"skip_compression": True})
+def desk_review_package(request: Request, db: NamedDependency[Session], county: FromPath[str],
+                        version: FromQuery[int | None] = None) -> Stream:
+    """The workbook, report, ledger, evidence, its index and the checksums of a version, streamed."""
+    ctx = V.verdict_context(request, db, county, version, None)
+    cv = ctx["cv"]
+    n = cv.version.version
+    schools = cv.workbook.schools
+    contents = PK.contents(db, cv.version, list(zip(schools["school_code"].astype(str), schools["school_name"].astype(str))))
+    members = [(f"指标表（第{n}版）{PurePosixPath(cv.version.filename).suffix.lower()}", bytes(cv.version.data)),
+               (f"评估报告（第{n}版）.pdf", V.report_pdf(request, ctx)),
+               (f"短板台账（第{n}版）.xlsx", X.ledger_xlsx(cv.ledger_dicts, X.school_names(cv)))]
+    name = PK.package_name(contents)
+    audit.record(db, R.principal_of(request), "export", f"county/{county}/{name}",
+                 {"file": name, "version": n, "evidence_files": len(contents.entries)})
+    engine = request.app.template_engine
+    return Stream(PK.stream(request.app.state.engine, contents, members,
+                            lambda c, rows: PK.index_pdf(engine, c, rows)),
+                  media_type="application/zip", headers={**attachment(name), "X-Content-Type-Options": "nosniff"})
+
+
 BUREAU_ROUTES = [rounds_page, round_open, round_page, round_accounts, review_page, review_decide, round_preview,
-                 round_assemble, bureau_evidence_download]
+                 round_assemble, bureau_evidence_download, desk_review_package]
 SCHOOL_ROUTES = [school_form, school_save, school_evidence_upload, school_evidence_download]

@@ -20,11 +20,13 @@ from service.accounts.pages import staff_context
 from service.campaigns import rules as C
 from service.verdicts import exports as X
 from service.verdicts.evidence import evidence_index
-from service.verdicts.pipeline import CountyVerdict, county_verdict
+from service.verdicts.pipeline import county_verdict
 from service.verdicts.presenters import overview_rows, sort_overview, verdict_view
+from service.verdicts.report import report_pdf as report_pdf_bytes
+from service.verdicts.report import verdict_context as _verdict_context
+from service.verdicts.report import verdict_of as _verdict
 from service.web.clock import local
 from service.web.downloads import XLSX
-from service.web.pdf import html_to_pdf
 from service.workbooks.versions import versions_of
 
 
@@ -35,23 +37,6 @@ def _page(request: Request, **ctx) -> dict:
 def _export(request: Request, db: Session, county: str, data: bytes, media_type: str, name: str) -> Response:
     """A download, recorded in the audit log with its sha256."""
     return audit.download(db, R.principal_of(request), f"county/{county}/{name}", data, media_type, name)
-
-
-def _verdict(request: Request, db: Session, county: str, version: int | None) -> CountyVerdict:
-    cv = county_verdict(db, county, version, request.app.state.profile)
-    if cv is None:
-        raise NotFoundException("no workbook")
-    return cv
-
-
-def _verdict_context(request: Request, db: Session, county: str, version: int | None, sort: str | None) -> dict:
-    cv = _verdict(request, db, county, version)
-    suffix = f"?version={cv.version.version}"
-    # Schools with answers that this version lacks (a school list ahead of the workbook): named.
-    listed = set(cv.workbook.schools["school_code"].astype(str))
-    unlisted = {code: name for code, name in C.answered_school_names(db, cv.campaign).items() if code not in listed}
-    return _page(request, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix, unlisted=unlisted,
-                 **verdict_view(cv, request.app.state.profile, sort))
 
 
 @get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -87,10 +72,9 @@ def report_page(request: Request, db: NamedDependency[Session], county: FromPath
 @get("/counties/{county:str}/report.pdf", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def report_pdf(request: Request, db: NamedDependency[Session], county: FromPath[str],
                version: FromQuery[int | None] = None) -> Response:
-    """The A4 report as a PDF: the report page's own template and print CSS, rendered by WeasyPrint."""
+    """The A4 report as a PDF (``report.report_pdf``)."""
     ctx = _verdict_context(request, db, county, version, None)
-    html = request.app.template_engine.get_template("inspector/report.html").render(**ctx, csrf_input="", pdf=True)
-    return _export(request, db, county, html_to_pdf(html), "application/pdf",
+    return _export(request, db, county, report_pdf_bytes(request, ctx), "application/pdf",
                    f"{county}-评估报告-v{ctx['cv'].version.version}.pdf")
 
 

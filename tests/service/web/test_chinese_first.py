@@ -17,7 +17,7 @@ from chinese_text import leaks, visible_text
 from svc_helpers import csrf_token
 
 ROLES = ("demo", "inspector", "province")          # bureau admin, inspector, province admin
-NOT_PAGES = re.compile(r"\.(csv|xlsx|json|pdf|sav|dta)$|/qr/|/checksum$|/workbooks/\{version")
+NOT_PAGES = re.compile(r"\.(csv|xlsx|json|pdf|sav|dta|zip)$|/qr/|/checksum$|/workbooks/\{version")
 
 
 def _page_routes() -> list[str]:
