@@ -20,13 +20,11 @@ import io
 import os
 import re
 import resource
-import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import zipfile
 import zlib
 from pathlib import Path
@@ -34,8 +32,10 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
+import load_submit as L  # noqa: E402  (the benchmarks' free port and health wait)
 from sqlmodel import Session  # noqa: E402
 
 from scoring.collection import EVIDENCE_GROUPS  # noqa: E402
@@ -117,24 +117,8 @@ def seed(url: str, schools: int, files: int, size: int) -> int:
     return number
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited during start-up")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not become healthy")
+def wait_healthy(port: int, proc: subprocess.Popen) -> None:
+    L.wait_healthy(port, proc, timeout=90)          # the demo and the 400 files take longer to seed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     number = seed(url, args.schools, args.files, int(args.mb * 2**20))
     print(f"seeded {args.schools} schools × {args.files} files of {args.mb:g} MB in {time.perf_counter() - t:.1f} s")
 
-    port = free_port()
+    port = L.free_port()
     env = {**os.environ, "RENKE_SECRET": "package-bench-secret", "PYTHONUNBUFFERED": "1"}
     log = open(os.path.join(tmp, "server.log"), "w")
     proc = subprocess.Popen([sys.executable, "-m", "service", "--port", str(port), "--database-url", url],

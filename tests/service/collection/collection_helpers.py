@@ -4,6 +4,7 @@ schools' accounts, and the example's own rows to fill in."""
 import csv
 import io
 import re
+import zipfile
 from contextlib import contextmanager
 
 from inspector_helpers import COUNTY_A, EXAMPLES, browser, county_url, example_zip, log_in, make_users, upload
@@ -71,3 +72,19 @@ def decide(bureau, code: str, decision: str, reasons: dict[str, str] | None = No
     data = {"_csrf_token": csrf_token(page.text), "decision": decision}
     data.update({f"reason_{c}": r for c, r in (reasons or {}).items()})
     return bureau.post(f"{ROUND}/schools/{code}", data=data)
+
+
+def docx() -> bytes:
+    """A minimal .docx, the same bytes on every call (members dated, not stamped with the time)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<document/>")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
+    return buf.getvalue()
+
+
+def attach(c, group: str, name: str, data: bytes):
+    """A school's clerk attaches a file to one of its field groups (the response, whatever it is)."""
+    token = csrf_token(c.get("/school").text)
+    return c.post("/school/evidence", data={"_csrf_token": token, "group": group},
+                  files={"file": (name, data, "application/octet-stream")})

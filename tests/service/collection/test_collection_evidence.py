@@ -1,33 +1,15 @@
 """Evidence files (佐证材料): the kind decided from the bytes (PDF, JPEG, PNG, .xlsx, .docx), at most
 10 MB, stored once per sha256, downloaded under a safe name and never to another school."""
 
-import io
-import zipfile
 from urllib.parse import quote
 
-from collection_helpers import ROUND, county_with_round, print_accounts, school_login
+from collection_helpers import ROUND, attach as _attach, county_with_round, docx as _docx, print_accounts, school_login
 from sqlmodel import Session, select
-from svc_helpers import csrf_token
 
 from service.collection.evidence import MAX_EVIDENCE_BYTES, kind_of, safe_name
 from service.db.models import CollectionEvidence, EvidenceBlob
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _docx() -> bytes:
-    """The same bytes on every call (members dated, not stamped with the time)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<document/>")):
-            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
-    return buf.getvalue()
-
-
-def _attach(c, group: str, name: str, data: bytes):
-    token = csrf_token(c.get("/school").text)
-    return c.post("/school/evidence", data={"_csrf_token": token, "group": group},
-                  files={"file": (name, data, "application/octet-stream")})
 
 
 def test_the_kind_of_an_evidence_file_is_read_from_its_bytes_not_its_name():

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 import openpyxl
 import pytest
-from collection_helpers import ROUND, YEAR, county_with_round, example_rows, print_accounts, school_login
+from collection_helpers import (ROUND, YEAR, attach, county_with_round, docx as _docx, example_rows, print_accounts,
+                                school_login)
 from inspector_helpers import COUNTY_A, browser, county_url
 from pypdf import PdfReader, PdfWriter
 from sqlmodel import Session, select
@@ -38,18 +39,8 @@ def _pdf(pages: int) -> bytes:
     return buf.getvalue()
 
 
-def _docx() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<document/>")):
-            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
-    return buf.getvalue()
-
-
 def _attach(c, group: str, name: str, data: bytes):
-    token = csrf_token(c.get("/school").text)
-    r = c.post("/school/evidence", data={"_csrf_token": token, "group": group},
-               files={"file": (name, data, "application/octet-stream")})
+    r = attach(c, group, name, data)
     assert r.status_code == 200, r.text[:500]
 
 
