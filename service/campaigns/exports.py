@@ -53,7 +53,7 @@ def answer_batches(session: Session, campaign_id: int) -> Iterator[list[tuple]]:
         yield [tuple(row) for row in batch]
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
     """Plain decimal seconds, one decimal at most (never exponent notation)."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -61,7 +61,7 @@ def _seconds(value: float) -> str:
 def _survey_row(row: tuple) -> list[str]:
     rid, questionnaire, group, school, location, grade, duration, duplicate_of, *answers = row[:_COMMENT]
     return [rid, questionnaire, group, school or "", location, "" if grade is None else str(grade),
-            _seconds(duration), duplicate_of or "", *(a or "" for a in answers)]
+            seconds_text(duration), duplicate_of or "", *(a or "" for a in answers)]
 
 
 def _csv_bytes(write, encoding: str, lineterminator: str) -> bytes:
@@ -106,7 +106,7 @@ def people_csv(session: Session, campaign_id: int, profile) -> bytes:
     """The answers for Excel: UTF-8 with a BOM (else Excel shows mojibake), CRLF, Chinese columns."""
     def write(writer) -> None:
         writer.writerow(PEOPLE_HEADERS)
-        writer.writerows(["" if c is None else _seconds(c) if isinstance(c, float) else c for c in row]
+        writer.writerows(["" if c is None else seconds_text(c) if isinstance(c, float) else c for c in row]
                          for row in _people_rows(session, campaign_id, profile))
     return _csv_bytes(write, "utf-8-sig", "\r\n")
 

@@ -4,9 +4,11 @@ wall clock), ``link_id`` and ``free_text`` (the masked comment). Flags only tell
 where to look: nothing is excluded (the validity rules of survey.md stay the only ones)."""
 
 from dataclasses import dataclass, field
+from functools import reduce
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func
+from sqlalchemy import String, case, cast, func
 from sqlmodel import Session, select
 
 from scoring import display
@@ -14,33 +16,73 @@ from scoring.integrity import (KIND_NAMES, CallOut, Flag, Sensitivity, county_ca
                                integrity_settings)
 from scoring.privacy import min_cell_size, small_cell
 from scoring.recognition import classify_validity
-from scoring.responses import read_responses
+from scoring.profile import ITEMS
+from scoring.recognition import OPTIONS
+from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 
 from service.campaigns import rules as C
-from service.campaigns.exports import export_csv
+from service.campaigns.exports import seconds_text
 from service.db.models import Campaign, Response
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
 
 
+_FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITEMS)
+# The nine answers as one integer per answer, base 7: 0 NULL, 1–5 A–E, 6 anything else (then the
+# text columns are read instead, so that the file reader's checks name it).
+_BASE = len(OPTIONS) + 2
+_PACKED = reduce(lambda a, b: a + b, (case((getattr(Response, item).is_(None), 0),
+                                           *((getattr(Response, item) == o, k + 1) for k, o in enumerate(OPTIONS)),
+                                           else_=_BASE - 1) * _BASE ** j for j, item in enumerate(ITEMS)))
+_SIGNALS = (cast(Response.created_at, String), Response.link_id, Response.comment, Response.device_hash,
+            Response.form_trace)
+# Each column's cell as the export writes it (exports._survey_row), "" for NULL.
+_CELL = {"grade": str, "duration_s": seconds_text}
+
+
 def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
-    """The normalised responses (as ``python -m scoring evaluate`` reads the export) with the
-    columns ``scoring.integrity`` needs."""
-    data = export_csv(db, campaign.id)
-    codes = {s.school_code for s in C.schools_of(db, campaign.id)}
-    if data.count(b"\n") <= 1:
+    """The campaign's answers as ``python -m scoring evaluate`` reads the export, with the columns
+    ``scoring.integrity`` needs (``submitted_at`` on Beijing wall clock, ``link_id``, ``free_text``,
+    ``device_hash``, ``form_trace``), in the export's order.
+
+    One plain SELECT, the nine answers packed into one integer by SQL; each column becomes a
+    categorical of the export's cells, made once per distinct value, and goes through the file
+    reader's checks (``scoring.responses.normalise_responses``): the frame the export would give,
+    without writing and parsing the file or a Python object per answer and item."""
+    where = Response.campaign_id == campaign.id
+    statement = select(*(getattr(Response, c) for c in _FILE), _PACKED, *_SIGNALS).where(where).order_by(Response.id)
+    rows = db.connection().execute(statement).cursor.fetchall()   # plain tuples: no row objects
+    if not rows:
         return pd.DataFrame()
-    frame = read_responses(data, codes)
-    extra = {sid: (at, link, comment, device, trace) for sid, at, link, comment, device, trace in db.exec(
-        select(Response.submission_id, Response.created_at, Response.link_id, Response.comment,
-               Response.device_hash, Response.form_trace).where(Response.campaign_id == campaign.id))}
-    ids = frame["response_id"].astype(str)
-    frame["submitted_at"] = pd.to_datetime([extra[i][0].astimezone(CHINA).replace(tzinfo=None) for i in ids])
-    frame["link_id"] = [str(extra[i][1]) if extra[i][1] is not None else "" for i in ids]
-    frame["free_text"] = [extra[i][2] or "" for i in ids]
-    frame["device_hash"] = [extra[i][3] or "" for i in ids]     # keyed hashes: new-device runs (pacing)
-    frame["form_trace"] = [extra[i][4] or "" for i in ids]      # the form's record: posts without the page
+    columns = np.array(rows, dtype=object).T     # one column per field, the cells as fetched
+    del rows
+    raw = {c: _cells(columns[i], _CELL.get(c, str)) for i, c in enumerate(_FILE)}
+    digits = (columns[len(_FILE)].astype(np.int64)[:, None] // _BASE ** np.arange(len(ITEMS))) % _BASE
+    if (digits == _BASE - 1).any():     # a stored answer the form never writes
+        texts = db.connection().execute(select(*(getattr(Response, i) for i in ITEMS)).where(where)
+                                        .order_by(Response.id)).cursor.fetchall()
+        raw.update({item: _cells(cells) for item, cells in zip(ITEMS, zip(*texts))})
+    else:
+        raw.update({item: pd.Categorical.from_codes(digits[:, j] - 1, OPTIONS) for j, item in enumerate(ITEMS)})
+    raw["response_id"] = np.ones(len(digits), dtype=bool)   # every stored answer has its id
+    codes = {s.school_code for s in C.schools_of(db, campaign.id)}
+    frame = normalise_responses(pd.DataFrame(raw), codes, name="responses.csv")
+    created, link, comment, device, trace = columns[len(_FILE) + 1:]
+    # Stored in UTC (SQLite keeps no zone): Beijing wall clock, without the zone.
+    frame["submitted_at"] = pd.to_datetime(pd.Series(created, dtype="string"), utc=True, format="ISO8601") \
+        .dt.tz_convert(CHINA).dt.tz_localize(None)
+    frame["link_id"] = _cells(link)
+    frame["free_text"] = _cells(comment)
+    frame["device_hash"] = _cells(device)    # keyed hashes: new-device runs (pacing)
+    frame["form_trace"] = _cells(trace)      # the form's record: posts without the page
     return frame
+
+
+def _cells(values, text=str) -> pd.Categorical:
+    """A stored column as text cells ("" for NULL), ``text`` applied once per distinct value."""
+    codes, uniques = pd.factorize(np.ascontiguousarray(values, dtype=object), use_na_sentinel=True)
+    cells = np.array([text(v) for v in uniques] + [""], dtype=object)
+    return pd.Categorical(cells[codes])
 
 
 @dataclass
