@@ -3,6 +3,8 @@ campaign's answers as stored: the export's normalised frame plus ``submitted_at`
 wall clock), ``link_id`` and ``free_text`` (the masked comment). Flags only tell inspectors
 where to look: nothing is excluded (the validity rules of survey.md stay the only ones)."""
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -23,8 +25,10 @@ from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 from service.campaigns import rules as C
 from service.campaigns.exports import seconds_text
 from service.db.models import Campaign, Response
+from service.campaigns.states import cached, campaign_key
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
+SIGNALS_KEPT = 16   # states kept per worker (a flag lists its answers: up to a few MB at 100,000)
 
 
 _FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITEMS)
@@ -108,6 +112,15 @@ class Signals:
 
 
 def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
+    """The campaign's signals, computed once per state of its answers (and schools) in each worker."""
+    schools = sorted(s.school_code for s in C.schools_of(db, campaign.id))
+    # The campaign's own salt and creation time tell apart another database's campaign whose ids repeat.
+    key = campaign_key(db, campaign.id, profile, "integrity", campaign.salt, str(campaign.created_at),
+                       hashlib.sha256(repr(schools).encode()).hexdigest())
+    return cached(_SIGNALS_KEPT, key, lambda: _signals(db, campaign, profile), SIGNALS_KEPT)
+
+
+def _signals(db: Session, campaign: Campaign, profile) -> Signals:
     frame = campaign_frame(db, campaign)
     k = min_cell_size(profile)
     if frame.empty:
@@ -119,6 +132,9 @@ def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
                    information=list(report.information), new_device_bursts=bursts, tests=report.tests,
                    sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))
+
+
+_SIGNALS_KEPT: "OrderedDict[str, Signals]" = OrderedDict()
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:
