@@ -8,8 +8,8 @@ page and ``python -m scoring evaluate WORKBOOK --responses export.csv`` see the 
 names, groups, locations and options by their Chinese labels (``scoring.names``), validity and
 its reason (``scoring.recognition.classify_validity``), duration, time and the (masked)
 comment. Every file is built from one plain column SELECT read in batches — no ORM objects,
-no whole frame — and the xlsx is written in openpyxl's write-only mode, so memory stays flat
-in the number of answers. Their text cells pass ``service.web.cells.neutralise``; the CLI's
+no whole frame — and the xlsx is written by XlsxWriter in constant-memory mode to a temporary
+file that the route streams, so memory stays flat in the number of answers. Their text cells pass ``service.web.cells.neutralise``; the CLI's
 file does not: it holds codes the scoring reader checks, and must stay byte for byte the
 file of survey.md.
 """
@@ -84,22 +84,43 @@ def export_csv(session: Session, campaign_id: int) -> bytes:
 
 
 def _people_rows(session: Session, campaign_id: int, profile) -> Iterator[list]:
-    """One list per answer in PEOPLE_HEADERS order; numbers stay numbers, text is neutralised."""
+    """One list per answer in PEOPLE_HEADERS order; numbers stay numbers, text is neutralised.
+
+    A column of few distinct values (groups, schools, locations, options, validity) is labelled and
+    neutralised once per value, not once per cell."""
     names = dict(session.execute(select(School.school_code, School.school_name)
                                  .where(School.campaign_id == campaign_id)).all())
+    group = _Labels(N.GROUPS.get)
+    code = _Labels(lambda c: c or "")
+    name = _Labels(lambda c: names.get(c, "") if c else "")
+    location = _Labels(N.LOCATIONS.get)
+    option = _Labels(lambda a: N.OPTIONS.get(a, "") if a else "")
+    status = {s: (neutralise("有效" if s == "valid" else "无效"), neutralise(N.INVALID.get(s, "")))
+              for s in ("valid", *N.INVALID)}
     for batch in answer_batches(session, campaign_id):
         # Validity is a rule of each answer alone, so a batch at a time gives every answer's.
         frame = pd.DataFrame([row[:_COMMENT] for row in batch], columns=RESPONSE_COLUMNS)
         validity = classify_validity(frame, profile).astype(str).tolist()
-        for row, status in zip(batch, validity):
-            rid, _, group, school, location, grade, duration, _, *answers = row[:_COMMENT]
-            created = row[_CREATED].astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
-            cells = [rid, N.GROUPS.get(group, group), school or "", names.get(school, "") if school else "",
-                     N.LOCATIONS.get(location, location), grade,
-                     *(N.OPTIONS.get(a, "") if a else "" for a in answers),
-                     "有效" if status == "valid" else "无效", N.INVALID.get(status, ""),
-                     round(float(duration), 1), created, mask_free_text(row[_COMMENT] or "")]
-            yield [neutralise(c) for c in cells]
+        for row, valid in zip(batch, validity):
+            rid, _, g, school, loc, grade, duration, _, *answers = row[:_COMMENT]
+            comment = row[_COMMENT]
+            yield [neutralise(rid), group[g], code[school], name[school], location[loc], grade,
+                   *(option[a] for a in answers), *status.get(valid, (neutralise("无效"), "")),
+                   round(float(duration), 1), row[_CREATED].astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                   neutralise(mask_free_text(comment)) if comment else ""]
+
+
+class _Labels(dict):
+    """value → its neutralised label, made on first use (``label`` returning None keeps the value)."""
+
+    def __init__(self, label) -> None:
+        super().__init__()
+        self.label = label
+
+    def __missing__(self, value):
+        shown = self.label(value)
+        self[value] = cell = neutralise(value if shown is None else shown)
+        return cell
 
 
 def people_csv(session: Session, campaign_id: int, profile) -> bytes:
@@ -111,31 +132,33 @@ def people_csv(session: Session, campaign_id: int, profile) -> bytes:
     return _csv_bytes(write, "utf-8-sig", "\r\n")
 
 
-def people_xlsx(session: Session, campaign_id: int, profile) -> bytes:
-    """The answers as one 答卷 sheet for people, written row by row (write-only workbook)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+def people_xlsx(session: Session, campaign_id: int, profile, path: str) -> None:
+    """The answers as one 答卷 sheet for people, written row by row to the file ``path``.
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("答卷")
-    ws.freeze_panes = "A2"
+    XlsxWriter in constant-memory mode: each row goes to a temporary file as it is written (memory
+    flat in the number of answers), text inline (no shared-strings table), no format per cell —
+    only the header's bold; every cell is written as what it is (text is never read as a formula,
+    a number or a link)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False,
+                                    "strings_to_numbers": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("答卷")
+    ws.freeze_panes(1, 0)
     widths = {"答卷编号": 38, "学校名称": 24, "提交时间": 20, "意见建议": 40, "无效原因": 10}
-    for i, header in enumerate(PEOPLE_HEADERS, 1):
-        ws.column_dimensions[get_column_letter(i)].width = widths.get(header, max(8, 2 * len(header) + 2))
-    bold = Font(bold=True)
-    header = []
-    for text in PEOPLE_HEADERS:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    for row in _people_rows(session, campaign_id, profile):
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    for i, header in enumerate(PEOPLE_HEADERS):
+        ws.set_column(i, i, widths.get(header, max(8, 2 * len(header) + 2)))
+    ws.write_row(0, 0, PEOPLE_HEADERS, wb.add_format({"bold": True}))
+    write_string, write_number = ws.write_string, ws.write_number
+    for r, row in enumerate(_people_rows(session, campaign_id, profile), 1):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                if value:
+                    # XlsxWriter would store a carriage return as "_x000D_", which only Excel decodes.
+                    write_string(r, c, value.replace("\r", "\n") if "\r" in value else value)
+            elif value is not None:
+                write_number(r, c, value)
+    wb.close()
 
 
 def answers_frame(session: Session, campaign_id: int | None, school_codes: set[str]):
