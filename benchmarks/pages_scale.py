@@ -66,7 +66,8 @@ def give_signals(engine, cid: int, rng: random.Random) -> None:
             else:
                 at = start + timedelta(seconds=rng.uniform(0, 14 * 86400))
             device = devices[k if rng.random() > 0.02 else rng.randrange(len(ids))]
-            rows.append({"i": rid, "link": links.get(code, links[None]), "at": at, "dev": device,
+            # the time in UTC without its zone, as SQLAlchemy stores it on SQLite
+            rows.append({"i": rid, "link": links.get(code, links[None]), "at": at.replace(tzinfo=None), "dev": device,
                          "trace": None if rng.random() < 0.03 else f"f{rng.randint(2, 40)};s3,60,5;c{rng.randint(0, 3)}",
                          "comment": rng.choice(COMMENTS) if rng.random() < 0.05 else None})
         s.execute(text("UPDATE response SET link_id = :link, created_at = :at, device_hash = :dev, "
