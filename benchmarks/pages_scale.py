@@ -14,7 +14,8 @@ checkout at main to measure "before" with the same data) and times, per size: th
 page cold (first request), warm and live (a new answer before each request), and the answers
 export.xlsx. Before each request the worker's peak RSS is reset (``/proc/PID/clear_refs``), so
 the growth printed is that request's peak over the worker's RSS before it. Traffic goes to
-127.0.0.1 only.
+127.0.0.1 only. ``--stages`` prints instead, in this process with this checkout's code, the
+integrity page's stages: reading the frame, validity, and each signal's time (cProfile).
 """
 
 import argparse
@@ -116,12 +117,40 @@ def span(values: list[float], fmt: str) -> str:
     return format(lo, fmt) if format(lo, fmt) == format(hi, fmt) else f"{format(lo, fmt)}–{format(hi, fmt)}"
 
 
+def stages(engine, campaign: Campaign, profile) -> None:
+    """In-process: the integrity page's stages (reading the frame, validity, each signal) from cProfile."""
+    import cProfile
+    import pstats
+
+    from scoring import integrity as I
+    from scoring.recognition import classify_validity
+    from service.trust.integrity import campaign_frame
+
+    with Session(engine) as s:
+        t = time.perf_counter()
+        frame = campaign_frame(s, s.get(Campaign, campaign.id))
+        read = time.perf_counter() - t
+    t = time.perf_counter()
+    validity = classify_validity(frame, profile)
+    valid = time.perf_counter() - t
+    profiler = cProfile.Profile()
+    t = time.perf_counter()
+    profiler.runcall(I.integrity_report, frame, validity, I.integrity_settings(profile), profile)
+    report = time.perf_counter() - t
+    stats = pstats.Stats(profiler).stats
+    parts = {name: stats[key][3] for key in stats for name in (key[2],)
+             if key[0].endswith("scoring/integrity.py") and (name.endswith("_candidates") or name == "sensitivity")}
+    print(f"  {len(frame):,} answers: read {read:.2f} s, validity {valid:.2f} s, report {report:.2f} s (under cProfile: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])) + ")", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="20000,100000")
     p.add_argument("--repeat", type=int, default=2)
     p.add_argument("--keep", help="folder of the seeded database: made once, then reused")
     p.add_argument("--code-root", default=str(ROOT), help="the checkout whose server is measured")
+    p.add_argument("--stages", action="store_true", help="print the integrity page's stages in-process, then stop")
     args = p.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     assert all(n <= 200000 for n in sizes) and args.repeat <= 10, "bounded runs only"
@@ -149,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
             "SELECT school_code, location FROM school WHERE campaign_id = :c"), {"c": c.id})]
             for c in campaigns.values()}
 
+    if args.stages:
+        for n in sizes:
+            stages(engine, campaigns[n], profile)
+        return 0
     port = P.free_port()
     log = open(folder / "server.log", "w")
     env_root = os.environ.get("PYTHONPATH")
