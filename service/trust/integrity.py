@@ -10,6 +10,7 @@ from functools import reduce
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sqlalchemy import String, case, cast, func
 from sqlmodel import Session, select
 
@@ -25,10 +26,11 @@ from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 from service.campaigns import rules as C
 from service.campaigns.exports import seconds_text
 from service.db.models import Campaign, Response
-from service.campaigns.states import cached, campaign_key
+from service.campaigns.states import cached, campaign_key, keep
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
 SIGNALS_KEPT = 16   # states kept per worker (a flag lists its answers: up to a few MB at 100,000)
+FRAMES_KEPT = 4     # campaigns' frames kept per worker (about 20 MB each at 100,000 answers)
 
 
 _FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITEMS)
@@ -49,16 +51,39 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     ``scoring.integrity`` needs (``submitted_at`` on Beijing wall clock, ``link_id``, ``free_text``,
     ``device_hash``, ``form_trace``), in the export's order.
 
+    Answers are only ever added: the frame of the last request is kept per campaign (and schools),
+    and when the answers up to its watermark are still the same number, only the newer ones are read
+    and appended; else the whole campaign is read again. The returned frame is shared: not to be changed."""
+    codes = {s.school_code for s in C.schools_of(db, campaign.id)}
+    whose = (campaign.id, campaign.salt, str(campaign.created_at), tuple(sorted(codes)))
+    kept = cached(_FRAMES, whose, None, FRAMES_KEPT)
+    if kept is not None and db.exec(select(func.count()).select_from(Response).where(
+            Response.campaign_id == campaign.id, Response.id <= kept[0])).one() == len(kept[1]):
+        top, new = _read(db, campaign.id, codes, kept[0])
+        frame = _appended(kept[1], new) if len(new) else kept[1]
+        top = max(top, kept[0])
+    else:
+        top, frame = _read(db, campaign.id, codes, 0)
+    if len(frame):
+        keep(_FRAMES, whose, (top, frame), FRAMES_KEPT)
+    return frame
+
+
+def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[int, pd.DataFrame]:
+    """(largest id read, the frame of the answers with a larger id than ``after``).
+
     One plain SELECT, the nine answers packed into one integer by SQL; each column becomes a
     categorical of the export's cells, made once per distinct value, and goes through the file
     reader's checks (``scoring.responses.normalise_responses``): the frame the export would give,
     without writing and parsing the file or a Python object per answer and item."""
-    where = Response.campaign_id == campaign.id
-    statement = select(*(getattr(Response, c) for c in _FILE), _PACKED, *_SIGNALS).where(where).order_by(Response.id)
+    where = (Response.campaign_id == campaign_id) & (Response.id > after)
+    statement = select(Response.id, *(getattr(Response, c) for c in _FILE), _PACKED, *_SIGNALS).where(where) \
+        .order_by(Response.id)
     rows = db.connection().execute(statement).cursor.fetchall()   # plain tuples: no row objects
     if not rows:
-        return pd.DataFrame()
-    columns = np.array(rows, dtype=object).T     # one column per field, the cells as fetched
+        return after, pd.DataFrame()
+    columns = np.array(rows, dtype=object).T[1:]     # one column per field, the cells as fetched
+    top = int(rows[-1][0])
     del rows
     raw = {c: _cells(columns[i], _CELL.get(c, str)) for i, c in enumerate(_FILE)}
     digits = (columns[len(_FILE)].astype(np.int64)[:, None] // _BASE ** np.arange(len(ITEMS))) % _BASE
@@ -69,7 +94,6 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     else:
         raw.update({item: pd.Categorical.from_codes(digits[:, j] - 1, OPTIONS) for j, item in enumerate(ITEMS)})
     raw["response_id"] = np.ones(len(digits), dtype=bool)   # every stored answer has its id
-    codes = {s.school_code for s in C.schools_of(db, campaign.id)}
     frame = normalise_responses(pd.DataFrame(raw), codes, name="responses.csv")
     created, link, comment, device, trace = columns[len(_FILE) + 1:]
     # Stored in UTC (SQLite keeps no zone): Beijing wall clock, without the zone.
@@ -77,9 +101,20 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
         .dt.tz_convert(CHINA).dt.tz_localize(None)
     frame["link_id"] = _cells(link)
     frame["free_text"] = _cells(comment)
-    frame["device_hash"] = _cells(device)    # keyed hashes: new-device runs (pacing)
+    # keyed hashes (new-device runs, pacing): nearly one per answer, so text, not a categorical
+    frame["device_hash"] = np.asarray(_cells(device), dtype=object)
     frame["form_trace"] = _cells(trace)      # the form's record: posts without the page
-    return frame
+    return top, frame
+
+
+def _appended(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``new`` after ``old``: lines numbered on, categoricals over the union of their values."""
+    new = new.assign(line=new["line"] + len(old))
+    out = pd.concat([old, new], ignore_index=True)
+    for c in old.columns:
+        if isinstance(old[c].dtype, pd.CategoricalDtype) and not isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = union_categoricals([old[c], new[c]])
+    return out
 
 
 def _cells(values, text=str) -> pd.Categorical:
@@ -135,6 +170,7 @@ def _signals(db: Session, campaign: Campaign, profile) -> Signals:
 
 
 _SIGNALS_KEPT: "OrderedDict[str, Signals]" = OrderedDict()
+_FRAMES: "OrderedDict[tuple, tuple[int, pd.DataFrame]]" = OrderedDict()
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:

@@ -51,9 +51,7 @@ def test_the_pages_signals_equal_scorings_on_the_answers_read_one_by_one(app, ca
         db.commit()
         c = db.get(Campaign, campaign)
         typed, oracle = campaign_frame(db, c), answers_one_by_one(db, c)
-        for column in oracle.columns.drop(["response_id", "line"]):
-            assert typed[column].astype(object).fillna("").tolist() == oracle[column].astype(object).fillna("").tolist(), \
-                (seed, column)
+        _same_frames(typed, oracle, seed)
         settings = integrity_settings(profile)
         expected = integrity_report(oracle, classify_validity(oracle, profile), settings, profile)
         got = integrity_report(typed, classify_validity(typed, profile), settings, profile)
@@ -62,3 +60,35 @@ def test_the_pages_signals_equal_scorings_on_the_answers_read_one_by_one(app, ca
         page = signals_for(db, c, profile)
         assert (page.flags, page.information, page.tests, page.sensitivity) == \
             (list(expected.flags), list(expected.information), expected.tests, expected.sensitivity), seed
+
+
+def _same_frames(typed: pd.DataFrame, oracle: pd.DataFrame, seed: int) -> None:
+    for column in oracle.columns.drop("response_id"):
+        assert typed[column].astype(object).fillna("").tolist() == oracle[column].astype(object).fillna("").tolist(), \
+            (seed, column)
+
+
+def test_answers_arriving_are_appended_to_the_kept_frame_as_the_export_reads_them(app, campaign):
+    """The frame kept from the last request, with the answers stored since appended (new links, comments,
+    devices, schools' codes), equals the whole campaign read again; so do the signals."""
+    seed = random.randrange(1000)
+    store(app, campaign, generate_campaign(seed, 12, patterns=((PATTERNS[0], 0.3),)))
+    profile = app.state.profile
+    with Session(app.state.engine) as db:
+        c = db.get(Campaign, campaign)
+        first = len(campaign_frame(db, c))
+        later = [r.model_dump(exclude={"id"}) for r in db.exec(select(Response).where(Response.campaign_id == campaign)
+                                                                .order_by(Response.id).limit(40))]
+        for k, row in enumerate(later):
+            row.update(submission_id=f"later-{seed}-{k}", comment=f"新意见 {k}" if k % 3 else None,
+                       device_hash=f"new-device-{k}", created_at=row["created_at"] + pd.Timedelta(days=1))
+        db.execute(Response.__table__.insert(), later)
+        db.commit()
+        typed = campaign_frame(db, c)
+        assert len(typed) == first + 40, seed
+        oracle = answers_one_by_one(db, c)
+        _same_frames(typed, oracle, seed)
+        assert typed["line"].tolist() == oracle["line"].tolist()
+        settings = integrity_settings(profile)
+        assert integrity_report(typed, classify_validity(typed, profile), settings, profile) == \
+            integrity_report(oracle, classify_validity(oracle, profile), settings, profile), seed
