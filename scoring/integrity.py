@@ -662,6 +662,43 @@ def _new_devices(responses: pd.DataFrame, f: _Frame) -> np.ndarray:
     return first
 
 
+def _counts_of(keys: np.ndarray) -> np.ndarray:
+    """Per row, how many rows share its key."""
+    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    return counts[inverse]
+
+
+def close_counts(v: np.ndarray, hamming: int, block: int = 1024) -> np.ndarray:
+    """Per row of the n×k option codes ``v``, how many rows (itself included) differ from it in at most
+    ``hamming`` items.
+
+    The n×n comparison is n²·k cells (a link of 30,000 answers: 8 GB), so for ``hamming`` 0 or 1
+    rows are counted by key in O(n log n): with same(v) the rows equal to v and, for each item j,
+    S_j(v) the rows equal to v except perhaps at j, a row at distance 0 is in every S_j and one at
+    distance 1 in exactly one, so the count is Σ_j S_j(v) − (k − 1)·same(v). Larger distances are
+    compared a block of rows at a time (memory bounded, time still n²·k).
+    """
+    n, k = v.shape
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    digits = v.astype(np.int64) + 1                      # 0 is free for "any option" (-1 stays apart)
+    powers = (len(OPTIONS) + 2) ** np.arange(k, dtype=np.int64)
+    keys = digits @ powers
+    same = _counts_of(keys)
+    if hamming <= 0:
+        return same
+    if hamming == 1:
+        return sum(_counts_of(keys - digits[:, j] * powers[j]) for j in range(k)) - (k - 1) * same
+    out = np.empty(n, dtype=np.int64)
+    for start in range(0, n, block):
+        part = v[start:start + block]
+        distance = np.zeros((len(part), n), dtype=np.int16)
+        for j in range(k):
+            distance += part[:, j, None] != v[None, :, j]
+        out[start:start + block] = (distance <= hamming).sum(axis=1)
+    return out
+
+
 def _pacing_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings) -> list[_Candidate]:
     new = _new_devices(responses, f)
     r = settings.pacing_run
@@ -693,15 +730,15 @@ def _pacing_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
         seq = pos[new[pos] & f.complete[pos] & ~f.straight[pos]]
         if len(seq) >= settings.burst_min_count:
             v = f.answers[seq]
-            close = (v[:, None, :] != v[None, :, :]).sum(axis=2) <= settings.pacing_hamming
+            close = close_counts(v, settings.pacing_hamming)
             pairs = (int(close.sum()) - len(seq)) // 2
-            adjacent = close[np.arange(len(seq) - 1), np.arange(1, len(seq))]
+            adjacent = (v[:-1] != v[1:]).sum(axis=1) <= settings.pacing_hamming
             x = int(adjacent.sum())
             expected = 2.0 * pairs / len(seq)
             # Exact mean and variance of the count under random order (M edges, T two-paths, D disjoint edge
             # pairs of the "close" graph), normal tail.
             n_ = len(seq)
-            degree = close.sum(axis=1) - 1.0
+            degree = close - 1.0
             two_paths = float((degree * (degree - 1)).sum())
             disjoint = 4.0 * pairs ** 2 - 4.0 * float((degree ** 2).sum()) + 4.0 * pairs
             second = expected + 2 * (n_ - 2) * two_paths / (n_ * (n_ - 1) * (n_ - 2)) \
@@ -780,7 +817,14 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
         trimmed[np.flatnonzero(tested)[raw < settings.trim_p]] = True
     found = pairs[tested].assign(p=p, rho=rho, raw=raw).sort_values(["raw", "x"], ascending=[True, False])
     found = found.drop_duplicates("school")   # the most significant vector of each school
-    members = rows.groupby(key)["position"].agg(tuple)
+    of_school = rows.groupby("school").indices
+    by_key = rows[["composition", "arrangement", "text", "position"]].to_numpy()
+
+    def _members(row) -> np.ndarray:
+        """Positions of the school's answers giving the row's vector (only the flagged vectors are looked up)."""
+        mine = by_key[of_school[row.school]]
+        return mine[(mine[:, 0] == row.composition) & (mine[:, 1] == row.arrangement) & (mine[:, 2] == row.text), 3]
+
     candidates = []
     for row in found.itertuples(index=False):
         digits = (int(row.arrangement) // powers) % len(OPTIONS)
@@ -795,7 +839,7 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
             f"其他学校（剔除离群学校后）同构成问卷中这一组合占 {_pct(row.p)}，预期约 {expected:.1f} 份。"
             f"{'二项' if row.rho == 0 else 'β-二项（校间差异 ρ = ' + format(row.rho, '.3f') + '）'}",
             count=int(row.x), total=int(row.m), school_code=str(row.school),
-            rows=tuple(int(q) for q in members[(row.school, row.composition, row.arrangement, row.text)])),
+            rows=tuple(int(q) for q in _members(row))),
             float(row.raw)))
     return candidates
 

@@ -2,6 +2,10 @@
 CSRFConfig): campaigns, their school import (a workbook version pinned), dates, test campaigns,
 the survey that counts, QR codes, sheets, slips and the answers' exports."""
 
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -12,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Response, Stream, Template
 from sqlmodel import Session, select
 
 from scoring.errors import Problem
@@ -335,8 +339,35 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
 def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The answers for people: Chinese headers and labels, school names, validity (an Excel sheet)."""
-    data = E.people_xlsx(db, campaign.id, request.app.state.profile)
-    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.xlsx", XLSX)
+    handle, path = tempfile.mkstemp(prefix="renke-answers-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        E.people_xlsx(db, campaign.id, request.app.state.profile, path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+        name = f"答卷-{campaign.id}.xlsx"
+        headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+                   **T.export_headers(request, db, campaign, None, name, T.response_count(db, campaign.id),
+                                      digest=digest.hexdigest())}
+    except BaseException:
+        os.unlink(path)
+        raise
+    return Stream(_chunks_then_delete(path), media_type=XLSX, headers=headers)
+
+
+CHUNK = 1 << 16
+
+
+def _chunks_then_delete(path: str) -> Iterator[bytes]:
+    """The file in chunks (never whole in memory), deleted once sent or when the client leaves."""
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
 
 
 @get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[T.raw_export])

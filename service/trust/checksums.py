@@ -48,10 +48,11 @@ def is_closed(request: Request, campaign: Campaign) -> bool:
     return state_of(campaign, app_now(request)) == "closed"
 
 
-def export_headers(request: Request, db: Session, campaign: Campaign, data: bytes, filename: str,
-                   count: int) -> dict[str, str]:
-    """Audit the export and return its integrity headers."""
-    digest = audit.sha256(data)
+def export_headers(request: Request, db: Session, campaign: Campaign, data: bytes | None, filename: str,
+                   count: int, digest: str | None = None) -> dict[str, str]:
+    """Audit the export and return its integrity headers (``digest``: the SHA-256 of a file streamed
+    from disk, given instead of ``data``)."""
+    digest = digest or audit.sha256(data)
     closed = is_closed(request, campaign)
     audit.record(db, request, "export", f"campaign/{campaign.id}/{filename}",
                  {"file": filename, "count": count, "frozen": closed, "county": campaign.county_name}, digest)

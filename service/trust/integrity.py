@@ -3,10 +3,15 @@ campaign's answers as stored: the export's normalised frame plus ``submitted_at`
 wall clock), ``link_id`` and ``free_text`` (the masked comment). Flags only tell inspectors
 where to look: nothing is excluded (the validity rules of survey.md stay the only ones)."""
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import reduce
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func
+from pandas.api.types import union_categoricals
+from sqlalchemy import String, case, cast, func
 from sqlmodel import Session, select
 
 from scoring import display
@@ -14,33 +19,109 @@ from scoring.integrity import (KIND_NAMES, CallOut, Flag, Sensitivity, county_ca
                                integrity_settings)
 from scoring.privacy import min_cell_size, small_cell
 from scoring.recognition import classify_validity
-from scoring.responses import read_responses
+from scoring.profile import ITEMS
+from scoring.recognition import OPTIONS
+from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 
 from service.campaigns import rules as C
-from service.campaigns.exports import export_csv
+from service.campaigns.exports import seconds_text
 from service.db.models import Campaign, Response
+from service.campaigns.states import cached, campaign_key, keep
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
+SIGNALS_KEPT = 16   # states kept per worker (a flag lists its answers: up to a few MB at 100,000)
+FRAMES_KEPT = 4     # campaigns' frames kept per worker (about 20 MB each at 100,000 answers)
+
+
+_FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITEMS)
+# The nine answers as one integer per answer, base 7: 0 NULL, 1–5 A–E, 6 anything else (then the
+# text columns are read instead, so that the file reader's checks name it).
+_BASE = len(OPTIONS) + 2
+_PACKED = reduce(lambda a, b: a + b, (case((getattr(Response, item).is_(None), 0),
+                                           *((getattr(Response, item) == o, k + 1) for k, o in enumerate(OPTIONS)),
+                                           else_=_BASE - 1) * _BASE ** j for j, item in enumerate(ITEMS)))
+_SIGNALS = (cast(Response.created_at, String), Response.link_id, Response.comment, Response.device_hash,
+            Response.form_trace)
+# Each column's cell as the export writes it (exports._survey_row), "" for NULL.
+_CELL = {"grade": str, "duration_s": seconds_text}
 
 
 def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
-    """The normalised responses (as ``python -m scoring evaluate`` reads the export) with the
-    columns ``scoring.integrity`` needs."""
-    data = export_csv(db, campaign.id)
+    """The campaign's answers as ``python -m scoring evaluate`` reads the export, with the columns
+    ``scoring.integrity`` needs (``submitted_at`` on Beijing wall clock, ``link_id``, ``free_text``,
+    ``device_hash``, ``form_trace``), in the export's order.
+
+    Answers are only ever added: the frame of the last request is kept per campaign (and schools),
+    and when the answers up to its watermark are still the same number, only the newer ones are read
+    and appended; else the whole campaign is read again. The returned frame is shared: not to be changed."""
     codes = {s.school_code for s in C.schools_of(db, campaign.id)}
-    if data.count(b"\n") <= 1:
-        return pd.DataFrame()
-    frame = read_responses(data, codes)
-    extra = {sid: (at, link, comment, device, trace) for sid, at, link, comment, device, trace in db.exec(
-        select(Response.submission_id, Response.created_at, Response.link_id, Response.comment,
-               Response.device_hash, Response.form_trace).where(Response.campaign_id == campaign.id))}
-    ids = frame["response_id"].astype(str)
-    frame["submitted_at"] = pd.to_datetime([extra[i][0].astimezone(CHINA).replace(tzinfo=None) for i in ids])
-    frame["link_id"] = [str(extra[i][1]) if extra[i][1] is not None else "" for i in ids]
-    frame["free_text"] = [extra[i][2] or "" for i in ids]
-    frame["device_hash"] = [extra[i][3] or "" for i in ids]     # keyed hashes: new-device runs (pacing)
-    frame["form_trace"] = [extra[i][4] or "" for i in ids]      # the form's record: posts without the page
+    whose = (campaign.id, campaign.salt, str(campaign.created_at), tuple(sorted(codes)))
+    kept = cached(_FRAMES, whose, None, FRAMES_KEPT)
+    if kept is not None and db.exec(select(func.count()).select_from(Response).where(
+            Response.campaign_id == campaign.id, Response.id <= kept[0])).one() == len(kept[1]):
+        top, new = _read(db, campaign.id, codes, kept[0])
+        frame = _appended(kept[1], new) if len(new) else kept[1]
+        top = max(top, kept[0])
+    else:
+        top, frame = _read(db, campaign.id, codes, 0)
+    if len(frame):
+        keep(_FRAMES, whose, (top, frame), FRAMES_KEPT)
     return frame
+
+
+def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[int, pd.DataFrame]:
+    """(largest id read, the frame of the answers with a larger id than ``after``).
+
+    One plain SELECT, the nine answers packed into one integer by SQL; each column becomes a
+    categorical of the export's cells, made once per distinct value, and goes through the file
+    reader's checks (``scoring.responses.normalise_responses``): the frame the export would give,
+    without writing and parsing the file or a Python object per answer and item."""
+    where = (Response.campaign_id == campaign_id) & (Response.id > after)
+    statement = select(Response.id, *(getattr(Response, c) for c in _FILE), _PACKED, *_SIGNALS).where(where) \
+        .order_by(Response.id)
+    rows = db.connection().execute(statement).cursor.fetchall()   # plain tuples: no row objects
+    if not rows:
+        return after, pd.DataFrame()
+    columns = np.array(rows, dtype=object).T[1:]     # one column per field, the cells as fetched
+    top = int(rows[-1][0])
+    del rows
+    raw = {c: _cells(columns[i], _CELL.get(c, str)) for i, c in enumerate(_FILE)}
+    digits = (columns[len(_FILE)].astype(np.int64)[:, None] // _BASE ** np.arange(len(ITEMS))) % _BASE
+    if (digits == _BASE - 1).any():     # a stored answer the form never writes
+        texts = db.connection().execute(select(*(getattr(Response, i) for i in ITEMS)).where(where)
+                                        .order_by(Response.id)).cursor.fetchall()
+        raw.update({item: _cells(cells) for item, cells in zip(ITEMS, zip(*texts))})
+    else:
+        raw.update({item: pd.Categorical.from_codes(digits[:, j] - 1, OPTIONS) for j, item in enumerate(ITEMS)})
+    raw["response_id"] = np.ones(len(digits), dtype=bool)   # every stored answer has its id
+    frame = normalise_responses(pd.DataFrame(raw), codes, name="responses.csv")
+    created, link, comment, device, trace = columns[len(_FILE) + 1:]
+    # Stored in UTC (SQLite keeps no zone): Beijing wall clock, without the zone.
+    frame["submitted_at"] = pd.to_datetime(pd.Series(created, dtype="string"), utc=True, format="ISO8601") \
+        .dt.tz_convert(CHINA).dt.tz_localize(None)
+    frame["link_id"] = _cells(link)
+    frame["free_text"] = _cells(comment)
+    # keyed hashes (new-device runs, pacing): nearly one per answer, so text, not a categorical
+    frame["device_hash"] = np.asarray(_cells(device), dtype=object)
+    frame["form_trace"] = _cells(trace)      # the form's record: posts without the page
+    return top, frame
+
+
+def _appended(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """``new`` after ``old``: lines numbered on, categoricals over the union of their values."""
+    new = new.assign(line=new["line"] + len(old))
+    out = pd.concat([old, new], ignore_index=True)
+    for c in old.columns:
+        if isinstance(old[c].dtype, pd.CategoricalDtype) and not isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = union_categoricals([old[c], new[c]])
+    return out
+
+
+def _cells(values, text=str) -> pd.Categorical:
+    """A stored column as text cells ("" for NULL), ``text`` applied once per distinct value."""
+    codes, uniques = pd.factorize(np.ascontiguousarray(values, dtype=object), use_na_sentinel=True)
+    cells = np.array([text(v) for v in uniques] + [""], dtype=object)
+    return pd.Categorical(cells[codes])
 
 
 @dataclass
@@ -66,6 +147,15 @@ class Signals:
 
 
 def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
+    """The campaign's signals, computed once per state of its answers (and schools) in each worker."""
+    schools = sorted(s.school_code for s in C.schools_of(db, campaign.id))
+    # The campaign's own salt and creation time tell apart another database's campaign whose ids repeat.
+    key = campaign_key(db, campaign.id, profile, "integrity", campaign.salt, str(campaign.created_at),
+                       hashlib.sha256(repr(schools).encode()).hexdigest())
+    return cached(_SIGNALS_KEPT, key, lambda: _signals(db, campaign, profile), SIGNALS_KEPT)
+
+
+def _signals(db: Session, campaign: Campaign, profile) -> Signals:
     frame = campaign_frame(db, campaign)
     k = min_cell_size(profile)
     if frame.empty:
@@ -77,6 +167,10 @@ def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
                    information=list(report.information), new_device_bursts=bursts, tests=report.tests,
                    sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))
+
+
+_SIGNALS_KEPT: "OrderedDict[str, Signals]" = OrderedDict()
+_FRAMES: "OrderedDict[tuple, tuple[int, pd.DataFrame]]" = OrderedDict()
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:

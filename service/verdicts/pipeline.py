@@ -50,15 +50,14 @@ from scoring.verdict import evaluate, evaluate_workbook
 from scoring.whatif import county_what_if
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
+from service.campaigns.states import SCORING_DIGEST, cached, keep
+from service.campaigns.states import watermarks as _answers
 from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
 from service.workbooks.versions import parse_version, version_of
 
 FRAMES_KEPT = 4
 CACHE_SIZE = 256
 LOG = logging.getLogger(__name__)
-SCORING_DIGEST = hashlib.sha256(b"".join(
-    p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
-    and p.suffix in (".py", ".toml"))).hexdigest()
 ITEM_SUMS = tuple(c for i in ITEMS for c in item_columns(i))
 OPTION_COUNTS = tuple(f"option_{i}_{o}" for i in ITEMS for o in OPTIONS)  # the per-question table's sums
 
@@ -122,17 +121,6 @@ class CountyState:
         return hashlib.sha256(repr((self.county, self.version.sha256, campaign.id if campaign else None,
                                     self.answers, self.max_id, self.last, self.profile_digest, SCORING_DIGEST)
                                    ).encode()).hexdigest()
-
-
-def _answers(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:
-    """(count, max id, its submission id) of each campaign's answers: the watermark."""
-    if not campaign_ids:
-        return {}
-    rows = list(session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
-                             .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id)))
-    last = dict(session.exec(select(Response.id, Response.submission_id)
-                             .where(Response.id.in_([top for _, _, top in rows]))).all()) if rows else {}
-    return {cid: (n, top, last[top]) for cid, n, top in rows}
 
 
 def county_state(session: Session, county: str, number: int | None, profile) -> CountyState | None:
@@ -481,24 +469,16 @@ def _state_lock(session: Session, key: str) -> Iterator[None]:
 
 
 def _cached(cache: "OrderedDict[Any, Any]", key: Any, make) -> Any:
-    """LRU look-up; with ``make``, the value made (outside the lock) and kept on a miss."""
-    with _CACHE_LOCK:
-        hit = cache.get(key)
-        if hit is not None:
-            cache.move_to_end(key)
-            return hit
-    return None if make is None else _put(cache, key, make())
+    return cached(cache, key, make, _size(cache))
 
 
 def _put(cache: "OrderedDict[Any, Any]", key: Any, value: Any) -> Any:
+    return keep(cache, key, value, _size(cache))
+
+
+def _size(cache: "OrderedDict[Any, Any]") -> int:
     # Answer frames are large (about 15 MB at 100,000 answers): only a few are kept.
-    size = FRAMES_KEPT if cache is _FRAMES else CACHE_SIZE
-    with _CACHE_LOCK:
-        cache[key] = value
-        cache.move_to_end(key)
-        while len(cache) > size:
-            cache.popitem(last=False)
-    return value
+    return FRAMES_KEPT if cache is _FRAMES else CACHE_SIZE
 
 
 def clear_caches() -> None:
@@ -516,5 +496,4 @@ _PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
 _FRAMES: "OrderedDict[str, Any]" = OrderedDict()
 _WHAT_IF: "OrderedDict[str, Any]" = OrderedDict()
 _GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
-_CACHE_LOCK = threading.Lock()
 _STRIPES = tuple(threading.Lock() for _ in range(64))

@@ -256,3 +256,17 @@ def test_verdict_exports_of_a_county_without_answers_and_with_one(app, client, c
     page = client.get("/inspector/counties/示例县/verdict").text
     questions = page[page.index('id="questions"'):page.index('id="ledger"')]
     assert questions.count(">不显示<") == len(ITEM_FIELDS)          # one student's answers stay hidden
+
+
+def test_answers_xlsx_is_streamed_from_a_temporary_file_with_its_digest_in_the_headers(app, client, answers):
+    """Issue 25: the xlsx is written to a temporary file and sent in chunks; the audited SHA-256 is the
+    file's, and the temporary file is gone once it is sent."""
+    import glob
+    import hashlib
+    import tempfile
+    left = set(glob.glob(f"{tempfile.gettempdir()}/renke-answers-*.xlsx"))
+    r = client.get(f"/bureau/campaigns/{answers}/export.xlsx")
+    assert r.status_code == 200 and r.headers["X-Renke-SHA256"] == hashlib.sha256(r.content).hexdigest()
+    assert "filename*=UTF-8''" in r.headers["Content-Disposition"] and r.headers["X-Renke-Count"] == str(len(
+        _rows_of_xlsx(r.content)) - 1)
+    assert set(glob.glob(f"{tempfile.gettempdir()}/renke-answers-*.xlsx")) == left

@@ -1,0 +1,62 @@
+"""The state of a campaign's answers, and the per-process caches kept by state.
+
+Answers are only ever added, so a campaign's answers up to a *watermark* — their count, their
+largest id and that answer's submission id (ids alone could repeat in another database or
+after deletes) — are one state. What is computed from them (a verdict, the integrity signals)
+is computed once per state together with the profile's digest and a digest of ``scoring``'s
+code (a deploy that changes a rule is a new state), and kept in a small LRU per process."""
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+import scoring
+from service.db.models import Response
+
+SCORING_DIGEST = hashlib.sha256(b"".join(
+    p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
+    and p.suffix in (".py", ".toml"))).hexdigest()
+_LOCK = threading.Lock()
+
+
+def watermarks(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:
+    """(count, max id, its submission id) of each campaign's answers: the watermark."""
+    if not campaign_ids:
+        return {}
+    rows = list(session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
+                             .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id)))
+    last = dict(session.exec(select(Response.id, Response.submission_id)
+                             .where(Response.id.in_([top for _, _, top in rows]))).all()) if rows else {}
+    return {cid: (n, top, last[top]) for cid, n, top in rows}
+
+
+def campaign_key(session: Session, campaign_id: int, profile, *more: Any) -> str:
+    """The key of what is computed from one campaign's answers alone: its watermark, the profile,
+    ``scoring``'s code and ``more`` (what else the computation reads)."""
+    watermark = watermarks(session, [campaign_id]).get(campaign_id, (0, 0, ""))
+    return hashlib.sha256(repr((campaign_id, *watermark, profile.digest, SCORING_DIGEST, *more)).encode()).hexdigest()
+
+
+def cached(cache: "OrderedDict[Any, Any]", key: Any, make, size: int) -> Any:
+    """LRU look-up; with ``make``, the value made (outside the lock) and kept on a miss."""
+    with _LOCK:
+        hit = cache.get(key)
+        if hit is not None:
+            cache.move_to_end(key)
+            return hit
+    return None if make is None else keep(cache, key, make(), size)
+
+
+def keep(cache: "OrderedDict[Any, Any]", key: Any, value: Any, size: int) -> Any:
+    """Keep ``value`` under ``key``, dropping the least recently used beyond ``size``."""
+    with _LOCK:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > size:
+            cache.popitem(last=False)
+    return value
