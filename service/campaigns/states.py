@@ -22,6 +22,24 @@ SCORING_DIGEST = hashlib.sha256(b"".join(
     p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
     and p.suffix in (".py", ".toml"))).hexdigest()
 _LOCK = threading.Lock()
+_ALL: list["OrderedDict[Any, Any]"] = []
+
+
+def new_cache() -> "OrderedDict[Any, Any]":
+    """A cache of results by state, known to ``clear_caches``."""
+    cache: "OrderedDict[Any, Any]" = OrderedDict()
+    _ALL.append(cache)
+    return cache
+
+
+def clear_caches() -> None:
+    """Forget every kept result. A state names what a result depends on, which holds while a
+    process serves one database whose answers are only added; a process that gets another
+    database under it (the tests' app per test; a restore is done with every instance stopped,
+    docs/deployment.md) calls this first."""
+    with _LOCK:
+        for cache in _ALL:
+            cache.clear()
 
 
 def watermarks(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:

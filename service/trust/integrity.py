@@ -26,7 +26,7 @@ from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 from service.campaigns import rules as C
 from service.campaigns.exports import seconds_text
 from service.db.models import Campaign, Response
-from service.campaigns.states import cached, campaign_key, keep
+from service.campaigns.states import cached, campaign_key, keep, new_cache
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
 SIGNALS_KEPT = 16   # states kept per worker (a flag lists its answers: up to a few MB at 100,000)
@@ -169,8 +169,8 @@ def _signals(db: Session, campaign: Campaign, profile) -> Signals:
                    sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))
 
 
-_SIGNALS_KEPT: "OrderedDict[str, Signals]" = OrderedDict()
-_FRAMES: "OrderedDict[tuple, tuple[int, pd.DataFrame]]" = OrderedDict()
+_SIGNALS_KEPT: "OrderedDict[str, Signals]" = new_cache()
+_FRAMES: "OrderedDict[tuple, tuple[int, pd.DataFrame]]" = new_cache()
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:

@@ -50,7 +50,7 @@ from scoring.verdict import evaluate, evaluate_workbook
 from scoring.whatif import county_what_if
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
-from service.campaigns.states import SCORING_DIGEST, cached, keep
+from service.campaigns.states import SCORING_DIGEST, cached, keep, new_cache
 from service.campaigns.states import watermarks as _answers
 from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
 from service.workbooks.versions import parse_version, version_of
@@ -481,19 +481,9 @@ def _size(cache: "OrderedDict[Any, Any]") -> int:
     return FRAMES_KEPT if cache is _FRAMES else CACHE_SIZE
 
 
-def clear_caches() -> None:
-    """Forget every kept result. Keys name what a result depends on (campaign, watermark, last
-    submission id), which holds while a process serves one database whose answers are only
-    added; a process that gets another database under it (the tests' app per test; a restore is
-    done with every instance stopped, docs/deployment.md) calls this first."""
-    with _CACHE_LOCK:
-        for cache in (_OBJECTS, _PARTS, _FRAMES, _WHAT_IF, _GROUPS):
-            cache.clear()
-
-
-_OBJECTS: "OrderedDict[str, tuple]" = OrderedDict()
-_PARTS: "OrderedDict[tuple, Any]" = OrderedDict()
-_FRAMES: "OrderedDict[str, Any]" = OrderedDict()
-_WHAT_IF: "OrderedDict[str, Any]" = OrderedDict()
-_GROUPS: "OrderedDict[tuple, _Groups]" = OrderedDict()
+_OBJECTS: "OrderedDict[str, tuple]" = new_cache()
+_PARTS: "OrderedDict[tuple, Any]" = new_cache()
+_FRAMES: "OrderedDict[str, Any]" = new_cache()
+_WHAT_IF: "OrderedDict[str, Any]" = new_cache()
+_GROUPS: "OrderedDict[tuple, _Groups]" = new_cache()
 _STRIPES = tuple(threading.Lock() for _ in range(64))
