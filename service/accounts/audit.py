@@ -195,6 +195,8 @@ def _value_text(key: str, value: Any, campaigns: dict[int, str] | None = None) -
         return ROLES.get(str(value), str(value))
     if key == "action":
         return ACTIONS.get(str(value), str(value))
+    if key in ("fmt", "format"):
+        return str(value).upper()          # 格式：PNG, as pages name file kinds
     text = str(value)
     if key in ("closes_at", "closes_at_before") and "T" in text:
         try:

@@ -75,14 +75,14 @@ def report_pdf(request: Request, db: NamedDependency[Session], county: FromPath[
     """The A4 report as a PDF (``report.report_pdf``)."""
     ctx = _verdict_context(request, db, county, version, None)
     return _export(request, db, county, report_pdf_bytes(request, ctx), "application/pdf",
-                   f"{county}-评估报告-v{ctx['cv'].version.version}.pdf")
+                   f"{county}-评估报告-第{ctx['cv'].version.version}版.pdf")
 
 
 @get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def verdict_json(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.verdict_json_bytes(cv), "application/json; charset=utf-8",
-                   f"{county}-评估结果-v{cv.version.version}.json")
+                   f"{county}-评估结果-第{cv.version.version}版.json")
 
 
 @get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -90,7 +90,7 @@ def verdict_xlsx(request: Request, db: NamedDependency[Session], county: FromPat
     cv = _verdict(request, db, county, version)
     profile = request.app.state.profile
     return _export(request, db, county, X.verdict_xlsx(cv, profile, verdict_view(cv, profile)), XLSX,
-                   f"{county}-评估结果-v{cv.version.version}.xlsx")
+                   f"{county}-评估结果-第{cv.version.version}版.xlsx")
 
 
 @get("/counties/{county:str}/ledger.csv", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -98,7 +98,7 @@ def ledger_csv(request: Request, db: NamedDependency[Session], county: FromPath[
                sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.ledger_csv(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)),
-                   "text/csv; charset=utf-8", f"{county}-短板台账-v{cv.version.version}.csv")
+                   "text/csv; charset=utf-8", f"{county}-短板台账-第{cv.version.version}版.csv")
 
 
 @get("/counties/{county:str}/ledger.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
@@ -106,7 +106,7 @@ def ledger_xlsx(request: Request, db: NamedDependency[Session], county: FromPath
                 sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(request, db, county, version)
     return _export(request, db, county, X.ledger_xlsx(X.sort_ledger(cv.ledger_dicts, sort), X.school_names(cv)), XLSX,
-                   f"{county}-短板台账-v{cv.version.version}.xlsx")
+                   f"{county}-短板台账-第{cv.version.version}版.xlsx")
 
 
 # ---- province overview --------------------------------------------------------------------------

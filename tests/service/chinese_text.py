@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 ALLOWED = re.compile(
     r"https?://\S+|(?<![\w])/[\w./?=&%{}:-]+"                # URLs and paths shown to copy
-    r"|[\w.+-]*\.(?:xlsx|xls|zip|csv|docx|pdf|png|svg|sav|dta)\b"     # file names and extensions
+    r"|[\w.+-]*\.(?:xlsx|xls|zip|csv|docx|pdf|png|svg|sav|dta|json)\b"     # file names and extensions
     r"|\b(?:QR|Excel|CSV|PDF|SHA-256|PNG|SVG|WPS|SPSS|Stata)\b"
     r"|\b[0-9a-f]{64}\b|\b[0-9a-f]{16}(?=…|\b)"                # a SHA-256 shown, or its first 16 digits
     r"|\b(?:[RGQSV]\d{1,2}[a-d]?|CV|S\d{2,})\b"              # rule and school codes

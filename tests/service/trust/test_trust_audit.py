@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
+from chinese_text import leaks, visible_text
 from inspector_helpers import COUNTY_A, browser, county_url, example_zip as county_zip, make_users, upload
 from service.accounts import audit
 from service.db.models import AuditEntry
@@ -68,6 +69,9 @@ def test_bureau_actions_are_audited(app, client, campaign, anon, clock):
     assert len(entries(app, "campaign_close")) == 1
     with Session(app.state.engine) as s:
         assert audit.verify_chain(s) == []
+    client.get("/inspector/counties/示例县/verdict.json")
+    log = visible_text(client.get("/trust/audit").text)      # the log in words: 格式：PNG, 第 1 版
+    assert "格式：PNG" in log and "示例县-评估结果-第1版.json" in log and leaks(log) == []
 
 
 def test_inspector_workspace_actions_are_audited(app):
