@@ -4,10 +4,12 @@ value refused in Chinese, naming the field) and submits; the bureau returns it w
 the school fixes it; the bureau approves, previews the verdict and assembles the version."""
 
 import re
+import zipfile
 from urllib.parse import quote
 
 from browser_helpers import log_in
 from inspector_helpers import COUNTY_A, EXAMPLES, PW, USERS, browser, example_zip, make_users, upload
+from pypdf import PdfReader
 from sqlmodel import Session
 from chinese_text import leaks
 
@@ -140,3 +142,19 @@ def test_a_round_from_opening_to_the_assembled_version(app, live, desk, shot, tm
     assert desk.locator("#item-G1 a.evidence-file").inner_text() == "学校布局规划.pdf"
     _clean(desk)
     shot(desk, "verdict-evidence")
+
+    # The desk-review package from the round page: its index lists every file; page 1 in Chromium's viewer.
+    desk.goto(f"{live}/inspector/counties/{quote(COUNTY_A)}/collection/2025")
+    with desk.expect_download() as got:
+        desk.get_by_role("link", name="下载汇审材料包（指标表第 2 版）").click()
+    package = tmp_path / "package.zip"
+    got.value.save_as(package)
+    with zipfile.ZipFile(package) as z:
+        index = next(n for n in z.namelist() if n.endswith("/佐证材料目录.pdf"))
+        (tmp_path / "index.pdf").write_bytes(z.read(index))
+        files = [n for n in z.namelist() if "/佐证材料/" in n and not n.endswith("/")]
+    text = "".join(p.extract_text() for p in PdfReader(tmp_path / "index.pdf").pages)
+    assert files and all(n.rsplit("/", 1)[1] in text for n in files)     # every file in the index
+    desk.goto((tmp_path / "index.pdf").as_uri())
+    desk.wait_for_timeout(1500)            # the viewer paints its first page after loading
+    shot(desk, "index-pdf")
