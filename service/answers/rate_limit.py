@@ -2,8 +2,9 @@
 
 A whole school answers through one NAT address, so an IP limit would refuse hundreds of
 honest parents; the device key (the ``rk_dev`` cookie) tells phones apart. One phone may
-load or submit a campaign's form ``limit`` times per ``WINDOW`` seconds (``RENKE_DEVICE_LIMIT``) (a person answers
-once, a few reloads and retries included); beyond that it gets 429.
+load or submit a campaign's form ``limit`` times per ``WINDOW`` seconds (``RENKE_DEVICE_LIMIT``,
+read into ``Settings``; a person answers once, a few reloads and retries included); beyond
+that it gets 429.
 
 The counters are kept in each worker process's memory (a fixed window, keys are a hash
 of campaign + device key, nothing stored): consulting a shared store on every answer
