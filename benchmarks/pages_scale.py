@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import province_scale as P  # noqa: E402
 from scoring.profile import load_profile  # noqa: E402
 from service.db.engine import make_engine, migrate  # noqa: E402
-from service.db.models import Campaign, Link, Response  # noqa: E402
+from service.db.models import Campaign, Link, Answer  # noqa: E402
 from survey_templates import load_templates  # noqa: E402
 
 COMMENTS = ("希望增加体育活动时间", "食堂饭菜可以更好", "老师很负责", "作业有点多", "=1+1", "校车接送不方便")
@@ -80,7 +80,7 @@ def one_answer(engine, campaign: Campaign, schools, profile, rng: random.Random)
     row = P.answer_rows(rng, campaign, schools, 1, profile, datetime.now(UTC))[0]
     row.update(device_hash=uuid.uuid4().hex, form_trace="f5;s3,60,5;c0")
     with engine.begin() as conn:
-        conn.execute(insert(Response), [row])
+        conn.execute(insert(Answer), [row])
 
 
 def _status(pid: int, field: str) -> int:

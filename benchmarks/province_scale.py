@@ -54,7 +54,7 @@ from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account
 from service.campaigns.rules import create_campaign, import_schools
 from service.workbooks.versions import upload
 from service.db.engine import make_engine, migrate
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 from service.demo import HERE as DEMO
 from survey_templates import ITEMS, QUESTIONNAIRE_OF_GROUP, SCHOOL_GROUPS, load_templates
 
@@ -133,7 +133,7 @@ def seed(engine, counties: list[tuple[str, int]], schools: int, profile, templat
             _, problems = import_schools(s, campaign, f"{county}.zip", data, profile)
             assert not problems, problems
             for start in range(0, answers, 5000):
-                s.execute(insert(Response), answer_rows(rng, campaign, codes, min(5000, answers - start), profile,
+                s.execute(insert(Answer), answer_rows(rng, campaign, codes, min(5000, answers - start), profile,
                                                         now))
             s.commit()
             ids[county] = campaign.id
@@ -214,7 +214,7 @@ class Arrivals(threading.Thread):
             for c in self.campaigns:
                 rows += answer_rows(rng, c, self.schools[c.id], 1, self.profile, datetime.now(UTC))
             with self.engine.begin() as conn:
-                conn.execute(insert(Response), rows)
+                conn.execute(insert(Answer), rows)
             self.inserted += len(rows)
             self.stop.wait(self.every)
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session, select
 
 from scoring.names import PASSED
-from service.db.models import (Account, AuditEntry, Campaign, Link, OneTimeCode, Response,
+from service.db.models import (Account, AuditEntry, Campaign, Link, OneTimeCode, Answer,
                                WorkbookVersion)
 
 SQLITE_MAGIC, PG_DUMP_MAGIC = b"SQLite format 3\x00", b"PGDMP"
@@ -124,12 +124,12 @@ def _report(database_url: str, profile, integrity: str) -> dict[str, Any]:
         with Session(engine) as s:
             revision = s.exec(text("SELECT version_num FROM alembic_version")).scalar()
             count = lambda model, *where: s.exec(select(func.count()).select_from(model).where(*where)).one()  # noqa: E731
-            counts = {"campaigns": count(Campaign), "links": count(Link), "answers": count(Response),
+            counts = {"campaigns": count(Campaign), "links": count(Link), "answers": count(Answer),
                       "codes_used": count(OneTimeCode, OneTimeCode.used_by.is_not(None)),
                       "workbook_versions": count(WorkbookVersion), "accounts": count(Account),
                       "audit_entries": count(AuditEntry)}
             per_campaign = {f"{cid}": n for cid, n in s.exec(
-                select(Response.campaign_id, func.count()).group_by(Response.campaign_id).order_by(Response.campaign_id))}
+                select(Answer.campaign_id, func.count()).group_by(Answer.campaign_id).order_by(Answer.campaign_id))}
             broken = verify_chain(s)
             counties = sorted(s.exec(select(WorkbookVersion.county_name).distinct()))
             verdicts = {}

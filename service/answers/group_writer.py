@@ -46,12 +46,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from service.answers.rate_limit import DeviceLimits
-from service.db.models import Campaign, OneTimeCode, Response
+from service.db.models import Campaign, OneTimeCode, Answer
 
 log = logging.getLogger("service.group_writer")
 MAX_BATCH = 128
 IDLE_CLOSE_S = 2.0
-_TABLE = Response.__table__
+_TABLE = Answer.__table__
 # What a request's checks depend on: the dates (open or closed) and the school list.
 _SNAPSHOT_COLUMNS = (Campaign.__table__.c.opens_at, Campaign.__table__.c.closes_at,
                      Campaign.__table__.c.workbook_imported_at)

@@ -36,7 +36,7 @@ from service.answers.page_cache import bound_pairs, cache_of, form_inputs, inval
 from service.answers.record import answer_row
 from service.campaigns.rules import state_of
 from service.db.models import Campaign, Link, OneTimeCode
-from service.db.models import Response as Answer
+from service.db.models import Answer
 from service.web.clock import local
 from survey_templates import QUESTIONNAIRE_OF_GROUP
 

@@ -28,7 +28,7 @@ from scoring import names as N
 from scoring.errors import InputError
 from scoring.privacy import mask_free_text
 from scoring.recognition import classify_validity
-from service.db.models import Response, School
+from service.db.models import Answer, School
 from service.web.cells import neutralise
 from service.web.clock import CHINA
 from survey_templates import ITEMS
@@ -38,9 +38,9 @@ RESPONSE_COLUMNS = ("response_id", "questionnaire", "group", "school_code", "loc
 BATCH = 5000  # rows per database fetch and per validity classification
 
 # The columns read, in this order: the survey.md file's, then the people's extras.
-_SELECTED = (Response.submission_id, Response.questionnaire, Response.group, Response.school_code,
-             Response.location, Response.grade, Response.duration_s, Response.duplicate_of,
-             *(getattr(Response, i) for i in ITEMS), Response.comment, Response.created_at)
+_SELECTED = (Answer.submission_id, Answer.questionnaire, Answer.group, Answer.school_code,
+             Answer.location, Answer.grade, Answer.duration_s, Answer.duplicate_of,
+             *(getattr(Answer, i) for i in ITEMS), Answer.comment, Answer.created_at)
 _COMMENT, _CREATED = len(RESPONSE_COLUMNS), len(RESPONSE_COLUMNS) + 1
 
 PEOPLE_HEADERS = ("答卷编号", "群体", "学校代码", "学校名称", "城乡", "年级", *(N.ITEMS[i] for i in ITEMS),
@@ -49,8 +49,8 @@ PEOPLE_HEADERS = ("答卷编号", "群体", "学校代码", "学校名称", "城
 
 def answer_batches(session: Session, campaign_id: int) -> Iterator[list[tuple]]:
     """The campaign's answers in submission order, BATCH rows at a time, as plain tuples."""
-    result = session.execute(select(*_SELECTED).where(Response.campaign_id == campaign_id)
-                             .order_by(Response.id).execution_options(yield_per=BATCH))
+    result = session.execute(select(*_SELECTED).where(Answer.campaign_id == campaign_id)
+                             .order_by(Answer.id).execution_options(yield_per=BATCH))
     for batch in result.partitions(BATCH):
         yield [tuple(row) for row in batch]
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from scoring.errors import InputError, Problem
 from scoring.names import GROUPS as GROUP_LABELS
-from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Response, School
+from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Answer, School
 from service.web.security import CODE_ALPHABET, random_token
 from survey_templates import GROUPS, ITEMS, SCHOOL_GROUPS
 
@@ -96,8 +96,8 @@ def create_campaign(session: Session, *, name: str, county_name: str, resident_p
 # ---- the school list the campaign's schools come from ----------------------------------------
 
 def answered_schools(session: Session, campaign_id: int) -> set[str]:
-    return set(session.exec(select(Response.school_code).where(Response.campaign_id == campaign_id,
-                                                               Response.school_code.is_not(None)).distinct()))
+    return set(session.exec(select(Answer.school_code).where(Answer.campaign_id == campaign_id,
+                                                               Answer.school_code.is_not(None)).distinct()))
 
 
 def answered_school_names(session: Session, campaign: Campaign | None) -> dict[str, str]:
@@ -228,13 +228,13 @@ def progress(session: Session, campaign: Campaign, profile) -> Progress:
     """Counts of valid responses: complete, not a duplicate, not a speeder (survey.md's order)."""
     min_s = float(profile.recognition["min_duration_s"])
     p = Progress()
-    complete = and_(*[getattr(Response, i).is_not(None) for i in ITEMS])
-    first = Response.duplicate_of.is_(None)
-    slow = Response.duration_s >= min_s
+    complete = and_(*[getattr(Answer, i).is_not(None) for i in ITEMS])
+    first = Answer.duplicate_of.is_(None)
+    slow = Answer.duration_s >= min_s
     rows = session.exec(
-        select(Response.group, Response.school_code, Response.location, complete, first, slow, func.count())
-        .where(Response.campaign_id == campaign.id)
-        .group_by(Response.group, Response.school_code, Response.location, complete, first, slow))
+        select(Answer.group, Answer.school_code, Answer.location, complete, first, slow, func.count())
+        .where(Answer.campaign_id == campaign.id)
+        .group_by(Answer.group, Answer.school_code, Answer.location, complete, first, slow))
     for group, school, loc, whole, first, slow, n in rows:
         p.collected += n
         if not whole:
@@ -352,9 +352,9 @@ def delete_test_campaign(session: Session, campaign: Campaign) -> int:
     deleted. Real campaigns are never deleted (their answers are evidence). Commits."""
     if not campaign.is_test:
         raise CampaignInputError({"delete": "只有试填调查可以删除"})
-    answers = session.exec(select(func.count()).select_from(Response)
-                           .where(Response.campaign_id == campaign.id)).one()
-    for table in (Response, OneTimeCode, Link, School):
+    answers = session.exec(select(func.count()).select_from(Answer)
+                           .where(Answer.campaign_id == campaign.id)).one()
+    for table in (Answer, OneTimeCode, Link, School):
         session.exec(delete(table).where(table.campaign_id == campaign.id))
     session.exec(delete(Campaign).where(Campaign.id == campaign.id))
     session.commit()

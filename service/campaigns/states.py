@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 import scoring
-from service.db.models import Response
+from service.db.models import Answer
 
 SCORING_DIGEST = hashlib.sha256(b"".join(
     p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
@@ -46,10 +46,10 @@ def watermarks(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int
     """(count, max id, its submission id) of each campaign's answers: the watermark."""
     if not campaign_ids:
         return {}
-    rows = list(session.exec(select(Response.campaign_id, func.count(), func.max(Response.id))
-                             .where(Response.campaign_id.in_(campaign_ids)).group_by(Response.campaign_id)))
-    last = dict(session.exec(select(Response.id, Response.submission_id)
-                             .where(Response.id.in_([top for _, _, top in rows]))).all()) if rows else {}
+    rows = list(session.exec(select(Answer.campaign_id, func.count(), func.max(Answer.id))
+                             .where(Answer.campaign_id.in_(campaign_ids)).group_by(Answer.campaign_id)))
+    last = dict(session.exec(select(Answer.id, Answer.submission_id)
+                             .where(Answer.id.in_([top for _, _, top in rows]))).all()) if rows else {}
     return {cid: (n, top, last[top]) for cid, n, top in rows}
 
 

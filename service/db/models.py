@@ -104,7 +104,7 @@ class OneTimeCode(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Response(SQLModel, table=True):
+class Answer(SQLModel, table=True):
     __tablename__ = "response"
     id: int | None = Field(default=None, primary_key=True)
     submission_id: str = Field(max_length=36, unique=True, index=True)

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from scoring.recognition import respondent_scores
 from service.accounts.roles import BUREAU_ADMIN, INSPECTOR, PROVINCE_ADMIN, ensure_account
 from service.campaigns.rules import create_campaign, import_schools
-from service.db.models import ITEM_FIELDS, Account, Campaign, Link, Response
+from service.db.models import ITEM_FIELDS, Account, Campaign, Link, Answer
 from service.workbooks.versions import upload
 
 HERE = Path(__file__).parent
@@ -67,7 +67,7 @@ def seed_responses(session: Session, campaign: Campaign, templates: dict, profil
     with open(HERE / "responses.csv", encoding="utf-8-sig", newline="") as f:
         for rec in csv.DictReader(f):
             items = {i: (rec[i].strip().upper() or None) for i in ITEM_FIELDS}
-            session.add(Response(
+            session.add(Answer(
                 submission_id=rec["response_id"], campaign_id=campaign.id, questionnaire=rec["questionnaire"],
                 template_version=int(templates[rec["questionnaire"]]["version"]), group=rec["group"],
                 school_code=rec["school_code"] or None, location=rec["location"],

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from service.accounts import audit
 from service.accounts import roles as R
 from service.campaigns.rules import state_of
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 from service.web.clock import app_now
 from service.web.dependencies import path_campaign
 
@@ -41,7 +41,7 @@ def csv_count(data: bytes) -> int:
 
 
 def response_count(db: Session, campaign_id: int) -> int:
-    return db.exec(select(func.count()).select_from(Response).where(Response.campaign_id == campaign_id)).one()
+    return db.exec(select(func.count()).select_from(Answer).where(Answer.campaign_id == campaign_id)).one()
 
 
 def is_closed(request: Request, campaign: Campaign) -> bool:

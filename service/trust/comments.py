@@ -24,7 +24,7 @@ from scoring.privacy import min_cell_size
 from service.accounts import audit
 from service.accounts import roles as R
 from service.db.models import Campaign, School
-from service.db.models import Response as Answer
+from service.db.models import Answer
 from service.web.cells import neutralise
 
 HIDDEN = "（人数较少，不显示）"

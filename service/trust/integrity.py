@@ -25,7 +25,7 @@ from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 
 from service.campaigns import rules as C
 from service.campaigns.exports import seconds_text
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 from service.campaigns.states import cached, campaign_key, keep, new_cache
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
@@ -37,11 +37,11 @@ _FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITE
 # The nine answers as one integer per answer, base 7: 0 NULL, 1–5 A–E, 6 anything else (then the
 # text columns are read instead, so that the file reader's checks name it).
 _BASE = len(OPTIONS) + 2
-_PACKED = reduce(lambda a, b: a + b, (case((getattr(Response, item).is_(None), 0),
-                                           *((getattr(Response, item) == o, k + 1) for k, o in enumerate(OPTIONS)),
+_PACKED = reduce(lambda a, b: a + b, (case((getattr(Answer, item).is_(None), 0),
+                                           *((getattr(Answer, item) == o, k + 1) for k, o in enumerate(OPTIONS)),
                                            else_=_BASE - 1) * _BASE ** j for j, item in enumerate(ITEMS)))
-_SIGNALS = (cast(Response.created_at, String), Response.link_id, Response.comment, Response.device_hash,
-            Response.form_trace)
+_SIGNALS = (cast(Answer.created_at, String), Answer.link_id, Answer.comment, Answer.device_hash,
+            Answer.form_trace)
 # Each column's cell as the export writes it (exports._survey_row), "" for NULL.
 _CELL = {"grade": str, "duration_s": seconds_text}
 
@@ -57,8 +57,8 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     codes = {s.school_code for s in C.schools_of(db, campaign.id)}
     whose = (campaign.id, campaign.salt, str(campaign.created_at), tuple(sorted(codes)))
     kept = cached(_FRAMES, whose, None, FRAMES_KEPT)
-    if kept is not None and db.exec(select(func.count()).select_from(Response).where(
-            Response.campaign_id == campaign.id, Response.id <= kept[0])).one() == len(kept[1]):
+    if kept is not None and db.exec(select(func.count()).select_from(Answer).where(
+            Answer.campaign_id == campaign.id, Answer.id <= kept[0])).one() == len(kept[1]):
         top, new = _read(db, campaign.id, codes, kept[0])
         frame = _appended(kept[1], new) if len(new) else kept[1]
         top = max(top, kept[0])
@@ -76,9 +76,9 @@ def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[i
     categorical of the export's cells, made once per distinct value, and goes through the file
     reader's checks (``scoring.responses.normalise_responses``): the frame the export would give,
     without writing and parsing the file or a Python object per answer and item."""
-    where = (Response.campaign_id == campaign_id) & (Response.id > after)
-    statement = select(Response.id, *(getattr(Response, c) for c in _FILE), _PACKED, *_SIGNALS).where(where) \
-        .order_by(Response.id)
+    where = (Answer.campaign_id == campaign_id) & (Answer.id > after)
+    statement = select(Answer.id, *(getattr(Answer, c) for c in _FILE), _PACKED, *_SIGNALS).where(where) \
+        .order_by(Answer.id)
     rows = db.connection().execute(statement).cursor.fetchall()   # plain tuples: no row objects
     if not rows:
         return after, pd.DataFrame()
@@ -88,8 +88,8 @@ def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[i
     raw = {c: _cells(columns[i], _CELL.get(c, str)) for i, c in enumerate(_FILE)}
     digits = (columns[len(_FILE)].astype(np.int64)[:, None] // _BASE ** np.arange(len(ITEMS))) % _BASE
     if (digits == _BASE - 1).any():     # a stored answer the form never writes
-        texts = db.connection().execute(select(*(getattr(Response, i) for i in ITEMS)).where(where)
-                                        .order_by(Response.id)).cursor.fetchall()
+        texts = db.connection().execute(select(*(getattr(Answer, i) for i in ITEMS)).where(where)
+                                        .order_by(Answer.id)).cursor.fetchall()
         raw.update({item: _cells(cells) for item, cells in zip(ITEMS, zip(*texts))})
     else:
         raw.update({item: pd.Categorical.from_codes(digits[:, j] - 1, OPTIONS) for j, item in enumerate(ITEMS)})
@@ -162,8 +162,8 @@ def _signals(db: Session, campaign: Campaign, profile) -> Signals:
         return Signals([], 0, 0, k)
     validity = classify_validity(frame, profile)
     report = integrity_report(frame, validity, integrity_settings(profile), profile)
-    bursts = db.exec(select(func.count()).select_from(Response).where(
-        Response.campaign_id == campaign.id, Response.new_device_burst.is_(True))).one()
+    bursts = db.exec(select(func.count()).select_from(Answer).where(
+        Answer.campaign_id == campaign.id, Answer.new_device_burst.is_(True))).one()
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
                    information=list(report.information), new_device_bursts=bursts, tests=report.tests,
                    sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))

@@ -52,7 +52,7 @@ from service.campaigns.exports import answers_frame
 from service.campaigns.rules import Counted, counted_campaign
 from service.campaigns.states import SCORING_DIGEST, cached, keep, new_cache
 from service.campaigns.states import watermarks as _answers
-from service.db.models import Campaign, CountySurvey, Response, StoredVerdict, WorkbookVersion, utcnow
+from service.db.models import Campaign, CountySurvey, Answer, StoredVerdict, WorkbookVersion, utcnow
 from service.workbooks.versions import parse_version, version_of
 
 FRAMES_KEPT = 4
@@ -188,10 +188,10 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
     rec = profile.recognition
     recognised = list(rec["recognised"])
     counting = recognised + list(rec["not_recognised"])
-    columns = {i: getattr(Response, i) for i in ITEMS}
+    columns = {i: getattr(Answer, i) for i in ITEMS}
     status = case((or_(*[c.is_(None) for c in columns.values()]), "incomplete"),
-                  (and_(Response.duplicate_of.is_not(None), func.trim(Response.duplicate_of) != ""), "duplicate"),
-                  (Response.duration_s < float(rec["min_duration_s"]), "speeder"), else_="valid").label("status")
+                  (and_(Answer.duplicate_of.is_not(None), func.trim(Answer.duplicate_of) != ""), "duplicate"),
+                  (Answer.duration_s < float(rec["min_duration_s"]), "speeder"), else_="valid").label("status")
 
     def weighed(options: list[str], name: str):
         return reduce(add, [case((c.in_(options), float(rec["item_weights"][i])), else_=0.0)
@@ -200,13 +200,13 @@ def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: in
     def count(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    keys = [Response.group, Response.school_code, Response.location, Response.grade, status,
+    keys = [Answer.group, Answer.school_code, Answer.location, Answer.grade, status,
             weighed(recognised, "score_y"), weighed(counting, "score_m")]
     rows = session.exec(
         select(*keys, func.count(), count(or_(*[and_(c.is_not(None), c.not_in(OPTIONS)) for c in columns.values()])),
                *[count(c.in_(options)) for c in columns.values() for options in (recognised, counting)],
                *[count(c == option) for c in columns.values() for option in OPTIONS])
-        .where(Response.campaign_id == campaign_id, Response.id > after_id, Response.id <= max_id)
+        .where(Answer.campaign_id == campaign_id, Answer.id > after_id, Answer.id <= max_id)
         .group_by(*keys)).all()
     return pd.DataFrame(rows, columns=[*RAW_KEYS, "n", "odd", *ITEM_SUMS, *OPTION_COUNTS])
 
@@ -230,8 +230,8 @@ def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, 
     kept = _cached(_GROUPS, key, None)
     groups = None
     if kept is not None and kept.max_id <= max_id and kept.last == session.exec(
-            select(Response.submission_id).where(Response.id == kept.max_id,
-                                                 Response.campaign_id == campaign_id)).first():
+            select(Answer.submission_id).where(Answer.id == kept.max_id,
+                                                 Answer.campaign_id == campaign_id)).first():
         new = _answer_groups(session, campaign_id, kept.max_id, max_id, profile)
         if kept.answers + int(new["n"].sum()) == answers:
             groups = pd.concat([kept.groups, new], ignore_index=True) if len(new) else kept.groups

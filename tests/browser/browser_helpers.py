@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.db.models import Response
+from service.db.models import Answer
 from survey_templates import ITEMS
 
 SUBMIT = "button[type=submit]"
@@ -20,9 +20,9 @@ def shot_name(node_name: str, suffix: str = "") -> Path:
     return SHOTS / f"{name}{'-' + suffix if suffix else ''}.png"
 
 
-def rows(app) -> list[Response]:
+def rows(app) -> list[Answer]:
     with Session(app.state.engine) as s:
-        return list(s.exec(select(Response)))
+        return list(s.exec(select(Answer)))
 
 
 def answer(page, skip: tuple[str, ...] = (), option: str = "比较满意", grade: str | None = "5") -> None:

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from scoring.profile import ITEMS
 from service.campaigns.rules import create_campaign
-from service.db.models import Response
+from service.db.models import Answer
 
 
 def lowered(records: list[dict]) -> list[dict]:
@@ -43,7 +43,7 @@ def campaign_of(app, county: str, records: list[dict]) -> None:
                                    templates=templates)
         for rec in records:
             items = {i: (rec[i].strip().upper() or None) for i in ITEMS}
-            s.add(Response(
+            s.add(Answer(
                 submission_id=f"{county}-{rec['response_id']}", campaign_id=campaign.id,
                 questionnaire=rec["questionnaire"], template_version=int(templates[rec["questionnaire"]]["version"]),
                 group=rec["group"], school_code=rec["school_code"] or None, location=rec["location"],

@@ -15,7 +15,7 @@ from svc_helpers import csrf_token
 
 from service.accounts import roles as R
 from service.campaigns.rules import create_campaign
-from service.db.models import ITEM_FIELDS, Response
+from service.db.models import ITEM_FIELDS, Answer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COUNTY_A, COUNTY_B = "示例县", "示范县"                     # example-pass, example-fail
@@ -86,7 +86,7 @@ def campaign_with_responses(app, county: str, example: str) -> int:
         with open(EXAMPLES / example / "responses.csv", encoding="utf-8-sig", newline="") as f:
             for rec in csv.DictReader(f):
                 items = {i: (rec[i].strip().upper() or None) for i in ITEM_FIELDS}
-                s.add(Response(
+                s.add(Answer(
                     submission_id=f"{prefix}{rec['response_id']}", campaign_id=campaign.id, questionnaire=rec["questionnaire"],
                     template_version=int(templates[rec["questionnaire"]]["version"]), group=rec["group"],
                     school_code=rec["school_code"] or None, location=rec["location"],

@@ -208,12 +208,12 @@ def add_answers(app, cid: int, school: str | None, group: str, n: int, comment: 
     """``n`` complete, valid all-satisfied answers stored as the phone form stores them."""
     import secrets
 
-    from service.db.models import Response
+    from service.db.models import Answer
     templates = app.state.templates
     q = {"student": "student", "teacher": "staff", "principal": "staff"}.get(group, "public")
     with Session(app.state.engine) as s:
         for i in range(n):
-            s.add(Response(submission_id=f"{cid}-{school}-{group}-{i}-{secrets.token_hex(6)}", campaign_id=cid,
+            s.add(Answer(submission_id=f"{cid}-{school}-{group}-{i}-{secrets.token_hex(6)}", campaign_id=cid,
                            questionnaire=q, template_version=int(templates[q]["version"]), group=group,
                            school_code=school, location=location, grade=5 if group == "student" else None,
                            duration_s=90.0, y=9, m=9, comment=comment, **ALL_A))

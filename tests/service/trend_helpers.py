@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from service.campaigns.rules import create_campaign, import_schools
 from service.workbooks.versions import upload, versions_of
-from service.db.models import ITEM_FIELDS, Response
+from service.db.models import ITEM_FIELDS, Answer
 from service.web.clock import CHINA
 
 SHARES = {"urban": 0.45, "town": 0.30, "rural": 0.25}
@@ -50,7 +50,7 @@ def survey(app, year: int, name: str, change=lambda rec, k: rec, is_test: bool =
             for k, rec in enumerate(csv.DictReader(f)):
                 rec = change({**rec, **{i: rec[i].strip().upper() or None for i in ITEM_FIELDS}}, k)
                 prefix = f"{campaign.id}-"
-                s.add(Response(
+                s.add(Answer(
                     submission_id=prefix + rec["response_id"], campaign_id=campaign.id,
                     questionnaire=rec["questionnaire"], template_version=1, group=rec["group"],
                     school_code=rec["school_code"] or None, location=rec["location"],

@@ -22,7 +22,7 @@ import svc_helpers as H  # noqa: E402
 
 from service.app import create_app  # noqa: E402
 from service.accounts.roles import create_account  # noqa: E402
-from service.db.models import Campaign, Response  # noqa: E402
+from service.db.models import Campaign, Answer  # noqa: E402
 from service.settings import Settings  # noqa: E402
 
 ITEMS = tuple(H.ALL_A)
@@ -47,12 +47,12 @@ def world(tmp_path_factory):
 
 def _count(app) -> int:
     with Session(app.state.engine) as s:
-        return s.exec(select(func.count()).select_from(Response)).one()
+        return s.exec(select(func.count()).select_from(Answer)).one()
 
 
-def _rows(app) -> list[Response]:
+def _rows(app) -> list[Answer]:
     with Session(app.state.engine) as s:
-        return list(s.exec(select(Response)))
+        return list(s.exec(select(Answer)))
 
 
 # -- the form handler under random input ---------------------------------------------------

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from svc_helpers import ALL_A, FakeClock, hidden, link_token, make_app, open_campaign
 
-from service.db.models import Response
+from service.db.models import Answer
 
 SKEW_S = 30
 MIN_DURATION_S = 20          # national-2017.toml, recognition.min_duration_s (speeders)
@@ -46,7 +46,7 @@ def load(client: TestClient, path: str) -> dict:
 
 def stored_duration(app, sid: str) -> float:
     with Session(app.state.engine) as s:
-        return s.exec(select(Response.duration_s).where(Response.submission_id == sid)).one()
+        return s.exec(select(Answer.duration_s).where(Answer.submission_id == sid)).one()
 
 
 def test_finding_14_an_answer_of_25_s_loaded_ahead_and_posted_behind_is_stored_as_25_s(pair, clock):

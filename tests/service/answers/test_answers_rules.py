@@ -9,16 +9,16 @@ from litestar.testing import TestClient
 from sqlmodel import Session, select
 
 from service.answers.rate_limit import DeviceLimits
-from service.db.models import Campaign, Link, Response
+from service.db.models import Campaign, Link, Answer
 from service.web.clock import local
 
 from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token,
                          login, upload_workbook)
 
 
-def stored(app) -> list[Response]:
+def stored(app) -> list[Answer]:
     with Session(app.state.engine) as s:
-        return list(s.exec(select(Response).order_by(Response.id)))
+        return list(s.exec(select(Answer).order_by(Answer.id)))
 
 
 def print_slips(client, campaign: int, token: str, count: int) -> list[str]:

@@ -7,14 +7,14 @@ import re
 from sqlmodel import Session, select
 
 from service.answers.form import form_record
-from service.db.models import Response
+from service.db.models import Answer
 
 from svc_helpers import ALL_A, answer, link_token
 
 
-def _stored(app) -> list[Response]:
+def _stored(app) -> list[Answer]:
     with Session(app.state.engine) as s:
-        return list(s.exec(select(Response).order_by(Response.id)))
+        return list(s.exec(select(Answer).order_by(Answer.id)))
 
 
 def test_the_form_carries_an_empty_record_field_and_its_script(app, campaign, anon):

@@ -8,14 +8,14 @@ from sqlmodel import Session, select
 
 from service.answers import page_cache as hot_cache
 from service.campaigns import rules as campaigns
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 
 from svc_helpers import ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token, login
 
 
-def stored(app) -> list[Response]:
+def stored(app) -> list[Answer]:
     with Session(app.state.engine) as s:
-        return list(s.exec(select(Response).order_by(Response.id)))
+        return list(s.exec(select(Answer).order_by(Answer.id)))
 
 
 def test_student_form_full_submission(app, campaign, anon, clock):

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from svc_helpers import ALL_A, hidden, link_token
 
 from service.answers import group_writer
-from service.db.models import Response
+from service.db.models import Answer
 
 
 def test_finding_12_an_answer_the_database_cannot_take_is_a_503_with_retry_after_and_stored_on_resend(
@@ -34,5 +34,5 @@ def test_finding_12_an_answer_the_database_cannot_take_is_a_503_with_retry_after
     for _ in range(2):
         assert "提交成功" in anon.post(path, data=form).text
     with Session(app.state.engine) as s:
-        assert s.exec(select(func.count()).select_from(Response)
-                      .where(Response.submission_id == form["_sid"])).one() == 1
+        assert s.exec(select(func.count()).select_from(Answer)
+                      .where(Answer.submission_id == form["_sid"])).one() == 1

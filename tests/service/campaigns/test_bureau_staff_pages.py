@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from inspector_helpers import COUNTY_A, browser, make_users
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 from svc_helpers import add_answers, csrf_token, link_token
 
 HIDDEN = "（人数较少，不显示）"
@@ -42,8 +42,8 @@ def test_lagging_schools_are_listed_by_what_they_miss(app, client, campaign):
     s01, s02, s03 = (plan.by_school[c] for c in ("S01", "S02", "S03"))
     with Session(app.state.engine) as s:                  # take answers back: S02 misses most, then S01, S03
         for code, missing in (("S01", 2), ("S02", 5), ("S03", 1)):
-            rows = s.exec(select(Response).where(Response.campaign_id == campaign, Response.school_code == code,
-                                                 Response.group == "parent")).all()[:missing]
+            rows = s.exec(select(Answer).where(Answer.campaign_id == campaign, Answer.school_code == code,
+                                                 Answer.group == "parent")).all()[:missing]
             for row in rows:
                 s.delete(row)
         s.commit()

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, select
 from svc_helpers import ALL_A, answer, csrf_token, link_token
 
-from service.db.models import Response as Answer
+from service.db.models import Answer
 
 
 def print_slips(app, client, campaign: int, school: str | None, group: str | None, count: int = 2) -> list[str]:

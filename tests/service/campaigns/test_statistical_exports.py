@@ -15,7 +15,7 @@ from scoring import names as N
 from scoring.recognition import classify_validity, scores
 from scoring.responses import read_responses
 from service.campaigns.statfiles import values_text
-from service.db.models import ITEM_FIELDS, AuditEntry, Campaign, Response, School
+from service.db.models import ITEM_FIELDS, AuditEntry, Campaign, Answer, School
 from service.web.cells import FORMULA_STARTS
 
 ALL = dict.fromkeys(ITEM_FIELDS, "A")
@@ -27,7 +27,7 @@ def add(app, cid: int, **fields) -> str:
             "duration_s": 60.0, **ALL}
     sid = str(uuid.uuid4())
     with Session(app.state.engine) as s:
-        s.add(Response(submission_id=sid, campaign_id=cid, **{**base, **fields}))
+        s.add(Answer(submission_id=sid, campaign_id=cid, **{**base, **fields}))
         s.commit()
     return sid
 

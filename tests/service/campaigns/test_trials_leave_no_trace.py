@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, upload_workbook
 
-from service.db.models import Campaign, Link, OneTimeCode, Response, School, WorkbookVersion
+from service.db.models import Campaign, Link, OneTimeCode, Answer, School, WorkbookVersion
 
 SEVEN = ("学校代码,学校名称,学校类型,城乡类型,小学在校生数,初中在校生数\n"
          + "".join(f"T0{i},试点学校{i},小学,城区,300,\n" for i in range(1, 8))).encode()
@@ -60,5 +60,5 @@ def test_a_trial_changes_no_version_monitoring_overview_or_verdict_and_its_delet
         assert _county_state(app, province) == before
     with Session(app.state.engine) as s:
         assert s.get(Campaign, trial) is None
-        for table in (Response, OneTimeCode, Link, School):
+        for table in (Answer, OneTimeCode, Link, School):
             assert s.exec(select(func.count()).select_from(table).where(table.campaign_id == trial)).one() == 0

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from benchmarks.integrity_signals import PATTERNS, generate_campaign
 from inspector_helpers import browser, make_users
-from service.db.models import Link, Response
+from service.db.models import Link, Answer
 from svc_helpers import ALL_A
 
 CHINA = timezone(timedelta(hours=8))
@@ -38,7 +38,7 @@ def store(app, cid: int, syn) -> None:
             created_at=pd.Timestamp(rec["submitted_at"]).to_pydatetime().replace(tzinfo=CHINA),
             **{i: (rec[i] if isinstance(rec[i], str) else None) for i in ALL_A})
             for rec in syn.responses.to_dict("records")]
-        s.execute(Response.__table__.insert(), rows)
+        s.execute(Answer.__table__.insert(), rows)
         s.commit()
 
 

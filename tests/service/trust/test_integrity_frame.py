@@ -14,7 +14,7 @@ from scoring.recognition import classify_validity
 from scoring.responses import read_responses
 from service.campaigns import rules as C
 from service.campaigns.exports import export_csv
-from service.db.models import Campaign, Response
+from service.db.models import Campaign, Answer
 from service.trust.integrity import campaign_frame, signals_for
 from service.web.clock import CHINA
 from test_integrity_call_out import store
@@ -23,7 +23,7 @@ from test_integrity_call_out import store
 def answers_one_by_one(db: Session, campaign: Campaign) -> pd.DataFrame:
     """The export read by scoring's reader, each answer's stored extras looked up by its id."""
     frame = read_responses(export_csv(db, campaign.id), {s.school_code for s in C.schools_of(db, campaign.id)})
-    stored = {r.submission_id: r for r in db.exec(select(Response).where(Response.campaign_id == campaign.id))}
+    stored = {r.submission_id: r for r in db.exec(select(Answer).where(Answer.campaign_id == campaign.id))}
     rows = [stored[i] for i in frame["response_id"].astype(str)]
     # SQLite keeps no zone: its times are UTC.
     frame["submitted_at"] = pd.to_datetime([(r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC))
@@ -44,9 +44,9 @@ def test_the_pages_signals_equal_scorings_on_the_answers_read_one_by_one(app, ca
     rng = random.Random(seed)
     profile = app.state.profile
     with Session(app.state.engine) as db:
-        ids = db.exec(select(Response.id).where(Response.campaign_id == campaign)).all()
+        ids = db.exec(select(Answer.id).where(Answer.campaign_id == campaign)).all()
         devices = [f"{rng.getrandbits(64):016x}" for _ in ids]
-        db.execute(update(Response), [{"id": i, "device_hash": devices[rng.randrange(len(ids))] if rng.random() < 0.05
+        db.execute(update(Answer), [{"id": i, "device_hash": devices[rng.randrange(len(ids))] if rng.random() < 0.05
                                        else devices[k]} for k, i in enumerate(ids)])
         db.commit()
         c = db.get(Campaign, campaign)
@@ -77,12 +77,12 @@ def test_answers_arriving_are_appended_to_the_kept_frame_as_the_export_reads_the
     with Session(app.state.engine) as db:
         c = db.get(Campaign, campaign)
         first = len(campaign_frame(db, c))
-        later = [r.model_dump(exclude={"id"}) for r in db.exec(select(Response).where(Response.campaign_id == campaign)
-                                                                .order_by(Response.id).limit(40))]
+        later = [r.model_dump(exclude={"id"}) for r in db.exec(select(Answer).where(Answer.campaign_id == campaign)
+                                                                .order_by(Answer.id).limit(40))]
         for k, row in enumerate(later):
             row.update(submission_id=f"later-{seed}-{k}", comment=f"新意见 {k}" if k % 3 else None,
                        device_hash=f"new-device-{k}", created_at=row["created_at"] + pd.Timedelta(days=1))
-        db.execute(Response.__table__.insert(), later)
+        db.execute(Answer.__table__.insert(), later)
         db.commit()
         typed = campaign_frame(db, c)
         assert len(typed) == first + 40, seed

@@ -7,7 +7,7 @@ from sqlalchemy import LargeBinary, inspect, select, table, column
 from sqlmodel import Session
 
 from scoring.privacy import EMAIL_MASK, ID_MASK, PHONE_MASK
-from service.db.models import Response
+from service.db.models import Answer
 from service.answers.routes import DEVICE_COOKIE
 from svc_helpers import ALL_A, answer, link_token
 
@@ -59,7 +59,7 @@ def test_database_holds_no_personal_data_no_device_key_no_ip(app, campaign, cloc
     assert all(cookies) and len(set(cookies)) == len(COMMENTS)
 
     with Session(app.state.engine) as s:
-        rows = list(s.exec(select(Response).where(Response.campaign_id == campaign)).scalars())
+        rows = list(s.exec(select(Answer).where(Answer.campaign_id == campaign)).scalars())
     assert len(rows) == len(COMMENTS) + 1
     stored = " ".join(r.comment for r in rows)
     assert PHONE_MASK in stored and ID_MASK in stored and EMAIL_MASK in stored
@@ -83,5 +83,5 @@ def test_device_hash_differs_between_campaigns(app, campaign, client, clock):
                              {**ALL_A, "group": "public", "location": "rural"})
             assert r.status_code == 200
     with Session(app.state.engine) as s:
-        hashes = {r.campaign_id: r.device_hash for r in s.exec(select(Response)).scalars()}
+        hashes = {r.campaign_id: r.device_hash for r in s.exec(select(Answer)).scalars()}
     assert hashes[campaign] != hashes[other]

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from inspector_helpers import browser, make_users
-from service.db.models import Campaign, Link, Response
+from service.db.models import Campaign, Link, Answer
 from svc_helpers import ALL_A, add_answers, answer, csrf_token, link_token
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,7 +99,7 @@ def insert_synthetic(app, cid: int, seed: int = 3, n_coached: int = 1) -> tuple[
                 and rec["duplicate_of"] else None,
                 comment=rec["free_text"] or None, y=0.0, m=0.0,
                 created_at=pd.Timestamp(rec["submitted_at"]).to_pydatetime().replace(tzinfo=CHINA), **items))
-        s.execute(Response.__table__.insert(), rows)
+        s.execute(Answer.__table__.insert(), rows)
         s.commit()
     return tuple(code_of[c] for c in syn.coached)
 

@@ -22,7 +22,7 @@ from scoring.recognition import SCHOOL_GROUPS
 from scoring.verdict import evaluate
 from service.campaigns.exports import answers_frame
 from service.campaigns.rules import create_campaign, designate
-from service.db.models import Response, StoredVerdict
+from service.db.models import Answer, StoredVerdict
 from service.verdicts import pipeline as P
 from service.verdicts.presenters import overview_rows
 from service.workbooks.versions import parse_version
@@ -74,7 +74,7 @@ def add_answers(session: Session, campaign_id: int, rows: list[dict], profile) -
     for row in rows:
         items = {i: row.get(i) for i in ITEMS}
         y, m = respondent_scores(items, profile)
-        session.add(Response(submission_id=str(uuid.uuid4()), campaign_id=campaign_id,
+        session.add(Answer(submission_id=str(uuid.uuid4()), campaign_id=campaign_id,
                              questionnaire="student" if row["group"] == "student" else "public",
                              template_version=1, group=row["group"], school_code=row.get("school_code"),
                              location=row["location"], grade=row.get("grade"), duration_s=row["duration_s"],
@@ -182,8 +182,8 @@ def test_the_same_count_and_max_id_with_another_last_answer_is_another_state(cou
         add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
                               **dict.fromkeys(ITEMS, "A")}], profile)
         before = stored(s, COUNTY_A, profile)
-        top = s.exec(select(func.max(Response.id)).where(Response.campaign_id == cid)).one()
-        s.exec(delete(Response).where(Response.id == top))
+        top = s.exec(select(func.max(Answer.id)).where(Answer.campaign_id == cid)).one()
+        s.exec(delete(Answer).where(Answer.id == top))
         add_answers(s, cid, [{"group": "public", "location": "rural", "duration_s": 200.0,
                               **dict.fromkeys(ITEMS, "D")}], profile)
         after = stored(s, COUNTY_A, profile)

@@ -15,7 +15,7 @@ from sqlmodel import Session, SQLModel, select
 from service.answers import group_writer
 from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
-from service.db.models import Account, Campaign, Response
+from service.db.models import Account, Campaign, Answer
 
 from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, login
 
@@ -67,9 +67,9 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
 
     def tap():
         try:
-            row = Response(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
+            row = Answer(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
                            group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
-            data = {c.name: getattr(row, c.name) for c in Response.__table__.columns if c.name != "id"}
+            data = {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
             barrier.wait()
             results.append(asyncio.run(group_writer.submit_async(app.state.engine, data, None,
                                                                  datetime.now(timezone.utc), None)))
@@ -84,7 +84,7 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
     assert errors == []
     assert len(results) == 8 and sum(created for _, created in results) == 1
     with Session(app.state.engine) as s:
-        assert len(s.exec(select(Response).where(Response.submission_id == sid)).all()) == 1
+        assert len(s.exec(select(Answer).where(Answer.submission_id == sid)).all()) == 1
 
 
 def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign, anon, clock):
@@ -97,8 +97,8 @@ def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign
     engine = app.state.engine
     writer = group_writer.writer_for(engine)
     with Session(engine) as s:
-        row = s.exec(select(Response)).one()
-    data = {c.name: getattr(row, c.name) for c in Response.__table__.columns if c.name != "id"}
+        row = s.exec(select(Answer)).one()
+    data = {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
     data["submission_id"] = str(uuid.uuid4())
     with open(writer.lock_path, "a+b") as stall:
         fcntl.flock(stall, fcntl.LOCK_EX)
@@ -108,7 +108,7 @@ def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign
     later = answer(anon, clock, "/s/" + link_token(app, campaign, "S03", "teacher"), ALL_A)[0]
     assert later.status_code == 200 and writer.thread.is_alive()
     with Session(engine) as s:
-        assert len(s.exec(select(Response).where(Response.submission_id == data["submission_id"])).all()) == 1
+        assert len(s.exec(select(Answer).where(Answer.submission_id == data["submission_id"])).all()) == 1
 
 
 def test_open_campaign_keeps_its_pinned_questionnaire(app, client, campaign, anon):
@@ -230,4 +230,4 @@ def test_many_concurrent_requests_do_not_exhaust_the_pool(app, campaign):
         thread.join(10)
     assert codes == [(200, 200)] * 100
     with Session(app.state.engine) as s:
-        assert len(s.exec(select(Response)).all()) == 100
+        assert len(s.exec(select(Answer)).all()) == 100

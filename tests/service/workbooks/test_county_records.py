@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from svc_helpers import ALL_A, answer, create_campaign, csrf_token, link_token, make_app, upload_workbook
 
 from service.accounts import audit
-from service.db.models import Campaign, Response, School, WorkbookVersion
+from service.db.models import Campaign, Answer, School, WorkbookVersion
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "tests" / "examples" / "example-pass"
@@ -174,7 +174,7 @@ def test_a_test_campaign_never_counts_and_is_deleted_with_its_answers(app, anon,
         assert _post(bureau, f"/bureau/campaigns/{test}/delete").status_code == 200
     with Session(app.state.engine) as s:
         assert s.get(Campaign, test) is None and s.get(Campaign, real) is not None
-        assert s.exec(select(Response).where(Response.campaign_id == test)).all() == []
+        assert s.exec(select(Answer).where(Answer.campaign_id == test)).all() == []
         assert audit.query(s, action="campaign_delete")[0].detail["answers"] == 3
 
 
