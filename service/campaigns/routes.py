@@ -178,6 +178,8 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
         "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
         "user": request.session.get("username"),
+        # Inspectors read a campaign's page; its actions and raw exports are the bureau's.
+        "can_run": R.principal_of(request).can_run_campaigns(campaign.county_name),
         "link_label": lambda link: C.link_label(link, by_code), "link_url": lambda link: link_url(request, link),
         "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
             OneTimeCode.campaign_id == campaign.id).distinct().order_by(OneTimeCode.batch))),
