@@ -107,7 +107,7 @@ def verdict_view(cv: CountyVerdict, profile, sort: str | None = None) -> dict:
             + ([N.PARTS["precondition"]] if pre.status == "failed" else []),
             "group_names": N.GROUPS, "location_names": N.LOCATIONS, "stage_names": N.STAGES,
             "rule_names": N.LEDGER_RULES, "check_names": N.CHECKS, "ledger_headers": LD.HEADERS,
-            "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "counted": cv.counted,
+            "G_names": N.GUARANTEE_ITEMS, "Q_names": N.QUALITY_ITEMS, "V_names": N.VETO_ITEMS, "counted": cv.counted,
             "profile_title": N.profile_title(profile), "band_names": N.BANDS,
             "item_names": N.ITEMS, "part_names": N.PARTS,
             "check_data": {code: describe_check(code, c) for code, c in rec.checks.items()},

@@ -31,7 +31,7 @@ def open_round(bureau, county: str, year: int) -> None:
 @contextmanager
 def county_with_evidence(app, year: int = DATA_YEAR):
     """County A, version 1 and a round of ``year`` with evidence for S01's R6 and students, the
-    county's G1 and S01's Q4; yields the files' ids by what they support."""
+    county's G1 and V1 and S01's Q4; yields the files' ids by what they support."""
     make_users(app)
     with browser(app, "bureau_a") as bureau:
         assert upload(bureau, COUNTY_A, [("county.zip", example_zip("example-pass"))]).status_code == 200
@@ -43,7 +43,8 @@ def county_with_evidence(app, year: int = DATA_YEAR):
                                                ("R6b", "S01", "R6", "设备清单.pdf", PDF + b"2"),
                                                ("students", "S01", "students", "学籍名册.pdf", PDF + b"3"),
                                                ("G1", None, "G1", "学校布局规划.pdf", PDF + b"4"),
-                                               ("Q4", "S01", "Q4", "经费预算.pdf", PDF + b"5")):
+                                               ("Q4", "S01", "Q4", "经费预算.pdf", PDF + b"5"),
+                                               ("V1", None, "V1", "招生工作方案.pdf", PDF + b"6")):
             entry, problems = attach(s, rnd.id, school, group, name, data, None)
             assert problems == []
             ids[key] = entry.id
@@ -78,6 +79,15 @@ def test_an_inspector_of_the_county_reaches_a_resource_value_and_a_g_or_q_items_
         assert r.headers["content-disposition"].startswith("attachment;")
         report = inspector.get(county_url(COUNTY_A, "/report")).text
         assert "evidence-file" not in report and "无佐证材料" not in report    # the printed report: no links
+
+
+def test_each_veto_item_is_listed_with_its_result_and_evidence(app):
+    with county_with_evidence(app) as ids, browser(app, "inspector_a") as inspector:
+        page = inspector.get(county_url(COUNTY_A, "/verdict")).text
+        v1 = _item(page, "V1")
+        assert "以考试方式招生" in v1 and "未触发" in v1
+        assert LINK.findall(v1) == [(county_url(COUNTY_A, f"/evidence/{ids['V1']}"), "招生工作方案.pdf")]
+        assert all("无佐证材料" in _item(page, f"V{i}") for i in range(2, 8))
 
 
 def test_another_countys_staff_get_no_link_and_no_file(app):
