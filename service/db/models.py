@@ -64,15 +64,19 @@ class Campaign(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="account.id")
 
 
-class School(SQLModel, table=True):
-    __tablename__ = "school"
-    __table_args__ = (UniqueConstraint("campaign_id", "school_code"),)
-    id: int | None = Field(default=None, primary_key=True)
-    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+class SchoolIdentity(SQLModel):
+    """A school as a school list names it: shared by a campaign's schools and a round's."""
     school_code: str = Field(max_length=64)
     school_name: str = Field(max_length=200)
     school_type: str = Field(max_length=64)
     location: str = Field(max_length=16)
+
+
+class School(SchoolIdentity, table=True):
+    __tablename__ = "school"
+    __table_args__ = (UniqueConstraint("campaign_id", "school_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
     students_primary: float = 0
     students_junior: float = 0
     position: int = 0
@@ -281,17 +285,13 @@ class CollectionRound(SQLModel, table=True):
     assembled_at: datetime | None = None
 
 
-class CollectionSchool(SQLModel, table=True):
+class CollectionSchool(SchoolIdentity, table=True):
     """A school of a round: its identity (from the school list), its draft and its state
     (empty · draft · submitted · returned · approved)."""
     __tablename__ = "collection_school"
     __table_args__ = (UniqueConstraint("round_id", "school_code"),)
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="collection_round.id", index=True)
-    school_code: str = Field(max_length=64)
-    school_name: str = Field(max_length=200)
-    school_type: str = Field(max_length=64)
-    location: str = Field(max_length=16)
     position: int = 0
     state: str = Field(default="empty", max_length=16)
     draft: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
