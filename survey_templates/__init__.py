@@ -176,7 +176,8 @@ def validate_template(data: Any, source: str) -> list[str]:
 def load_template_file(path: Path) -> dict:
     """One validated template from a YAML file; raises TemplateError."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when present: the same documents, a tenth of the time.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise TemplateError([f"{path.name}: (file): cannot be read: {exc}"]) from exc
     problems = validate_template(data, path.name)
