@@ -147,3 +147,15 @@ def test_two_workers_storing_at_once_keep_one_piece_and_the_signals_of_the_most_
         db.expire_all()
         assert db.exec(select(IntegrityState.answers, IntegrityState.key)
                        .where(IntegrityState.campaign_id == campaign)).one()[0] == kept == len(frame)
+
+
+def test_deleting_a_test_campaign_deletes_what_its_integrity_page_stored(app, campaign):
+    """A test campaign (试填) is deleted with its answers: its stored frame and signals go with it."""
+    store(app, campaign, generate_campaign(7, 8, patterns=()))
+    with Session(app.state.engine) as db:
+        c = db.get(Campaign, campaign)
+        T.signals_for(db, c, app.state.profile)
+        c.is_test = True
+        assert C.delete_test_campaign(db, c) > 0
+        assert db.exec(select(func.count()).select_from(IntegrityFrame)).one() == 0
+        assert db.exec(select(func.count()).select_from(IntegrityState)).one() == 0
