@@ -21,7 +21,7 @@ import hashlib
 import json
 import zlib
 from functools import reduce
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -248,7 +248,15 @@ def _store_state(db: Session, state: IntegrityState) -> None:
 
 
 def _encoded(signals: Signals) -> bytes:
-    return zlib.compress(json.dumps(asdict(signals), ensure_ascii=False).encode(), 1)
+    # One level at a time: ``asdict`` deep-copies every answer's position in every flag.
+    plain = {f.name: getattr(signals, f.name) for f in fields(signals)}
+    plain.update({part: [_fields(f) for f in plain[part]] for part in ("flags", "information")},
+                 sensitivity=_fields(signals.sensitivity), call_out=_fields(signals.call_out))
+    return zlib.compress(json.dumps(plain, ensure_ascii=False).encode(), 1)
+
+
+def _fields(value) -> dict | None:
+    return None if value is None else {f.name: getattr(value, f.name) for f in fields(value)}
 
 
 def _decoded(data: bytes) -> Signals:
