@@ -14,8 +14,12 @@ checkout at main to measure "before" with the same data) and times, per size: th
 page cold (first request), warm and live (a new answer before each request), and the answers
 export.xlsx. Before each request the worker's peak RSS is reset (``/proc/PID/clear_refs``), so
 the growth printed is that request's peak over the worker's RSS before it. Traffic goes to
-127.0.0.1 only. ``--stages`` prints instead, in this process with this checkout's code, the
-integrity page's stages: reading the frame, validity, and each signal's time (cProfile).
+127.0.0.1 only. ``--cold`` chooses what the integrity page's first request finds: what earlier
+workers stored (``as-stored``), nothing stored (``nothing-stored``: the first request after the
+upgrade), or one answer arrived since (``answer-first``); ``--pages integrity`` times that page only.
+``--stages`` prints instead, in this process with this checkout's code, the integrity page's
+stages: reading the frame from SQL and from the stored pieces, the stored signals, validity, and
+each signal's time (cProfile).
 """
 
 import argparse
@@ -124,15 +128,24 @@ def stages(engine, campaign: Campaign, profile) -> None:
 
     from scoring import integrity as I
     from scoring.recognition import classify_validity
-    from service.trust.integrity import campaign_frame
+    from service.trust import integrity as T
+
+    def timed(f):
+        t = time.perf_counter()
+        out = f()
+        return out, time.perf_counter() - t
 
     with Session(engine) as s:
-        t = time.perf_counter()
-        frame = campaign_frame(s, s.get(Campaign, campaign.id))
-        read = time.perf_counter() - t
-    t = time.perf_counter()
-    validity = classify_validity(frame, profile)
-    valid = time.perf_counter() - t
+        c = s.get(Campaign, campaign.id)
+        codes = {x.school_code for x in T.C.schools_of(s, c.id)}
+        (_, frame), read = timed(lambda: T._read(s, c.id, codes, 0))
+        packed, pack = timed(lambda: T._packed(frame))
+        _, unpack = timed(lambda: T._unpacked(packed))
+        _, pieces = timed(lambda: T.campaign_frame(s, c))     # the stored pieces (stored now if none were)
+        _, pieces = timed(lambda: T.campaign_frame(s, c))
+        T.signals_for(s, c, profile)
+        _, stored = timed(lambda: T.signals_for(s, c, profile))
+    validity, valid = timed(lambda: classify_validity(frame, profile))
     profiler = cProfile.Profile()
     t = time.perf_counter()
     profiler.runcall(I.integrity_report, frame, validity, I.integrity_settings(profile), profile)
@@ -140,7 +153,9 @@ def stages(engine, campaign: Campaign, profile) -> None:
     stats = pstats.Stats(profiler).stats
     parts = {name: stats[key][3] for key in stats for name in (key[2],)
              if key[0].endswith("scoring/integrity.py") and (name.endswith("_candidates") or name == "sensitivity")}
-    print(f"  {len(frame):,} answers: read {read:.2f} s, validity {valid:.2f} s, report {report:.2f} s (under cProfile: "
+    print(f"  {len(frame):,} answers: read from SQL {read:.2f} s (packed {pack:.2f} s, {len(packed) / 1e6:.1f} MB, "
+          f"unpacked {unpack:.2f} s), from the stored pieces {pieces:.2f} s, the stored signals {stored:.3f} s; "
+          f"validity {valid:.2f} s, report {report:.2f} s (under cProfile: "
           + ", ".join(f"{k} {v:.2f}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])) + ")", flush=True)
 
 
@@ -151,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", help="folder of the seeded database: made once, then reused")
     p.add_argument("--code-root", default=str(ROOT), help="the checkout whose server is measured")
     p.add_argument("--stages", action="store_true", help="print the integrity page's stages in-process, then stop")
+    p.add_argument("--cold", choices=("as-stored", "nothing-stored", "answer-first"), default="as-stored",
+                   help="before the integrity page's first request: leave what earlier workers stored (default), "
+                        "delete it (the first request after the upgrade), or store one new answer first")
+    p.add_argument("--pages", default="integrity,xlsx", help="which pages to time")
     args = p.parse_args(argv)
     sizes = [int(x) for x in args.sizes.split(",")]
     assert all(n <= 200000 for n in sizes) and args.repeat <= 10, "bounded runs only"
@@ -178,7 +197,17 @@ def main(argv: list[str] | None = None) -> int:
             "SELECT school_code, location FROM school WHERE campaign_id = :c"), {"c": c.id})]
             for c in campaigns.values()}
 
+    if args.cold == "nothing-stored":
+        with engine.begin() as conn:
+            for table in ("integrity_state", "integrity_frame"):
+                if table in conn.dialect.get_table_names(conn):     # not before the upgrade
+                    conn.execute(text(f"DELETE FROM {table}"))
+    if args.cold == "answer-first":
+        rng = random.Random(250)
+        for n in sizes:
+            one_answer(engine, campaigns[n], schools[campaigns[n].id], profile, rng)
     if args.stages:
+        migrate(engine)     # this checkout's tables (the server migrates itself)
         for n in sizes:
             stages(engine, campaigns[n], profile)
         return 0
@@ -200,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         pid = worker_pid(server)
         for n in sizes:
             c = campaigns[n]
-            for name, path in (("integrity page", f"/trust/campaigns/{c.id}/integrity"),
-                               ("answers export.xlsx", f"/bureau/campaigns/{c.id}/export.xlsx")):
+            pages = {"integrity": ("integrity page", f"/trust/campaigns/{c.id}/integrity"),
+                     "xlsx": ("answers export.xlsx", f"/bureau/campaigns/{c.id}/export.xlsx")}
+            for name, path in (pages[k] for k in args.pages.split(",")):
                 results[(name, n, "cold")] = [measured(client, path, pid)]
                 results[(name, n, "warm")] = [measured(client, path, pid) for _ in range(args.repeat)]
                 live = []
@@ -221,10 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         engine.dispose()
 
     print(f"\nserver: python -m service --workers 1 on SQLite, code from {args.code_root}; {os.cpu_count()} CPUs; "
-          f"load average {os.getloadavg()[0]:.1f}; worker RSS at the end {rss} MB")
+          f"cold: {args.cold}; load average {os.getloadavg()[0]:.1f}; worker RSS at the end {rss} MB")
     print("\n| page | phase | " + " | ".join(f"{n:,} answers: seconds | MB growth" for n in sizes) + " |")
     print("|---|---|" + "---|---|" * len(sizes))
-    for name in ("integrity page", "answers export.xlsx"):
+    for name in sorted({name for name, _, _ in results}, reverse=True):
         for phase in ("cold", "warm", "live"):
             cells = []
             for n in sizes:

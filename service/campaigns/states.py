@@ -2,7 +2,7 @@
 
 Answers are only ever added, so a campaign's answers up to a *watermark* — their count, their
 largest id and that answer's submission id (ids alone could repeat in another database or
-after deletes) — are one state. What is computed from them (a verdict, the integrity signals)
+after deletes) — are one state. What is computed from them (a verdict)
 is computed once per state together with the profile's digest and a digest of ``scoring``'s
 code (a deploy that changes a rule is a new state), and kept in a small LRU per process."""
 

@@ -7,7 +7,7 @@ device key is kept only as an HMAC keyed by the app secret and salted per campai
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 ITEM_FIELDS = ("moral", "equity", "sharing", "conduct", "quality_ed", "assessment", "quality", "burden", "overall")
@@ -347,3 +347,30 @@ class CollectionEvidence(SQLModel, table=True):
     sha256: str = Field(foreign_key="evidence_blob.sha256", max_length=64)
     uploaded_by: int | None = Field(default=None, foreign_key="account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class IntegrityFrame(SQLModel, table=True):
+    """A piece of a campaign's typed answers frame for the integrity signals: the answers with
+    ``after_id`` < id <= ``last_id`` (``answers`` of them), as an Arrow IPC stream. Pieces chain
+    from ``after_id`` 0; ``key`` names what the typing reads (scoring's code, the schools). Written
+    at read time by whichever worker first reads the answers; the primary key keeps one per start."""
+    __tablename__ = "integrity_frame"
+    campaign_id: int = Field(sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    after_id: int = Field(primary_key=True)
+    last_id: int
+    answers: int
+    key: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class IntegrityState(SQLModel, table=True):
+    """A campaign's integrity signals as last computed: for its ``answers`` answers up to id
+    ``last_id``, under ``key`` (profile, scoring's code, the schools); zlib-compressed JSON."""
+    __tablename__ = "integrity_state"
+    campaign_id: int = Field(sa_column=Column(Integer, ForeignKey("campaign.id", ondelete="CASCADE"),
+                                              primary_key=True))
+    last_id: int
+    answers: int
+    key: str = Field(max_length=64)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -1,17 +1,35 @@
 """The integrity signals of a campaign (issue 6), computed by ``scoring.integrity`` on the
 campaign's answers as stored: the export's normalised frame plus ``submitted_at`` (Beijing
 wall clock), ``link_id`` and ``free_text`` (the masked comment). Flags only tell inspectors
-where to look: nothing is excluded (the validity rules of survey.md stay the only ones)."""
+where to look: nothing is excluded (the validity rules of survey.md stay the only ones).
+
+Workers keep nothing of their own (issue 25): what one worker computed is kept in the database
+for every other. The signals last computed are stored with the answers they read (their number
+and largest id; ``integrity_state``): while no answer has arrived since, a request reads them,
+whichever worker asks first. The typed frame the signals are computed on is stored in pieces
+(``integrity_frame``), each the answers of one id range as an Arrow IPC stream, chained from id 0;
+a request reads the pieces and, from SQL, only the answers after the last one, and stores those
+as a new piece once they are ``PIECE_MIN`` (merging the pieces into one beyond ``PIECES_MAX``).
+Nothing is counted or summed across requests, so two workers writing at once cannot count an
+answer twice: a piece is keyed by where it starts (the second writer's insert fails and is
+dropped), and a piece is used only while the answers up to its end are still as many as it holds.
+The signals themselves read every answer's time, link and vector (windows, pacing runs,
+identical vectors, the answers a flag sets aside): they are computed on the whole frame, never
+from sums."""
 
 import hashlib
-from collections import OrderedDict
-from dataclasses import dataclass, field
+import json
+import zlib
 from functools import reduce
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
 from pandas.api.types import union_categoricals
-from sqlalchemy import String, case, cast, func
+from sqlalchemy import String, case, cast, delete, func, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from scoring import display
@@ -25,12 +43,13 @@ from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 
 from service.campaigns import rules as C
 from service.campaigns.exports import seconds_text
-from service.db.models import Campaign, Answer
-from service.campaigns.states import cached, campaign_key, keep, new_cache
+from service.campaigns.states import SCORING_DIGEST
+from service.db.models import Answer, Campaign, IntegrityFrame, IntegrityState
 from service.web.clock import CHINA
 COUNT_KINDS = ("burst", "identical_answers", "pacing", "concentrated")
-SIGNALS_KEPT = 16   # states kept per worker (a flag lists its answers: up to a few MB at 100,000)
-FRAMES_KEPT = 4     # campaigns' frames kept per worker (about 20 MB each at 100,000 answers)
+FORMAT = 1          # of the stored frame and signals: a change of their layout is a new key
+PIECE_MIN = 1000    # answers after the last piece read from SQL on each request until they are this many
+PIECES_MAX = 8      # pieces beyond which they are merged into one
 
 
 _FILE = tuple(c for c in RESPONSE_COLUMNS if c != "response_id" and c not in ITEMS)
@@ -49,24 +68,87 @@ _CELL = {"grade": str, "duration_s": seconds_text}
 def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
     """The campaign's answers as ``python -m scoring evaluate`` reads the export, with the columns
     ``scoring.integrity`` needs (``submitted_at`` on Beijing wall clock, ``link_id``, ``free_text``,
-    ``device_hash``, ``form_trace``), in the export's order.
+    ``device_hash``, ``form_trace``), in the export's order."""
+    return _frame(db, campaign)[0]
 
-    Answers are only ever added: the frame of the last request is kept per campaign (and schools),
-    and when the answers up to its watermark are still the same number, only the newer ones are read
-    and appended; else the whole campaign is read again. The returned frame is shared: not to be changed."""
+
+def _frame(db: Session, campaign: Campaign) -> tuple[pd.DataFrame, int]:
+    """(the campaign's frame, the largest id in it): the stored pieces, then the answers after them."""
     codes = {s.school_code for s in C.schools_of(db, campaign.id)}
-    whose = (campaign.id, campaign.salt, str(campaign.created_at), tuple(sorted(codes)))
-    kept = cached(_FRAMES, whose, None, FRAMES_KEPT)
-    if kept is not None and db.exec(select(func.count()).select_from(Answer).where(
-            Answer.campaign_id == campaign.id, Answer.id <= kept[0])).one() == len(kept[1]):
-        top, new = _read(db, campaign.id, codes, kept[0])
-        frame = _appended(kept[1], new) if len(new) else kept[1]
-        top = max(top, kept[0])
-    else:
-        top, frame = _read(db, campaign.id, codes, 0)
-    if len(frame):
-        keep(_FRAMES, whose, (top, frame), FRAMES_KEPT)
-    return frame
+    key = _digest(FORMAT, SCORING_DIGEST, sorted(codes))
+    ends = {after: (last, n) for after, last, n in db.exec(
+        select(IntegrityFrame.after_id, IntegrityFrame.last_id, IntegrityFrame.answers)
+        .where(IntegrityFrame.campaign_id == campaign.id, IntegrityFrame.key == key))}
+    chain, top, held = [], 0, 0
+    while top in ends:
+        chain.append(top)
+        top, n = ends[top]
+        held += n
+    # An answer below the chain's end committed after the piece was written (ids are drawn before
+    # commit), or answers deleted: the pieces no longer hold the answers up to their end.
+    if chain and db.exec(select(func.count()).select_from(Answer).where(
+            Answer.campaign_id == campaign.id, Answer.id <= top)).one() != held:
+        chain, top = [], 0
+    pieces = [_unpacked(bytes(data)) for data in db.exec(
+        select(IntegrityFrame.data).where(IntegrityFrame.campaign_id == campaign.id,
+                                          IntegrityFrame.after_id.in_(chain)).order_by(IntegrityFrame.after_id))] \
+        if chain else []
+    last, tail = _read(db, campaign.id, codes, top)
+    frame = _joined([*pieces, tail] if len(tail) else pieces)
+    if not chain and len(frame):
+        _store_piece(db, campaign.id, key, 0, last, frame, replace=True)
+    elif len(tail) >= PIECE_MIN and len(chain) >= PIECES_MAX:
+        _store_piece(db, campaign.id, key, 0, last, frame, replace=True)
+    elif len(tail) >= PIECE_MIN:
+        _store_piece(db, campaign.id, key, top, last, tail, replace=False)
+    return frame, last
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _packed(frame: pd.DataFrame) -> bytes:
+    """The frame as an Arrow IPC stream (categoricals as dictionaries; pandas' types kept)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with ipc.new_stream(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _unpacked(data: bytes) -> pd.DataFrame:
+    return ipc.open_stream(data).read_all().to_pandas()
+
+
+def _store_piece(db: Session, campaign_id: int, key: str, after: int, last: int, frame: pd.DataFrame,
+                 replace: bool) -> None:
+    """Store the answers after ``after`` up to ``last`` as a piece, in a transaction of its own;
+    ``replace``: the piece from id 0 replaces every piece of the campaign. Another worker that
+    stored the same start first wins (the primary key); this request goes on with its own frame."""
+    piece = IntegrityFrame(campaign_id=campaign_id, after_id=after, last_id=last, answers=len(frame), key=key,
+                           data=_packed(frame))
+    with Session(db.get_bind()) as s:
+        try:
+            if replace:
+                s.exec(delete(IntegrityFrame).where(IntegrityFrame.campaign_id == campaign_id))
+            s.add(piece)
+            s.commit()
+        except (IntegrityError, DBAPIError):   # a concurrent writer (PostgreSQL may report a serialization failure)
+            s.rollback()
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one after the other: lines numbered on, each categorical over the union of its
+    values (sorted, as one read of all the answers makes it) when the frames' categories differ."""
+    if len(frames) <= 1:
+        return frames[0] if frames else pd.DataFrame()
+    offsets = np.cumsum([0] + [len(f) for f in frames[:-1]])
+    out = pd.concat([f.assign(line=f["line"] + k) for f, k in zip(frames, offsets)], ignore_index=True)
+    for c in frames[0].columns:
+        if isinstance(frames[0][c].dtype, pd.CategoricalDtype) and not isinstance(out[c].dtype, pd.CategoricalDtype):
+            out[c] = union_categoricals([f[c] for f in frames], sort_categories=True)
+    return out
 
 
 def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[int, pd.DataFrame]:
@@ -107,16 +189,6 @@ def _read(db: Session, campaign_id: int, codes: set[str], after: int) -> tuple[i
     return top, frame
 
 
-def _appended(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """``new`` after ``old``: lines numbered on, categoricals over the union of their values."""
-    new = new.assign(line=new["line"] + len(old))
-    out = pd.concat([old, new], ignore_index=True)
-    for c in old.columns:
-        if isinstance(old[c].dtype, pd.CategoricalDtype) and not isinstance(out[c].dtype, pd.CategoricalDtype):
-            out[c] = union_categoricals([old[c], new[c]])
-    return out
-
-
 def _cells(values, text=str) -> pd.Categorical:
     """A stored column as text cells ("" for NULL), ``text`` applied once per distinct value."""
     codes, uniques = pd.factorize(np.ascontiguousarray(values, dtype=object), use_na_sentinel=True)
@@ -147,30 +219,66 @@ class Signals:
 
 
 def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
-    """The campaign's signals, computed once per state of its answers (and schools) in each worker."""
-    schools = sorted(s.school_code for s in C.schools_of(db, campaign.id))
-    # The campaign's own salt and creation time tell apart another database's campaign whose ids repeat.
-    key = campaign_key(db, campaign.id, profile, "integrity", campaign.salt, str(campaign.created_at),
-                       hashlib.sha256(repr(schools).encode()).hexdigest())
-    return cached(_SIGNALS_KEPT, key, lambda: _signals(db, campaign, profile), SIGNALS_KEPT)
+    """The campaign's signals: as stored while no answer has arrived since, else computed and stored."""
+    key = _digest(FORMAT, profile.digest, SCORING_DIGEST, sorted(s.school_code for s in C.schools_of(db, campaign.id)))
+    answers, top = db.exec(select(func.count(), func.max(Answer.id)).where(Answer.campaign_id == campaign.id)).one()
+    stored = db.exec(select(IntegrityState.answers, IntegrityState.last_id, IntegrityState.key)
+                     .where(IntegrityState.campaign_id == campaign.id)).first()
+    if stored is not None and tuple(stored) == (answers, top or 0, key):
+        return _decoded(db.exec(select(IntegrityState.data).where(IntegrityState.campaign_id == campaign.id)).one())
+    frame, last = _frame(db, campaign)
+    signals = _signals(db, campaign, profile, frame, last)
+    _store_state(db, IntegrityState(campaign_id=campaign.id, last_id=last, answers=len(frame), key=key,
+                                    data=_encoded(signals)))
+    return signals
 
 
-def _signals(db: Session, campaign: Campaign, profile) -> Signals:
-    frame = campaign_frame(db, campaign)
+def _store_state(db: Session, state: IntegrityState) -> None:
+    """Store the signals unless another worker stored those of more answers meanwhile."""
+    with Session(db.get_bind()) as s:
+        try:
+            values = {"last_id": state.last_id, "answers": state.answers, "key": state.key, "data": state.data}
+            done = s.exec(update(IntegrityState).where(IntegrityState.campaign_id == state.campaign_id,
+                                                       IntegrityState.answers <= state.answers).values(**values))
+            if not done.rowcount and s.get(IntegrityState, state.campaign_id) is None:
+                s.add(state)
+            s.commit()
+        except (IntegrityError, DBAPIError):   # another worker stored its own first: either is exact for its answers
+            s.rollback()
+
+
+def _encoded(signals: Signals) -> bytes:
+    # One level at a time: ``asdict`` deep-copies every answer's position in every flag.
+    plain = {f.name: getattr(signals, f.name) for f in fields(signals)}
+    plain.update({part: [_fields(f) for f in plain[part]] for part in ("flags", "information")},
+                 sensitivity=_fields(signals.sensitivity), call_out=_fields(signals.call_out))
+    return zlib.compress(json.dumps(plain, ensure_ascii=False).encode(), 1)
+
+
+def _fields(value) -> dict | None:
+    return None if value is None else {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+def _decoded(data: bytes) -> Signals:
+    d = json.loads(zlib.decompress(data))
+    flags = [[Flag(**{**f, "rows": tuple(f["rows"])}) for f in d[part]] for part in ("flags", "information")]
+    s, c = d["sensitivity"], d["call_out"]
+    return Signals(flags[0], d["responses"], d["valid"], d["k"], information=flags[1],
+                   new_device_bursts=d["new_device_bursts"], tests=d["tests"],
+                   sensitivity=None if s is None else Sensitivity(**s), call_out=None if c is None else CallOut(**c))
+
+
+def _signals(db: Session, campaign: Campaign, profile, frame: pd.DataFrame, last: int) -> Signals:
     k = min_cell_size(profile)
     if frame.empty:
         return Signals([], 0, 0, k)
     validity = classify_validity(frame, profile)
     report = integrity_report(frame, validity, integrity_settings(profile), profile)
     bursts = db.exec(select(func.count()).select_from(Answer).where(
-        Answer.campaign_id == campaign.id, Answer.new_device_burst.is_(True))).one()
+        Answer.campaign_id == campaign.id, Answer.id <= last, Answer.new_device_burst.is_(True))).one()
     return Signals(list(report.flags), len(frame), int((validity == "valid").sum()), k,
                    information=list(report.information), new_device_bursts=bursts, tests=report.tests,
                    sensitivity=report.sensitivity, call_out=county_call_out(report.sensitivity, profile))
-
-
-_SIGNALS_KEPT: "OrderedDict[str, Signals]" = new_cache()
-_FRAMES: "OrderedDict[tuple, tuple[int, pd.DataFrame]]" = new_cache()
 
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:

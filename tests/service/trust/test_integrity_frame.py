@@ -68,9 +68,9 @@ def _same_frames(typed: pd.DataFrame, oracle: pd.DataFrame, seed: int) -> None:
             (seed, column)
 
 
-def test_answers_arriving_are_appended_to_the_kept_frame_as_the_export_reads_them(app, campaign):
-    """The frame kept from the last request, with the answers stored since appended (new links, comments,
-    devices, schools' codes), equals the whole campaign read again; so do the signals."""
+def test_answers_arriving_after_the_stored_frame_are_appended_as_the_export_reads_them(app, campaign):
+    """The frame stored by the last request, with the answers stored since appended (new links, comments,
+    devices, schools' codes), equals the whole campaign read answer by answer; so do the signals."""
     seed = random.randrange(1000)
     store(app, campaign, generate_campaign(seed, 12, patterns=((PATTERNS[0], 0.3),)))
     profile = app.state.profile
