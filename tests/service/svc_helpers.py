@@ -47,7 +47,10 @@ def example_zip(overrides: dict[str, bytes] | None = None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name in ("schools.csv", "county.csv", "veto.csv"):
-            z.writestr(name, (overrides or {}).get(name) or (EXAMPLE / name).read_bytes())
+            # a fixed timestamp: the same content is the same bytes in every call (a zip's member
+            # times are the clock's by default, and two calls could straddle its 2-second step)
+            z.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)),
+                       (overrides or {}).get(name) or (EXAMPLE / name).read_bytes())
     return buf.getvalue()
 
 
