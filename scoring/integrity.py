@@ -483,15 +483,25 @@ def _correct(candidates: list[_Candidate], settings: IntegritySettings) -> tuple
 
 @dataclass(frozen=True)
 class _Frame:
-    """What every signal needs, computed once."""
+    """What every signal needs, computed once. Schools and groups are integer codes (pandas' str columns
+    cost a conversion per frame built from them), numbered in the sorted order of their names, so
+    every grouping below comes out in the order a groupby on the names gives."""
     answers: np.ndarray       # n×9 option codes (-1 unanswered)
     complete: np.ndarray      # all nine answered
     all_a: np.ndarray         # nine A
     near_a: np.ndarray        # near-all-satisfied: 9 − near_max_b to 8 A, the rest B or C
     straight: np.ndarray      # all nine alike
-    school: np.ndarray        # school code (object; None when missing)
-    group: np.ndarray         # group (object)
+    school: np.ndarray        # school code's index in ``schools`` (-1 when missing)
+    schools: np.ndarray       # the school codes, sorted (str)
+    group: np.ndarray         # group's index in ``groups`` (-1 when missing)
+    groups: np.ndarray        # the groups, sorted (str)
     status: np.ndarray        # validity (object)
+
+
+def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) numbered in the sorted order of the values, and the values."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
 def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> _Frame:
@@ -499,45 +509,91 @@ def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> 
     complete = (answers >= 0).all(axis=1)
     n_a = (answers == 0).sum(axis=1)
     a_to_c = ((answers >= 0) & (answers <= 2)).all(axis=1)
-    school = responses["school_code"].astype(object).where(responses["school_code"].notna(), None)
-    school = np.array([s if isinstance(s, str) and s else None for s in school], dtype=object)
-    group = responses["group"].astype(str).to_numpy(dtype=object) if "group" in responses \
-        else np.full(len(responses), "", dtype=object)
+    column = responses["school_code"]
+    if isinstance(column.dtype, pd.StringDtype):   # every value present is a str: only "" is left out
+        school, schools = _sorted_codes(column.mask(column.eq("").fillna(False)))
+    else:
+        school, schools = _sorted_codes(np.array([s if isinstance(s, str) and s else None for s in column],
+                                                 dtype=object))
+    group, groups = _sorted_codes(responses["group"].astype(str).to_numpy(dtype=object) if "group" in responses
+                                  else np.full(len(responses), "", dtype=object))
     status = np.asarray(validity, dtype=object) if validity is not None and len(validity) == len(responses) \
         else np.full(len(responses), "valid", dtype=object)
     return _Frame(answers, complete, complete & (answers == 0).all(axis=1),
                   complete & a_to_c & (n_a < len(ITEMS)) & (n_a >= len(ITEMS) - settings.near_max_b),
                   complete & (answers == answers[:, :1]).all(axis=1) if len(answers) else complete,
-                  school, group, status)
+                  school, schools, group, groups, status)
 
 
-def _county_baselines(f: _Frame, settings: IntegritySettings) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+@dataclass(frozen=True)
+class _GroupCounts:
+    """One group's complete answers per school (the schools with any, sorted) and their county baselines."""
+    code: int                 # the group's index (into _Frame.groups)
+    group: str
+    schools: np.ndarray       # school indexes (into _Frame.schools)
+    n: np.ndarray             # complete answers
+    x: dict[str, np.ndarray]  # per category ("all_a", "near_a"): how many of them
+    baselines: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # per category: (p, ρ, other schools)
+
+
+def _group_counts(f: _Frame, settings: IntegritySettings) -> list[_GroupCounts]:
+    """Per group (sorted), its schools' all- and near-all-satisfied counts and ``_mix_baselines``."""
+    use = f.complete & (f.school >= 0) & (f.group >= 0)
+    if not use.any():
+        return []
+    width = len(f.schools)
+    key = f.group[use] * width + f.school[use]
+    cells = len(f.groups) * width
+    n = np.bincount(key, minlength=cells).reshape(-1, width)
+    x = {c: np.bincount(key, weights=getattr(f, c)[use], minlength=cells).reshape(-1, width)
+         for c in ("all_a", "near_a")}
+    out = []
+    for g in np.flatnonzero(n.sum(axis=1)):
+        present = np.flatnonzero(n[g])
+        size = n[g, present].astype(float)
+        counts = {c: v[g, present] for c, v in x.items()}
+        out.append(_GroupCounts(int(g), str(f.groups[g]), present, size, counts,
+                                _mix_baselines(counts["all_a"], counts["near_a"], size, settings)))
+    return out
+
+
+def _county_baselines(f: _Frame, settings: IntegritySettings, by_group: list[_GroupCounts] | None = None
+                      ) -> dict[tuple[str, str, str], tuple[float, float, float]]:
     """(group, category, school) → robust leave-one-out (p, ρ, other schools) of that category's share."""
     out = {}
-    has = f.complete & np.array([s is not None for s in f.school])
-    if not has.any():
-        return out
-    frame = pd.DataFrame({"group": f.group[has], "school": f.school[has],
-                          "all_a": f.all_a[has], "near_a": f.near_a[has]})
-    for (group,), part in frame.groupby(["group"]):
-        counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
-        n = counts[("all_a", "size")].to_numpy(dtype=float)
-        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
-        for category, (p, rho, others) in baselines.items():
-            for code, values in zip(counts.index, zip(p, rho, others)):
-                out[(group, category, code)] = tuple(float(v) for v in values)
+    for g in (_group_counts(f, settings) if by_group is None else by_group):
+        for category, (p, rho, others) in g.baselines.items():
+            for code, values in zip(f.schools[g.schools], zip(p, rho, others)):
+                out[(g.group, category, str(code))] = tuple(float(v) for v in values)
     return out
+
+
+def _positions_by(key: np.ndarray, positions: np.ndarray) -> dict[int, np.ndarray]:
+    """key → its positions (increasing)."""
+    order = np.argsort(key, kind="stable")
+    key, positions = key[order], positions[order]
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    return {int(k[0]): p for k, p in zip(np.split(key, bounds), np.split(positions, bounds)) if len(k)}
 
 
 NEAR_A_TEXT = "只有 1 至 {} 题未选“满意”且这几题选“比较满意”或“基本满意”"
 
 
-def _mode(values: np.ndarray):
-    values = [v for v in values if v is not None and v == v and v != ""]
-    if not values:
+def _mode(codes: np.ndarray, names: np.ndarray, skip: int = -1):
+    """The most frequent name among the codes (-1 and ``skip`` left out; ties: the first in sorted order)."""
+    codes = codes[(codes >= 0) & (codes != skip)]
+    if not codes.size:
         return None
-    codes, counts = np.unique(np.array(values, dtype=object).astype(str), return_counts=True)
-    return str(codes[np.argmax(counts)])
+    return str(names[np.argmax(np.bincount(codes))])
+
+
+def _school_of(f: _Frame, pos: np.ndarray):
+    return _mode(f.school[pos], f.schools)
+
+
+def _group_of(f: _Frame, pos: np.ndarray):
+    # "" sorts first: a link's group is never the blank one
+    return _mode(f.group[pos], f.groups, 0 if len(f.groups) and f.groups[0] == "" else -1)
 
 
 def _links(responses: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -578,15 +634,15 @@ def _windows(tt: np.ndarray, width: float, how_many: int, min_count: int) -> lis
     return chosen
 
 
-def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings
-                      ) -> tuple[list[_Candidate], list[Flag]]:
+def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: IntegritySettings,
+                      by_group: list[_GroupCounts] | None = None) -> tuple[list[_Candidate], list[Flag]]:
     """The content test of each chosen window (candidates) and the concentrated windows (information)."""
-    county = _county_baselines(f, settings)
+    county = _county_baselines(f, settings, by_group)
     candidates, information = [], []
     names = {"all_a": "九题全选“满意”(A)", "near_a": NEAR_A_TEXT.format(settings.near_max_b)}
     for link, pos, tt in links:
-        school = _mode(f.school[pos])
-        group = _mode(f.group[pos]) or ""
+        school = _school_of(f, pos)
+        group = _group_of(f, pos) or ""
         n_link = len(pos)
         hours = np.floor(tt / 3600.0)
         for minutes in sorted({settings.burst_window_minutes, settings.wave_window_minutes}):
@@ -707,7 +763,7 @@ def _pacing_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
     for link, pos, tt in links:
         if len(pos) < settings.min_responses:
             continue
-        school = _mode(f.school[pos])
+        school = _school_of(f, pos)
         found = []
         # (a) machine-regular intervals: Moran's statistic over runs of r gaps (0.5 s for the clock's resolution).
         gaps = np.diff(tt) + 0.5
@@ -773,7 +829,7 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
     ``duplicate`` are left out. Two passes: school-vector cells whose first-pass raw p
     is below ``trim_p`` are left out of every other school's baseline in the second.
     """
-    keep = f.complete & np.array([s is not None for s in f.school]) & (f.status != "duplicate")
+    keep = f.complete & (f.school >= 0) & (f.status != "duplicate")
     if not keep.any():
         return []
     powers = len(OPTIONS) ** np.arange(len(ITEMS), dtype=np.int64)
@@ -832,13 +888,14 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
         makeup = "、".join(f"{letters.count(o)} 个 {o}" for o in OPTIONS if o in letters)
         comment = str(texts[row.text]) if len(texts) else ""
         expected = row.m * row.p
+        school = str(f.schools[row.school])
         candidates.append(_Candidate(Flag(
-            "identical_answers", "school", str(row.school), float(row.x), float(expected), 1.0,
-            f"学校 {row.school} 答案构成为 {makeup} 的 {int(row.m)} 份完整问卷中，有 {int(row.x)} 份九题答案"
+            "identical_answers", "school", school, float(row.x), float(expected), 1.0,
+            f"学校 {school} 答案构成为 {makeup} 的 {int(row.m)} 份完整问卷中，有 {int(row.x)} 份九题答案"
             f"（依次为 {letters}）与意见建议（{'“' + comment[:30] + '”' if comment else '空'}）完全相同；"
             f"其他学校（剔除离群学校后）同构成问卷中这一组合占 {_pct(row.p)}，预期约 {expected:.1f} 份。"
             f"{'二项' if row.rho == 0 else 'β-二项（校间差异 ρ = ' + format(row.rho, '.3f') + '）'}",
-            count=int(row.x), total=int(row.m), school_code=str(row.school),
+            count=int(row.x), total=int(row.m), school_code=school,
             rows=tuple(int(q) for q in _members(row))),
             float(row.raw)))
     return candidates
@@ -848,13 +905,13 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
 
 def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndarray,
                       settings: IntegritySettings, what: str, of_what: str, trim: bool = True) -> list[_Candidate]:
-    use = considered & np.array([s is not None for s in f.school])
+    use = considered & (f.school >= 0)
     if not use.any():
         return []
-    frame = pd.DataFrame({"school": f.school[use], "hit": hit[use], "position": np.flatnonzero(use)})
-    counts = frame.groupby("school")["hit"].agg(["sum", "size"])
-    x = counts["sum"].to_numpy(dtype=float)
-    n = counts["size"].to_numpy(dtype=float)
+    size = np.bincount(f.school[use], minlength=len(f.schools))
+    present = np.flatnonzero(size)
+    x = np.bincount(f.school[use], weights=hit[use], minlength=len(f.schools))[present]
+    n = size[present].astype(float)
     tested = n >= settings.min_responses
     if not tested.any():
         return []
@@ -862,21 +919,22 @@ def _share_candidates(kind: str, f: _Frame, hit: np.ndarray, considered: np.ndar
     p, rho, others = _leave_one_out(x, n, _totals(x[keep], n[keep]), keep)
     raw = _upper_tail(x, n, p, rho, others)
     raw = np.where(x / n > p, raw, 1.0)  # one-sided: only shares above the county's
-    hits = frame[frame["hit"]].groupby("school")["position"].agg(tuple)
+    hits = _positions_by(f.school[use & hit], np.flatnonzero(use & hit))
     candidates = []
     for i in np.flatnonzero(tested):
-        code = str(counts.index[i])
+        code = str(f.schools[present[i]])
         candidates.append(_Candidate(Flag(
             kind, "school", code, float(x[i] / n[i]), float(p[i]), 1.0,
             f"学校 {code} 的 {int(n[i])} 份{of_what}中{what} {int(x[i])} 份，占 {_pct(x[i] / n[i])}；"
             f"其他学校{'（剔除离群学校后）' if trim else ''}为 {_pct(p[i])}。单侧"
             f"{'二项' if rho[i] == 0 else 'β-二项（校间差异 ρ = ' + format(rho[i], '.3f') + '）'}",
             count=int(x[i]), total=int(n[i]), school_code=code,
-            rows=tuple(int(q) for q in hits.get(counts.index[i], ()))), float(raw[i])))
+            rows=tuple(int(q) for q in hits.get(int(present[i]), ()))), float(raw[i])))
     return candidates
 
 
-def _mix_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
+def _mix_candidates(f: _Frame, settings: IntegritySettings, by_group: list[_GroupCounts] | None = None
+                    ) -> list[_Candidate]:
     """Per school and group: its all-satisfied and near-all-satisfied shares against the same group elsewhere.
 
     The school's complete answers of one group (its parents, say) are compared with that group's
@@ -885,37 +943,33 @@ def _mix_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidate]:
     heavily coached school cannot escape: its coached answers are its own baseline in the window
     test, not here. Both categories are tested, p = 2 · min; the flag's kind is the category.
     """
-    use = f.complete & np.array([s is not None for s in f.school])
-    if not use.any():
-        return []
-    frame = pd.DataFrame({"school": f.school[use], "group": f.group[use], "all_a": f.all_a[use],
-                          "near_a": f.near_a[use], "position": np.flatnonzero(use)})
     what = {"all_a": "九题全选“满意”(A)的", "near_a": NEAR_A_TEXT.format(settings.near_max_b) + "的"}
+    use = f.complete & (f.school >= 0) & (f.group >= 0)
+    key = f.group * len(f.schools) + f.school
+    hits = {c: _positions_by(key[use & getattr(f, c)], np.flatnonzero(use & getattr(f, c))) for c in what}
     candidates = []
-    for group, part in frame.groupby("group"):
-        counts = part.groupby("school")[["all_a", "near_a"]].agg(["sum", "size"])
-        n = counts[("all_a", "size")].to_numpy(dtype=float)
+    for g in (_group_counts(f, settings) if by_group is None else by_group):
+        group, n = g.group, g.n
         tested = n >= settings.min_responses
         if not tested.any():
             continue
         found = {}
-        baselines = _mix_baselines(counts[("all_a", "sum")], counts[("near_a", "sum")], n, settings)
-        for category, (p, rho, others) in baselines.items():
-            x = counts[(category, "sum")].to_numpy(dtype=float)
+        for category, (p, rho, others) in g.baselines.items():
+            x = g.x[category]
             raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
             found[category] = (x, p, rho, raw)
         who = names.GROUPS.get(str(group), str(group))
         for i in np.flatnonzero(tested):
             category = min(found, key=lambda c: found[c][3][i])
             x, p, rho, raw = (v[i] for v in found[category])
-            code = str(counts.index[i])
-            hits = part.loc[(part["school"] == counts.index[i]) & part[category], "position"]
+            code = str(f.schools[g.schools[i]])
+            rows = hits[category].get(int(g.code * len(f.schools) + g.schools[i]), ())
             candidates.append(_Candidate(Flag(
                 category, "school", code, float(x / n[i]), float(p), 1.0,
                 f"学校 {code} 的 {int(n[i])} 份{who}完整问卷中{what[category]} {int(x)} 份，占 {_pct(x / n[i])}；"
                 f"其他学校的{who}（剔除离群学校后）为 {_pct(p)}。单侧"
                 f"{'二项' if rho == 0 else 'β-二项（校间差异 ρ = ' + format(rho, '.3f') + '）'}（两类取小，×2）",
-                count=int(x), total=int(n[i]), school_code=code, rows=tuple(int(q) for q in hits)),
+                count=int(x), total=int(n[i]), school_code=code, rows=tuple(int(q) for q in rows)),
                 float(min(1.0, 2 * raw))))
     return candidates
 
@@ -943,7 +997,7 @@ def _record_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Inte
     raw = np.where(x / n > p, _upper_tail(x, n, p, rho, others), 1.0)
     candidates = []
     for i, (link, pos) in enumerate(tested):
-        school = _mode(f.school[pos])
+        school = _school_of(f, pos)
         candidates.append(_Candidate(Flag(
             "no_record", "link", link, float(x[i] / n[i]), float(p[i]), 1.0,
             f"二维码 {link}{f'（学校 {school}）' if school else ''}的 {int(n[i])} 份问卷中有 {int(x[i])} 份没有问卷页面的"
@@ -970,9 +1024,10 @@ def _status_candidates(f: _Frame, settings: IntegritySettings) -> list[_Candidat
 def _all_candidates(responses: pd.DataFrame, validity, settings: IntegritySettings):
     f = _prepare(responses, validity, settings)
     links = _links(responses)
-    bursts, information = _burst_candidates(responses, f, links, settings)
+    by_group = _group_counts(f, settings)   # the county baselines of both the window test and the shares
+    bursts, information = _burst_candidates(responses, f, links, settings, by_group)
     candidates = [*bursts, *_pacing_candidates(responses, f, links, settings),
-                  *_identical_candidates(responses, f, settings), *_mix_candidates(f, settings),
+                  *_identical_candidates(responses, f, settings), *_mix_candidates(f, settings, by_group),
                   *_record_candidates(responses, f, links, settings), *_status_candidates(f, settings)]
     return candidates, information
 
