@@ -718,12 +718,6 @@ def _new_devices(responses: pd.DataFrame, f: _Frame) -> np.ndarray:
     return first
 
 
-def _counts_of(keys: np.ndarray) -> np.ndarray:
-    """Per row, how many rows share its key."""
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    return counts[inverse]
-
-
 def close_counts(v: np.ndarray, hamming: int, block: int = 1024) -> np.ndarray:
     """Per row of the n×k option codes ``v``, how many rows (itself included) differ from it in at most
     ``hamming`` items.
@@ -731,20 +725,27 @@ def close_counts(v: np.ndarray, hamming: int, block: int = 1024) -> np.ndarray:
     The n×n comparison is n²·k cells (a link of 30,000 answers: 8 GB), so for ``hamming`` 0 or 1
     rows are counted by key in O(n log n): with same(v) the rows equal to v and, for each item j,
     S_j(v) the rows equal to v except perhaps at j, a row at distance 0 is in every S_j and one at
-    distance 1 in exactly one, so the count is Σ_j S_j(v) − (k − 1)·same(v). Larger distances are
-    compared a block of rows at a time (memory bounded, time still n²·k).
+    distance 1 in exactly one, so the count is Σ_j S_j(v) − (k − 1)·same(v). The S_j are summed over
+    the distinct vectors (weighted by how often each is given), far fewer than the rows when answers
+    are alike. Larger distances are compared a block of rows at a time (memory bounded, time still n²·k).
     """
     n, k = v.shape
     if not n:
         return np.zeros(0, dtype=np.int64)
     digits = v.astype(np.int64) + 1                      # 0 is free for "any option" (-1 stays apart)
     powers = (len(OPTIONS) + 2) ** np.arange(k, dtype=np.int64)
-    keys = digits @ powers
-    same = _counts_of(keys)
+    # Counted by hashing (pandas' factorize), cheaper than sorting.
+    inverse, distinct = pd.factorize(digits @ powers)
+    same = np.bincount(inverse)
     if hamming <= 0:
-        return same
+        return same[inverse]
     if hamming == 1:
-        return sum(_counts_of(keys - digits[:, j] * powers[j]) for j in range(k)) - (k - 1) * same
+        unique_digits = (distinct[:, None] // powers) % (len(OPTIONS) + 2)
+        close = -(k - 1) * same
+        for j in range(k):
+            group, _ = pd.factorize(distinct - unique_digits[:, j] * powers[j])
+            close += np.bincount(group, weights=same).astype(np.int64)[group]
+        return close[inverse]
     out = np.empty(n, dtype=np.int64)
     for start in range(0, n, block):
         part = v[start:start + block]
@@ -833,71 +834,76 @@ def _identical_candidates(responses: pd.DataFrame, f: _Frame, settings: Integrit
     if not keep.any():
         return []
     powers = len(OPTIONS) ** np.arange(len(ITEMS), dtype=np.int64)
+    vectors = len(OPTIONS) ** len(ITEMS)
     text_code, texts = free_text_codes(responses)
-    position = np.arange(len(responses))
-    rows = pd.DataFrame({
-        "school": f.school, "composition": np.sort(f.answers, axis=1) @ powers,
-        "arrangement": f.answers @ powers, "text": text_code, "position": position,
-    })[keep]
-    n_school = rows.groupby("school").size()
-    cells = rows.groupby(["school", "composition"]).size().rename("m")
-    key = ["school", "composition", "arrangement", "text"]
-    pairs = rows.groupby(key).size().rename("x").reset_index()
-    pairs["m"] = cells.reindex(pd.MultiIndex.from_frame(pairs[["school", "composition"]])).to_numpy()
-    pairs["n"] = n_school.reindex(pairs["school"]).to_numpy()
-    x = pairs["x"].to_numpy(dtype=float)
-    m = pairs["m"].to_numpy(dtype=float)
-    tested = (x >= settings.pattern_min_count) & (pairs["n"].to_numpy() >= settings.min_responses)
+    answers = f.answers[keep]
+    school = f.school[keep]
+    # Integer keys sorted once, in the order a groupby on (school, composition, arrangement, text) gives:
+    # a cell is a school and a composition, a pattern an arrangement and a text (its composition follows).
+    cell = school * vectors + np.sort(answers, axis=1) @ powers
+    pattern = (answers @ powers) * max(len(texts), 1) + text_code[keep].astype(np.int64)
+    order = np.lexsort((pattern, cell))
+    cell, pattern, position = cell[order], pattern[order], np.flatnonzero(keep)[order]
+    starts = np.flatnonzero(np.r_[True, (cell[1:] != cell[:-1]) | (pattern[1:] != pattern[:-1])])
+    ends = np.r_[starts[1:], len(order)]
+    x = (ends - starts).astype(float)              # per (school, composition, arrangement, text): its count
+    cell, pattern = cell[starts], pattern[starts]
+    cell_of = np.cumsum(np.r_[True, cell[1:] != cell[:-1]]) - 1
+    cell_m = np.bincount(cell_of, weights=x)
+    m = cell_m[cell_of]                            # the school's answers of that composition
+    of_school = cell // vectors
+    n = np.bincount(school, minlength=len(f.schools))[of_school]
+    tested = (x >= settings.pattern_min_count) & (n >= settings.min_responses)
     if not tested.any():
         return []
-    pattern = ["composition", "arrangement", "text"]
-    cell = cells.reset_index().astype({"m": float})
-    per_composition = cell.assign(C=cell["m"] ** 2, E=cell["m"] ** 3, K=1.0) \
-        .groupby("composition")[["m", "C", "E", "K"]].sum().reindex(pairs["composition"]).to_numpy()
+    composition_of_cell = np.unique(cell[np.r_[True, cell[1:] != cell[:-1]]] % vectors, return_inverse=True)[1]
+    per_composition = np.stack([np.bincount(composition_of_cell, weights=w)
+                                for w in (cell_m, cell_m ** 2, cell_m ** 3, np.ones_like(cell_m))], axis=1)
+    per_composition = per_composition[composition_of_cell[cell_of]]
+    same_pattern = pd.factorize(pattern)[0]
+
+    def by_pattern(w: np.ndarray) -> np.ndarray:
+        # sums of whole numbers: exact in any order
+        return np.bincount(same_pattern, weights=w)[same_pattern]
 
     def totals(trimmed: np.ndarray) -> dict[str, np.ndarray]:
-        parts = pairs.assign(xx=x * ~trimmed, A=x * x * ~trimmed, B=x * m * ~trimmed,
-                             tm=m * trimmed, tC=m * m * trimmed, tE=m ** 3 * trimmed, tK=1.0 * trimmed)
-        per = parts.groupby(pattern)[["xx", "A", "B", "tm", "tC", "tE", "tK"]].transform("sum")
-        return {"T": per["xx"].to_numpy(), "A": per["A"].to_numpy(), "B": per["B"].to_numpy(),
-                "N": per_composition[:, 0] - per["tm"].to_numpy(), "C": per_composition[:, 1] - per["tC"].to_numpy(),
-                "E": per_composition[:, 2] - per["tE"].to_numpy(), "K": per_composition[:, 3] - per["tK"].to_numpy()}
+        kept = ~trimmed
+        return {"T": by_pattern(x * kept), "A": by_pattern(x * x * kept), "B": by_pattern(x * m * kept),
+                "N": per_composition[:, 0] - by_pattern(m * trimmed),
+                "C": per_composition[:, 1] - by_pattern(m * m * trimmed),
+                "E": per_composition[:, 2] - by_pattern(m ** 3 * trimmed),
+                "K": per_composition[:, 3] - by_pattern(1.0 * trimmed)}
 
-    trimmed = np.zeros(len(pairs), dtype=bool)
+    trimmed = np.zeros(len(x), dtype=bool)
     for _ in range(2):
         t = {k: v[tested] for k, v in totals(trimmed).items()}
         p, rho, others = _leave_one_out(x[tested], m[tested], t, ~trimmed[tested])
         raw = _upper_tail(x[tested], m[tested], p, rho, others)
         raw = np.where(x[tested] / m[tested] > p, raw, 1.0)
-        trimmed = np.zeros(len(pairs), dtype=bool)
+        trimmed = np.zeros(len(x), dtype=bool)
         trimmed[np.flatnonzero(tested)[raw < settings.trim_p]] = True
-    found = pairs[tested].assign(p=p, rho=rho, raw=raw).sort_values(["raw", "x"], ascending=[True, False])
-    found = found.drop_duplicates("school")   # the most significant vector of each school
-    of_school = rows.groupby("school").indices
-    by_key = rows[["composition", "arrangement", "text", "position"]].to_numpy()
-
-    def _members(row) -> np.ndarray:
-        """Positions of the school's answers giving the row's vector (only the flagged vectors are looked up)."""
-        mine = by_key[of_school[row.school]]
-        return mine[(mine[:, 0] == row.composition) & (mine[:, 1] == row.arrangement) & (mine[:, 2] == row.text), 3]
-
+    # The most significant vector of each school (most repeated first among equal p; then in key order).
+    ranked = np.lexsort((-x[tested], raw))
+    first = np.sort(np.unique(of_school[tested][ranked], return_index=True)[1])
+    chosen = ranked[first]
     candidates = []
-    for row in found.itertuples(index=False):
-        digits = (int(row.arrangement) // powers) % len(OPTIONS)
+    for i, p_, rho_, raw_ in zip(np.flatnonzero(tested)[chosen], p[chosen], rho[chosen], raw[chosen]):
+        arrangement, text = divmod(int(pattern[i]), max(len(texts), 1))
+        digits = (arrangement // powers) % len(OPTIONS)
         letters = "".join(OPTIONS[d] for d in digits)
         makeup = "、".join(f"{letters.count(o)} 个 {o}" for o in OPTIONS if o in letters)
-        comment = str(texts[row.text]) if len(texts) else ""
-        expected = row.m * row.p
-        school = str(f.schools[row.school])
+        comment = str(texts[text]) if len(texts) else ""
+        expected = m[i] * p_
+        school = str(f.schools[of_school[i]])
         candidates.append(_Candidate(Flag(
-            "identical_answers", "school", school, float(row.x), float(expected), 1.0,
-            f"学校 {school} 答案构成为 {makeup} 的 {int(row.m)} 份完整问卷中，有 {int(row.x)} 份九题答案"
+            "identical_answers", "school", school, float(x[i]), float(expected), 1.0,
+            f"学校 {school} 答案构成为 {makeup} 的 {int(m[i])} 份完整问卷中，有 {int(x[i])} 份九题答案"
             f"（依次为 {letters}）与意见建议（{'“' + comment[:30] + '”' if comment else '空'}）完全相同；"
-            f"其他学校（剔除离群学校后）同构成问卷中这一组合占 {_pct(row.p)}，预期约 {expected:.1f} 份。"
-            f"{'二项' if row.rho == 0 else 'β-二项（校间差异 ρ = ' + format(row.rho, '.3f') + '）'}",
-            count=int(row.x), total=int(row.m), school_code=school,
-            rows=tuple(int(q) for q in _members(row))),
-            float(row.raw)))
+            f"其他学校（剔除离群学校后）同构成问卷中这一组合占 {_pct(p_)}，预期约 {expected:.1f} 份。"
+            f"{'二项' if rho_ == 0 else 'β-二项（校间差异 ρ = ' + format(rho_, '.3f') + '）'}",
+            count=int(x[i]), total=int(m[i]), school_code=school,
+            rows=tuple(int(q) for q in position[starts[i]:ends[i]])),
+            float(raw_)))
     return candidates
 
 
