@@ -1046,13 +1046,17 @@ def sensitivity(responses: pd.DataFrame, validity: pd.Series | np.ndarray, flags
     """
     from .recognition import evaluate_rate
     profile = profile if isinstance(profile, Profile) else load_profile(profile)
-    status = pd.Series(np.asarray(validity, dtype=object), index=responses.index)
+    # Categorical: counting and comparing a few codes, not a Python string per answer.
+    status = pd.Series(pd.Categorical(validity), index=responses.index)
+    if "set_aside" not in status.cat.categories:
+        status = status.cat.add_categories("set_aside")
     rows = sorted({r for flag in flags if not flag.informational for r in flag.rows})
     aside = np.zeros(len(responses), dtype=bool)
     aside[rows] = True
     aside &= (status == "valid").to_numpy()
-    before = evaluate_rate(responses, profile, status)
-    after = evaluate_rate(responses, profile, status.where(~aside, "set_aside"))
+    answers = None if responses.empty else answer_codes(responses)
+    before = evaluate_rate(responses, profile, status, answers)
+    after = evaluate_rate(responses, profile, status.where(~aside, "set_aside"), answers) if aside.any() else before
     schools = pd.Series(responses["school_code"].to_numpy(dtype=object)[aside]).dropna().astype(str)
     return Sensitivity(before.rate, after.rate, int(aside.sum()),
                        {str(k): int(v) for k, v in schools.value_counts().sort_index().items()},
