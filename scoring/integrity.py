@@ -498,10 +498,13 @@ class _Frame:
     status: np.ndarray        # validity (object)
 
 
-def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (-1 for missing) numbered in the sorted order of the values, and the values."""
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+def _sorted_codes(values, name=str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes numbered in the sorted order of ``name(value)``, and those names; -1 where the value is
+    missing or its name None. ``name`` is applied once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    names = np.array([name(u) for u in uniques], dtype=object)
+    recoded, sorted_names = pd.factorize(names, sort=True)
+    return np.append(recoded, -1)[codes].astype(np.int64), np.asarray(sorted_names, dtype=object)
 
 
 def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> _Frame:
@@ -509,13 +512,8 @@ def _prepare(responses: pd.DataFrame, validity, settings: IntegritySettings) -> 
     complete = (answers >= 0).all(axis=1)
     n_a = (answers == 0).sum(axis=1)
     a_to_c = ((answers >= 0) & (answers <= 2)).all(axis=1)
-    column = responses["school_code"]
-    if isinstance(column.dtype, pd.StringDtype):   # every value present is a str: only "" is left out
-        school, schools = _sorted_codes(column.mask(column.eq("").fillna(False)))
-    else:
-        school, schools = _sorted_codes(np.array([s if isinstance(s, str) and s else None for s in column],
-                                                 dtype=object))
-    group, groups = _sorted_codes(responses["group"].astype(str).to_numpy(dtype=object) if "group" in responses
+    school, schools = _sorted_codes(responses["school_code"], lambda s: s if isinstance(s, str) and s else None)
+    group, groups = _sorted_codes(responses["group"] if "group" in responses
                                   else np.full(len(responses), "", dtype=object))
     status = np.asarray(validity, dtype=object) if validity is not None and len(validity) == len(responses) \
         else np.full(len(responses), "valid", dtype=object)
@@ -601,16 +599,19 @@ def _links(responses: pd.DataFrame) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if responses.empty or "submitted_at" not in responses or "link_id" not in responses:
         return []
     t = _seconds(responses["submitted_at"])
-    link = responses["link_id"]
-    keep = np.isfinite(t) & link.notna().to_numpy() & (link.astype(str) != "").to_numpy()
-    positions = np.flatnonzero(keep)
+    link, names = _sorted_codes(responses["link_id"], lambda v: str(v) or None)
+    positions = np.flatnonzero(np.isfinite(t) & (link >= 0))
     if not positions.size:
         return []
-    codes, names = pd.factorize(link.iloc[positions].astype(str))
+    # Links in the order they first appear, each one's answers by time.
+    seen, first = np.unique(link[positions], return_index=True)
+    rank = np.zeros(len(names), dtype=np.int64)
+    rank[seen[np.argsort(first)]] = np.arange(len(seen))
+    codes = rank[link[positions]]
     order = np.lexsort((t[positions], codes))
     positions, codes = positions[order], codes[order]
     bounds = np.flatnonzero(np.diff(codes)) + 1
-    return [(str(names[c[0]]), p, t[p]) for p, c in zip(np.split(positions, bounds), np.split(codes, bounds))]
+    return [(str(names[link[p[0]]]), p, t[p]) for p in np.split(positions, bounds)]
 
 
 def _clock(seconds: float) -> pd.Timestamp:
