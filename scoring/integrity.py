@@ -622,16 +622,17 @@ def _clock(seconds: float) -> pd.Timestamp:
 
 def _windows(tt: np.ndarray, width: float, how_many: int, min_count: int) -> list[tuple[int, int]]:
     """The ``how_many`` busiest non-overlapping windows [tt[i], tt[i] + width): (first, past-last) indexes."""
-    count = np.searchsorted(tt, tt + width, side="left") - np.arange(len(tt))
-    free = np.ones(len(tt), dtype=bool)
+    ends = tt + width
+    count = np.searchsorted(tt, ends, side="left") - np.arange(len(tt))
+    free = count.copy()   # -1 once overlapped by a chosen window
     chosen = []
     for _ in range(how_many):
-        masked = np.where(free, count, -1)
-        i = int(np.argmax(masked)) if len(masked) else 0
-        if not len(masked) or masked[i] < min_count:
+        i = int(np.argmax(free)) if len(free) else 0
+        if not len(free) or free[i] < min_count:
             break
         chosen.append((i, i + int(count[i])))
-        free &= (tt >= tt[i] + width) | (tt + width <= tt[i])
+        # tt sorted: the windows overlapping it (tt[j] < tt[i] + width and tt[j] + width > tt[i]) are a range
+        free[np.searchsorted(ends, tt[i], side="right"):np.searchsorted(tt, ends[i], side="left")] = -1
     return chosen
 
 
@@ -645,7 +646,9 @@ def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Integ
         school = _school_of(f, pos)
         group = _group_of(f, pos) or ""
         n_link = len(pos)
-        hours = np.floor(tt / 3600.0)
+        # tt sorted, so are the clock hours: numbered by run, counted once
+        hour = np.cumsum(np.r_[False, np.diff(np.floor(tt / 3600.0)) != 0])
+        per_hour = np.bincount(hour)
         for minutes in sorted({settings.burst_window_minutes, settings.wave_window_minutes}):
             width = 60.0 * minutes
             # The busiest windows are set aside from the link's own reference ("outside"), the first
@@ -657,10 +660,8 @@ def _burst_candidates(responses: pd.DataFrame, f: _Frame, links, settings: Integ
                 inside_any[a:b] = True
             for a, b in busy[:settings.windows_per_link]:
                 k = b - a
-                inside = np.zeros(n_link, dtype=bool)
-                inside[a:b] = True
-                _, per_hour = np.unique(hours[~inside], return_counts=True)
-                expected_k = (float(per_hour.max(initial=0)) + 1.0) * minutes / 60.0
+                outside = per_hour - np.bincount(hour[a:b], minlength=len(per_hour))
+                expected_k = (float(outside.max(initial=0)) + 1.0) * minutes / 60.0
                 rhythm = float(min(1.0, n_link * stats.poisson.sf(k - 2, expected_k)))
                 win = pos[a:b][f.complete[pos[a:b]]]
                 out = pos[~inside_any & f.complete[pos]]
@@ -709,12 +710,12 @@ def _new_devices(responses: pd.DataFrame, f: _Frame) -> np.ndarray:
     """Rows from a device not seen before in the campaign (by time); without device_hash, non-duplicates."""
     if "device_hash" not in responses:
         return f.status != "duplicate"
-    device = responses["device_hash"].astype("string")
-    known = device.notna() & (device != "")
+    device, hashes = pd.factorize(responses["device_hash"].astype("string"))
+    known = (device >= 0) & np.append(np.asarray(hashes != "", dtype=bool), False)[device]
     t = _seconds(responses["submitted_at"]) if "submitted_at" in responses else np.zeros(len(responses))
     order = np.argsort(np.where(np.isfinite(t), t, np.inf), kind="stable")
     first = np.ones(len(responses), dtype=bool)
-    seen = device.iloc[order].duplicated(keep="first").to_numpy() & known.iloc[order].to_numpy()
+    seen = pd.Series(device[order]).duplicated(keep="first").to_numpy() & known[order]
     first[order] = ~seen
     return first
 
