@@ -19,8 +19,8 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Response, Stream, Template
 from sqlmodel import Session, select
 
-from scoring.names import GROUPS as GROUP_LABELS
 from scoring.errors import Problem
+from scoring.names import GROUPS as GROUP_LABELS
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from service.accounts import audit
 from service.accounts import roles as R
