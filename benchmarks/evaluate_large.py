@@ -68,7 +68,7 @@ def build_county(folder: Path, n_schools: int, n_responses: int, seed: int = 7,
 
 
 def _like_export(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    """Make the file look like the service's answers export (service/campaigns/exports.py).
+    """Make the file look like the service's answers export (service/answers/exports.py).
 
     Submission ids are 36-character UUIDs and duplicates point at real earlier ones;
     durations are decimal seconds with one decimal; grades only for students (else blank);

@@ -51,7 +51,8 @@ sys.path.insert(0, str(ROOT))
 from scoring.profile import load_profile
 from scoring.recognition import respondent_scores
 from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account
-from service.campaigns.rules import create_campaign, import_schools
+from service.campaigns.lifecycle import create_campaign
+from service.campaigns.schools import import_schools
 from service.workbooks.versions import upload
 from service.db.engine import make_engine, migrate
 from service.db.models import Campaign, Answer

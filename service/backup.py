@@ -116,6 +116,7 @@ def check_backup(file: Path, profile, scratch_database_url: str | None = None) -
 
 def _report(database_url: str, profile, integrity: str) -> dict[str, Any]:
     from service.accounts.audit import verify_chain
+    from service.answers.queries import answer_counts
     from service.db.engine import make_engine
     from service.verdicts.pipeline import _plain, county_verdict, summary_of, verdict_data
 
@@ -128,8 +129,7 @@ def _report(database_url: str, profile, integrity: str) -> dict[str, Any]:
                       "codes_used": count(OneTimeCode, OneTimeCode.used_by.is_not(None)),
                       "workbook_versions": count(WorkbookVersion), "accounts": count(Account),
                       "audit_entries": count(AuditEntry)}
-            per_campaign = {f"{cid}": n for cid, n in s.exec(
-                select(Answer.campaign_id, func.count()).group_by(Answer.campaign_id).order_by(Answer.campaign_id))}
+            per_campaign = {f"{cid}": n for cid, n in answer_counts(s).items()}
             broken = verify_chain(s)
             counties = sorted(s.exec(select(WorkbookVersion.county_name).distinct()))
             verdicts = {}

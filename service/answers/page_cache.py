@@ -21,7 +21,7 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service.campaigns.rules import schools_of as campaign_schools
+from service.campaigns.schools import schools_of as campaign_schools
 from service.db.models import Campaign, Link
 
 MAX_ENTRIES = 4096

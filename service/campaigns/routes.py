@@ -20,16 +20,25 @@ from litestar.response import Redirect, Response, Stream, Template
 from sqlmodel import Session, select
 
 from scoring.errors import Problem
+from scoring.names import GROUPS as GROUP_LABELS
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from service.accounts import audit
 from service.accounts import roles as R
 from service.answers import page_cache
+from service.answers.exports import export_csv as responses_csv
+from service.answers.queries import answer_count
 from service.campaigns import exports as E
 from service.campaigns import qr
-from service.campaigns import rules as C
+from service.campaigns.codes import MAX_CODES_PER_BATCH, create_codes
+from service.campaigns.counted import counted_campaign, designate, is_designated
+from service.campaigns.errors import CampaignInputError
+from service.campaigns.lifecycle import create_campaign, delete_test_campaign, set_closes_at, state_of
+from service.campaigns.links import link_audience, link_label, links_of
+from service.campaigns.progress import lagging_schools, overall, plan_for, progress
+from service.campaigns.raw_exports import csv_count, export_headers, raw_export
+from service.campaigns.schools import import_schools, schools_of
 from service.campaigns import statfiles as SF
 from service.db.models import Campaign, Link, OneTimeCode
-from service.trust import checksums as T
 from service.web.auth import SESSION_KEY
 from service.web.clock import CHINA, app_now, local
 from service.web.public_address import link_base_warning, public_base
@@ -52,7 +61,7 @@ def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
     rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
     now = app_now(request)
     return Template(template_name="bureau/campaigns.html", context={
-        "campaigns": [(c, C.state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
+        "campaigns": [(c, state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
 
 
 def _own_counties(request: Request) -> list[str]:
@@ -135,19 +144,19 @@ def campaign_create(request: Request, db: NamedDependency[Session],
         errors["closes_at"] = "请填写结束时间"
     if not errors:
         try:
-            before = C.counted_campaign(db, data.get("county_name", "").strip())
-            campaign = C.create_campaign(
+            before = counted_campaign(db, data.get("county_name", "").strip())
+            campaign = create_campaign(
                 db, name=data.get("name", ""), county_name=county,
                 resident_population=population, shares=shares, opens_at=opens_at, closes_at=closes_at,
                 templates=request.app.state.templates, account_id=request.session.get(SESSION_KEY),
                 is_test=data.get("is_test") == "1")
             audit.record(db, request, "campaign_create", f"campaign/{campaign.id}",
                          {"name": campaign.name, "county": campaign.county_name, "test": campaign.is_test})
-            if before.how == "only" and C.is_designated(db, before.campaign):   # kept by create_campaign
+            if before.how == "only" and is_designated(db, before.campaign):   # kept by create_campaign
                 audit.record(db, request, "survey_designate", f"county/{campaign.county_name}",
                              {"campaign": before.campaign.id, "automatic": True})
             return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
-        except C.CampaignInputError as exc:
+        except CampaignInputError as exc:
             db.rollback()
             errors.update(exc.errors)
     return Template(template_name="bureau/campaign_new.html", status_code=422,
@@ -157,30 +166,30 @@ def campaign_create(request: Request, db: NamedDependency[Session],
 def _overview_context(request: Request, db: Session, campaign: Campaign, problems: list | None = None,
                       errors: dict | None = None) -> dict:
     profile = request.app.state.profile
-    schools = C.schools_of(db, campaign.id)
+    schools = schools_of(db, campaign.id)
     by_code = {s.school_code: s for s in schools}
-    links = C.links_of(db, campaign.id)
-    prog = C.progress(db, campaign, profile)
-    plan = C.plan_for(db, campaign, profile)
-    state = C.state_of(campaign, app_now(request))
+    links = links_of(db, campaign.id)
+    prog = progress(db, campaign, profile)
+    plan = plan_for(db, campaign, profile)
+    state = state_of(campaign, app_now(request))
     return {
         "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
-        "overall": C.overall(plan, prog) if plan else None,
+        "overall": overall(plan, prog) if plan else None,
         "plan_warnings": plan.warnings(profile) if plan else {},
-        "lagging": C.lagging_schools(schools, plan, prog) if plan else [],
+        "lagging": lagging_schools(schools, plan, prog) if plan else [],
         # An open campaign's page follows the answers coming in; a page showing a form's
         # errors is not reloaded (the reload would drop them).
         "refresh": REFRESH_SECONDS if state == "open" and not problems and not errors else None,
         "imported": request.query_params.get("imported") == "1" and not problems,
-        "counted": C.counted_campaign(db, campaign.county_name),
-        "designated": C.is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
-        "k": min_cell_size(profile), "groups": GROUPS, "group_labels": C.GROUP_LABELS,
+        "counted": counted_campaign(db, campaign.county_name),
+        "designated": is_designated(db, campaign), "county_url": f"/inspector/counties/{quote(campaign.county_name)}",
+        "k": min_cell_size(profile), "groups": GROUPS, "group_labels": GROUP_LABELS,
         "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
         "user": request.session.get("username"),
         # Inspectors read a campaign's page; its actions and raw exports are the bureau's.
         "can_run": R.principal_of(request).can_run_campaigns(campaign.county_name),
-        "link_label": lambda link: C.link_label(link, by_code), "link_url": lambda link: link_url(request, link),
+        "link_label": lambda link: link_label(link, by_code), "link_url": lambda link: link_url(request, link),
         "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
             OneTimeCode.campaign_id == campaign.id).distinct().order_by(OneTimeCode.batch))),
     }
@@ -196,19 +205,19 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
               school: FromQuery[str | None] = None) -> Template:
     """催办通知: one A4 notice per lagging school (or the one asked for), what it still misses."""
     profile = request.app.state.profile
-    schools = C.schools_of(db, campaign.id)
-    plan = C.plan_for(db, campaign, profile)
-    lags = C.lagging_schools(schools, plan, C.progress(db, campaign, profile)) if plan else []
+    schools = schools_of(db, campaign.id)
+    plan = plan_for(db, campaign, profile)
+    lags = lagging_schools(schools, plan, progress(db, campaign, profile)) if plan else []
     if school is not None:
         lags = [lag for lag in lags if lag.school.school_code == school]
         if not lags and school not in {s.school_code for s in schools}:
             raise NotFoundException("no such school")
-    links = {link.school_code: link for link in C.links_of(db, campaign.id) if link.school_code and not link.group}
+    links = {link.school_code: link for link in links_of(db, campaign.id) if link.school_code and not link.group}
     notices = [{"lag": lag, "url": link_url(request, links[lag.school.school_code]),
                 "svg": qr.svg(link_url(request, links[lag.school.school_code]))}
                if lag.school.school_code in links else {"lag": lag} for lag in lags]
     return Template(template_name="bureau/reminder.html", context={
-        "campaign": campaign, "notices": notices, "planned": plan is not None, "group_labels": C.GROUP_LABELS,
+        "campaign": campaign, "notices": notices, "planned": plan is not None, "group_labels": GROUP_LABELS,
         "local": local,
         "now": app_now(request), "warning": link_base_warning(request)})
 
@@ -224,7 +233,7 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
         problems = [Problem("学校名录", None, None, None, "请选择学校名录文件（.xlsx 或 .csv），或完整的指标表")]
     else:
         payload = upload.file.read()
-        school_list, problems = C.import_schools(db, campaign, upload.filename, payload, request.app.state.profile)
+        school_list, problems = import_schools(db, campaign, upload.filename, payload, request.app.state.profile)
     if problems:
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
@@ -278,10 +287,10 @@ def qr_image(request: Request, db: NamedDependency[Session], campaign: NamedDepe
 def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
            school: FromQuery[str | None] = None) -> Template:
     cid = campaign.id
-    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
-    links = [link for link in C.links_of(db, campaign.id) if school is None or link.school_code == school]
+    by_code = {s.school_code: s for s in schools_of(db, campaign.id)}
+    links = [link for link in links_of(db, campaign.id) if school is None or link.school_code == school]
     pages = [{"school": by_code[link.school_code].school_name if link.school_code in by_code else campaign.county_name,
-              "group": C.link_audience(link),
+              "group": link_audience(link),
               "url": link_url(request, link), "svg": qr.svg(link_url(request, link))} for link in links]
     audit.record(db, request, "sheet_generate", f"campaign/{cid}", {"school": school, "links": len(links)})
     return Template(template_name="bureau/sheets.html", context={"campaign": campaign, "pages": pages,
@@ -295,12 +304,12 @@ def codes_create(request: Request, db: NamedDependency[Session], campaign: Named
     link = _link(db, campaign, data.get("link", ""))
     try:
         count = int(data.get("count", "0"))
-        batch = C.create_codes(db, campaign, link, count)
+        batch = create_codes(db, campaign, link, count)
         page_cache.clear(request.app.state.engine)      # the link requires a code now
-    except (ValueError, C.CampaignInputError):
+    except (ValueError, CampaignInputError):
         db.rollback()
         ctx = _overview_context(request, db, campaign)
-        ctx["codes_error"] = f"份数须为 1–{C.MAX_CODES_PER_BATCH} 的整数"
+        ctx["codes_error"] = f"份数须为 1–{MAX_CODES_PER_BATCH} 的整数"
         return Template(template_name="bureau/campaign.html", status_code=422, context=ctx)
     audit.record(db, request, "slips_generate", f"campaign/{cid}/link/{link.token}", {"batch": batch, "count": count})
     return Redirect(path=f"/bureau/campaigns/{cid}/codes/{batch}", status_code=303)
@@ -315,30 +324,30 @@ def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedD
     if not codes:
         raise NotFoundException("no such batch")
     link = db.get(Link, codes[0].link_id)
-    by_code = {s.school_code: s for s in C.schools_of(db, campaign.id)}
+    by_code = {s.school_code: s for s in schools_of(db, campaign.id)}
     slips = [{"code": c.code, "used": c.used_by is not None, "url": link_url(request, link, c.code),
               "svg": qr.svg(link_url(request, link, c.code))} for c in codes]
     audit.record(db, request, "slips_print", f"campaign/{cid}/codes/{batch}", {"count": len(codes)})
     return Template(template_name="bureau/slips.html", context={
-        "campaign": campaign, "slips": slips, "label": C.link_label(link, by_code), "batch": batch,
+        "campaign": campaign, "slips": slips, "label": link_label(link, by_code), "batch": batch,
         "warning": link_base_warning(request)})
 
 
 # ---- exports ----------------------------------------------------------------------
 
-@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[raw_export])
 def export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
-    data = E.export_csv(db, campaign.id)
+    data = responses_csv(db, campaign.id)
     name = f"responses-{campaign.id}.csv"
     return Response(data, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
-        **T.export_headers(request, db, campaign, data, name, T.csv_count(data))})
+        **export_headers(request, db, campaign, data, name, csv_count(data))})
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[raw_export])
 def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The answers for people: Chinese headers and labels, school names, validity (an Excel sheet)."""
     handle, path = tempfile.mkstemp(prefix="renke-answers-", suffix=".xlsx")
@@ -351,7 +360,7 @@ def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedD
                 digest.update(chunk)
         name = f"答卷-{campaign.id}.xlsx"
         headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-                   **T.export_headers(request, db, campaign, None, name, T.response_count(db, campaign.id),
+                   **export_headers(request, db, campaign, None, name, answer_count(db, campaign.id),
                                       digest=digest.hexdigest())}
     except BaseException:
         os.unlink(path)
@@ -372,28 +381,28 @@ def _chunks_then_delete(path: str) -> Iterator[bytes]:
         os.unlink(path)
 
 
-@get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[raw_export])
 def export_excel_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The same answers as a CSV that Excel opens in Chinese (UTF-8 with a BOM)."""
     data = E.people_csv(db, campaign.id, request.app.state.profile)
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
 
 
-@get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[raw_export])
 def export_sav(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The answers for SPSS: Chinese variable and value labels."""
     data = SF.spss_sav(db, campaign, request.app.state.profile)
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.sav", SF.SAV_MEDIA_TYPE)
 
 
-@get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[raw_export])
 def export_dta(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The answers for Stata: Chinese variable and value labels."""
     data = SF.stata_dta(db, campaign, request.app.state.profile)
     return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
 
 
-@get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
+@get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[raw_export])
 def export_codebook(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
     """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
     data = SF.codebook_xlsx(campaign, request.app.state.profile)
@@ -405,12 +414,12 @@ def _people_export(request: Request, db: Session, campaign: Campaign, data: byte
                    media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        **T.export_headers(request, db, campaign, data, name, T.response_count(db, campaign.id))})
+        **export_headers(request, db, campaign, data, name, answer_count(db, campaign.id))})
 
 
 # ---- dates, the survey that counts, test campaigns -------------------------------------------
 
-def _form_error(request: Request, db: Session, campaign: Campaign, exc: C.CampaignInputError) -> Template:
+def _form_error(request: Request, db: Session, campaign: Campaign, exc: CampaignInputError) -> Template:
     db.rollback()
     return Template(template_name="bureau/campaign.html", status_code=422,
                     context=_overview_context(request, db, campaign, errors=exc.errors))
@@ -424,10 +433,10 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
     before = campaign.closes_at
     try:
         if closes_at is None:
-            raise C.CampaignInputError({"closes_at": "请填写新的结束时间"})
-        reopened = C.state_of(campaign, app_now(request)) == "closed"
-        C.set_closes_at(db, campaign, closes_at, app_now(request))
-    except C.CampaignInputError as exc:
+            raise CampaignInputError({"closes_at": "请填写新的结束时间"})
+        reopened = state_of(campaign, app_now(request)) == "closed"
+        set_closes_at(db, campaign, closes_at, app_now(request))
+    except CampaignInputError as exc:
         return _form_error(request, db, campaign, exc)
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "campaign_reopen" if reopened else "campaign_extend", f"campaign/{campaign.id}",
@@ -438,10 +447,10 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
 @post("/campaigns/{cid:int}/designate", sync_to_thread=True, media_type=MediaType.HTML)
 def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Any:
     """计入评估的调查: this campaign's answers are the county's verdict's."""
-    before = C.counted_campaign(db, campaign.county_name).campaign
+    before = counted_campaign(db, campaign.county_name).campaign
     try:
-        C.designate(db, campaign, request.session.get(SESSION_KEY))
-    except C.CampaignInputError as exc:
+        designate(db, campaign, request.session.get(SESSION_KEY))
+    except CampaignInputError as exc:
         return _form_error(request, db, campaign, exc)
     audit.record(db, request, "survey_designate", f"county/{campaign.county_name}",
                  {"campaign": campaign.id, "before": before.id if before else None})
@@ -453,8 +462,8 @@ def campaign_delete(request: Request, db: NamedDependency[Session], campaign: Na
     """Delete a test campaign (试填) with its answers."""
     name, cid = campaign.name, campaign.id
     try:
-        answers = C.delete_test_campaign(db, campaign)
-    except C.CampaignInputError as exc:
+        answers = delete_test_campaign(db, campaign)
+    except CampaignInputError as exc:
         return _form_error(request, db, campaign, exc)
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "campaign_delete", f"campaign/{cid}", {"name": name, "answers": answers})

@@ -1,8 +1,8 @@
 """The state of a campaign's answers, and the per-process caches kept by state.
 
-Answers are only ever added, so a campaign's answers up to a *watermark* — their count, their
-largest id and that answer's submission id (ids alone could repeat in another database or
-after deletes) — are one state. What is computed from them (a verdict)
+Answers are only ever added, so a campaign's answers up to a *watermark*
+(``answers.queries.watermark``: their count, their largest id and that answer's submission id)
+are one state. What is computed from them (a verdict)
 is computed once per state together with the profile's digest and a digest of ``scoring``'s
 code (a deploy that changes a rule is a new state), and kept in a small LRU per process."""
 
@@ -12,11 +12,10 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import scoring
-from service.db.models import Answer
+from service.answers.queries import watermark
 
 SCORING_DIGEST = hashlib.sha256(b"".join(
     p.read_bytes() for p in sorted(Path(scoring.__file__).parent.glob("**/*")) if p.is_file()
@@ -42,22 +41,11 @@ def clear_caches() -> None:
             cache.clear()
 
 
-def watermarks(session: Session, campaign_ids: list[int]) -> dict[int, tuple[int, int, str]]:
-    """(count, max id, its submission id) of each campaign's answers: the watermark."""
-    if not campaign_ids:
-        return {}
-    rows = list(session.exec(select(Answer.campaign_id, func.count(), func.max(Answer.id))
-                             .where(Answer.campaign_id.in_(campaign_ids)).group_by(Answer.campaign_id)))
-    last = dict(session.exec(select(Answer.id, Answer.submission_id)
-                             .where(Answer.id.in_([top for _, _, top in rows]))).all()) if rows else {}
-    return {cid: (n, top, last[top]) for cid, n, top in rows}
-
-
 def campaign_key(session: Session, campaign_id: int, profile, *more: Any) -> str:
     """The key of what is computed from one campaign's answers alone: its watermark, the profile,
     ``scoring``'s code and ``more`` (what else the computation reads)."""
-    watermark = watermarks(session, [campaign_id]).get(campaign_id, (0, 0, ""))
-    return hashlib.sha256(repr((campaign_id, *watermark, profile.digest, SCORING_DIGEST, *more)).encode()).hexdigest()
+    state = (campaign_id, *watermark(session, campaign_id), profile.digest, SCORING_DIGEST, *more)
+    return hashlib.sha256(repr(state).encode()).hexdigest()
 
 
 def cached(cache: "OrderedDict[Any, Any]", key: Any, make, size: int) -> Any:

@@ -1,13 +1,14 @@
 """A campaign's answers for statistical software: an SPSS ``.sav`` and a Stata ``.dta`` file with
 Chinese variable and value labels, and their codebook (xlsx: variable, label, values).
 
-One row per answer, as the people's exports (``campaigns.exports``): the questionnaire (labelled
-with the campaign's own pinned questionnaire titles), group, school, location, grade, the nine
-items coded 1–5 (A–E), validity (``scoring.recognition.classify_validity``), the scores y and m
-of survey.md under the profile (a group's rate is Σy ÷ Σm over its valid answers), duration
-and time. Codes are labelled from ``scoring.names``. No comments: free text stays in the
-people's exports. Text passes ``service.web.cells`` (control characters dropped, formula
-starts neutralised) as every raw export's does.
+One row per answer, as the people's exports (``campaigns.exports``; both read
+``answers.exports.answer_batches``): the questionnaire (labelled with the campaign's own pinned
+questionnaire titles), group, school, location, grade, the nine items coded 1–5 (A–E), validity
+(``scoring.recognition.classify_validity``), the scores y and m of survey.md under the profile
+(a group's rate is Σy ÷ Σm over its valid answers), duration and time. Codes are labelled from
+``scoring.names``. No comments: free text stays in the people's exports. Text passes
+``service.web.cells`` (control characters dropped, formula starts neutralised) as every raw
+export's does.
 
 The files are written by pyreadstat (ReadStat), which takes a whole frame: the answers are read
 in batches as the other exports, but held as one numeric frame (a few MB per 100,000 answers).
@@ -25,7 +26,7 @@ from sqlmodel import Session
 
 from scoring import names as N
 from scoring.recognition import classify_validity, scores
-from service.campaigns.exports import RESPONSE_COLUMNS, answer_batches
+from service.answers.exports import RESPONSE_COLUMNS, answer_batches
 from service.db.models import Campaign, School
 from service.web.cells import neutralise, printable
 from service.web.clock import CHINA

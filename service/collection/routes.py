@@ -20,7 +20,8 @@ from scoring.workbook import LOCATION_NAMES, SCHOOL_TYPES
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
-from service.campaigns import rules as C
+from service.campaigns.counted import counted_campaign
+from service.campaigns.schools import answered_school_names
 from service.collection import evidence as E
 from service.collection import package as PK
 from service.collection import rounds as K
@@ -176,7 +177,7 @@ def round_assemble(request: Request, db: NamedDependency[Session], county: FromP
     assembly, problems = K.assemble(db, rnd)
     version = None
     if assembly is not None:
-        keep = C.answered_school_names(db, C.counted_campaign(db, county).campaign)
+        keep = answered_school_names(db, counted_campaign(db, county).campaign)
         version, problems = K.store_assembly(db, rnd, assembly, p.account_id, request.app.state.profile, keep)
     if problems:
         db.rollback()

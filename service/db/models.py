@@ -54,7 +54,7 @@ class Campaign(SQLModel, table=True):
     templates: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     salt: str = Field(max_length=64)
     # The school list the campaign's schools come from (a school list, or a full workbook's
-    # schools sheet: never a county version, campaigns/rules.py import_schools), and when.
+    # schools sheet: never a county version, campaigns/schools.py import_schools), and when.
     school_list_file: str | None = Field(default=None, max_length=255)
     school_list_sha256: str | None = Field(default=None, max_length=64)
     workbook_imported_at: datetime | None = None

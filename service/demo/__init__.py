@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 
 from scoring.recognition import respondent_scores
 from service.accounts.roles import BUREAU_ADMIN, INSPECTOR, PROVINCE_ADMIN, ensure_account
-from service.campaigns.rules import create_campaign, import_schools
+from service.campaigns.lifecycle import create_campaign
+from service.campaigns.schools import import_schools
 from service.db.models import ITEM_FIELDS, Account, Campaign, Link, Answer
 from service.workbooks.versions import upload
 

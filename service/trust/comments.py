@@ -16,15 +16,16 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Response, Template
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from scoring.names import GROUPS as GROUP_LABELS
 from scoring.privacy import min_cell_size
 from service.accounts import audit
 from service.accounts import roles as R
-from service.db.models import Campaign, School
-from service.db.models import Answer
+from service.answers.queries import cell_counts
+from service.answers.queries import comments as answer_comments
+from service.campaigns.schools import schools_of
+from service.db.models import Campaign
 from service.web.cells import neutralise
 
 HIDDEN = "（人数较少，不显示）"
@@ -43,15 +44,10 @@ class Comment:
 
 def comments_of(session: Session, campaign: Campaign, k: int) -> list[Comment]:
     """Every non-empty comment in submission order; school and group only for cells of >= k answers."""
-    cells = Counter({(school, group): n for school, group, n in session.exec(
-        select(Answer.school_code, Answer.group, func.count()).where(Answer.campaign_id == campaign.id)
-        .group_by(Answer.school_code, Answer.group))})
-    names = {s.school_code: s.school_name for s in session.exec(select(School).where(School.campaign_id == campaign.id))}
-    rows = session.exec(select(Answer.school_code, Answer.group, Answer.comment)
-                        .where(Answer.campaign_id == campaign.id, Answer.comment.is_not(None), Answer.comment != "")
-                        .order_by(Answer.id))
+    cells = Counter(cell_counts(session, campaign.id))
+    names = {s.school_code: s.school_name for s in schools_of(session, campaign.id)}
     comments = []
-    for school, group, text in rows:
+    for school, group, text in answer_comments(session, campaign.id):
         if not text.strip():
             continue
         shown = cells[(school, group)] >= k

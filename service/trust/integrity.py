@@ -41,7 +41,8 @@ from scoring.profile import ITEMS
 from scoring.recognition import OPTIONS
 from scoring.responses import RESPONSE_COLUMNS, normalise_responses
 
-from service.campaigns import rules as C
+from service.campaigns.links import link_label, links_of
+from service.campaigns.schools import schools_of
 from service.campaigns.exports import seconds_text
 from service.campaigns.states import SCORING_DIGEST
 from service.db.models import Answer, Campaign, IntegrityFrame, IntegrityState
@@ -74,7 +75,7 @@ def campaign_frame(db: Session, campaign: Campaign) -> pd.DataFrame:
 
 def _frame(db: Session, campaign: Campaign) -> tuple[pd.DataFrame, int]:
     """(the campaign's frame, the largest id in it): the stored pieces, then the answers after them."""
-    codes = {s.school_code for s in C.schools_of(db, campaign.id)}
+    codes = {s.school_code for s in schools_of(db, campaign.id)}
     key = _digest(FORMAT, SCORING_DIGEST, sorted(codes))
     ends = {after: (last, n) for after, last, n in db.exec(
         select(IntegrityFrame.after_id, IntegrityFrame.last_id, IntegrityFrame.answers)
@@ -220,7 +221,7 @@ class Signals:
 
 def signals_for(db: Session, campaign: Campaign, profile) -> Signals:
     """The campaign's signals: as stored while no answer has arrived since, else computed and stored."""
-    key = _digest(FORMAT, profile.digest, SCORING_DIGEST, sorted(s.school_code for s in C.schools_of(db, campaign.id)))
+    key = _digest(FORMAT, profile.digest, SCORING_DIGEST, sorted(s.school_code for s in schools_of(db, campaign.id)))
     answers, top = db.exec(select(func.count(), func.max(Answer.id)).where(Answer.campaign_id == campaign.id)).one()
     stored = db.exec(select(IntegrityState.answers, IntegrityState.last_id, IntegrityState.key)
                      .where(IntegrityState.campaign_id == campaign.id)).first()
@@ -283,12 +284,12 @@ def _signals(db: Session, campaign: Campaign, profile, frame: pd.DataFrame, last
 
 def flag_rows(db: Session, campaign: Campaign, signals: Signals, flags: list[Flag] | None = None) -> list[dict]:
     """Display rows (Chinese): what, where, figure, county baseline, p-value, evidence."""
-    schools = {s.school_code: s for s in C.schools_of(db, campaign.id)}
-    links = {str(link.id): link for link in C.links_of(db, campaign.id)}
+    schools = {s.school_code: s for s in schools_of(db, campaign.id)}
+    links = {str(link.id): link for link in links_of(db, campaign.id)}
     rows = []
     for f in signals.flags if flags is None else flags:
         if f.scope == "link" and f.scope_id in links:
-            where = "二维码：" + C.link_label(links[f.scope_id], schools)
+            where = "二维码：" + link_label(links[f.scope_id], schools)
         elif f.school_code in schools:
             where = schools[f.school_code].school_name
         else:

@@ -12,9 +12,9 @@ from sqlmodel import Session, select
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.campaigns.exports import export_csv
+from service.answers.exports import export_csv
 from service.db.models import Campaign
-from service.trust.checksums import csv_count, is_closed
+from service.campaigns.raw_exports import csv_count, is_closed
 from service.trust.comments import COMMENT_ROUTES
 from service.trust.integrity import flag_rows, signals_for
 from service.web.clock import CHINA, local

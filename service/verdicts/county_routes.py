@@ -18,7 +18,8 @@ from scoring.errors import Problem
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
-from service.campaigns import rules as C
+from service.campaigns.counted import campaigns_of, counted_campaign
+from service.campaigns.schools import answered_school_names
 from service.db.models import Account
 from service.web.uploads import UPLOAD_BODY_LIMIT
 from service.workbooks import versions as W
@@ -34,7 +35,7 @@ def home(request: Request, db: NamedDependency[Session]) -> Any:
     for county in counties:
         versions = W.versions_of(db, county)
         rows.append({"county": county, "latest": versions[0] if versions else None,
-                     "counted": C.counted_campaign(db, county)})
+                     "counted": counted_campaign(db, county)})
     return Template(template_name="inspector/home.html", context=staff_context(request, rows=rows, q=quote))
 
 
@@ -47,7 +48,7 @@ def _county_context(request: Request, db: Session, county: str, problems: list |
     return staff_context(request, county=county, versions=counted, history=history, uploaders=uploaders,
                          latest=counted[0] if counted else None, problems=problems, filename=filename,
                          uploaded=next((v for v in history if v.version == uploaded), None) if uploaded else None,
-                         counted=C.counted_campaign(db, county), campaigns=C.campaigns_of(db, county),
+                         counted=counted_campaign(db, county), campaigns=campaigns_of(db, county),
                          can_upload=p.can_upload(county), can_run=p.can_run_campaigns(county), q=quote)
 
 
@@ -60,7 +61,7 @@ def county_page(request: Request, db: NamedDependency[Session], county: FromPath
 
 def _answered(db: Session, county: str) -> dict[str, str]:
     """The schools with answers in the county's counted campaign: every counted version keeps them."""
-    return C.answered_school_names(db, C.counted_campaign(db, county).campaign)
+    return answered_school_names(db, counted_campaign(db, county).campaign)
 
 
 @post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[R.logged_in, R.county_uploader],

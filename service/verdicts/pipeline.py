@@ -9,11 +9,12 @@ new state). Each state's verdict JSON is stored in ``stored_verdict``, shared by
 and instance, which is what the province overview reads; the pages that need the scoring
 objects (``Verdict``, the parsed workbook, ledger rows) keep them in a per-process cache by
 the same key, and a worker that misses recomputes them, cheaply: part S is read from a SQL
-GROUP BY of the answers (``answer_aggregate``: a few hundred rows of sufficient statistics,
+GROUP BY of the answers (``answers.queries.answer_groups``, validity by ``answers.validity``,
+made into ``answer_aggregate``: a few hundred rows of sufficient statistics,
 ``scoring.recognition.RecognitionAggregate``), and the parts the workbook alone decides are
 kept per (workbook, profile). When the stored answers are not what the responses file
 allows (``scoring.responses`` would reject them), the verdict falls back to reading the export
-(``campaigns.exports.answers_frame``) so that its problems are the same ones. The verdict is
+(``answers.exports.answers_frame``) so that its problems are the same ones. The verdict is
 ``scoring.verdict.evaluate`` and the ledger ``scoring.ledger.ledger``: nothing here
 re-implements a rule.
 """
@@ -27,39 +28,34 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import reduce
-from operator import add
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, delete, func, or_
+from sqlalchemy import and_, delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-import scoring
 from scoring.errors import Problem
-from scoring.ledger import item_columns, ledger
+from scoring.ledger import ledger
 from scoring.profile import GRADES, GROUPS, ITEMS, LOCATIONS
 from scoring.questions import question_table, question_table_from_counts
 from scoring.recognition import AGGREGATE_KEYS, OPTIONS, SCHOOL_GROUPS, RecognitionAggregate, aggregate_responses
+from service.answers.exports import answers_frame
+from service.answers.queries import (ITEM_SUMS, OPTION_COUNTS, RAW_KEYS, answer_groups, submission_id_of, watermark,
+                                     watermarks)
 from scoring.verdict import evaluate, evaluate_workbook
 from scoring.whatif import county_what_if
-from service.campaigns.exports import answers_frame
-from service.campaigns.rules import Counted, counted_campaign
+from service.campaigns.counted import Counted, counted_campaign, counted_of
 from service.campaigns.states import SCORING_DIGEST, cached, keep, new_cache
-from service.campaigns.states import watermarks as _answers
-from service.db.models import Campaign, CountySurvey, Answer, StoredVerdict, WorkbookVersion, utcnow
+from service.db.models import Campaign, CountySurvey, StoredVerdict, WorkbookVersion, utcnow
 from service.workbooks.versions import parse_version, version_of
 
 FRAMES_KEPT = 4
 CACHE_SIZE = 256
 LOG = logging.getLogger(__name__)
-ITEM_SUMS = tuple(c for i in ITEMS for c in item_columns(i))
-OPTION_COUNTS = tuple(f"option_{i}_{o}" for i in ITEMS for o in OPTIONS)  # the per-question table's sums
 
 
 @dataclass
@@ -131,14 +127,14 @@ def county_state(session: Session, county: str, number: int | None, profile) -> 
     version = version_of(session, county, number)
     if version is None:
         return None
-    watermark = _answers(session, [campaign.id] if campaign else []).get(campaign.id if campaign else -1, (0, 0, ""))
-    return CountyState(county, version, counted, *watermark, profile.digest)
+    return CountyState(county, version, counted, *watermark(session, campaign.id if campaign else None),
+                       profile.digest)
 
 
 def county_states(session: Session, counties: list[str], profile) -> dict[str, CountyState]:
     """``county_state`` of the latest version of each county, in a few queries for all of them
-    (the overview's): counties without a workbook are left out. The counted campaign is chosen
-    as ``campaigns.rules.counted_campaign`` chooses it."""
+    (the overview's): counties without a workbook are left out. The counted campaign is
+    ``campaigns.counted.counted_of``'s, as for one county."""
     if not counties:
         return {}
     latest = (select(WorkbookVersion.county_name, func.max(WorkbookVersion.version).label("v"))
@@ -155,15 +151,8 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
     for c in session.exec(select(Campaign).options(defer(Campaign.templates))
                           .where(Campaign.county_name.in_(counties)).order_by(Campaign.id.desc())):
         campaigns.setdefault(c.county_name, []).append(c)
-    by_id = {c.id: c for cs in campaigns.values() for c in cs}
-    counted = {}
-    for county in versions:
-        if county in designated:
-            counted[county] = Counted(by_id.get(designated[county]), "designated")
-            continue
-        real = [c for c in campaigns.get(county, []) if not c.is_test]
-        counted[county] = Counted(real[0], "only") if len(real) == 1 else Counted(None, "choose" if real else "none")
-    answers = _answers(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
+    counted = {county: counted_of(designated.get(county), campaigns.get(county, [])) for county in versions}
+    answers = watermarks(session, [c.campaign.id for c in counted.values() if c.campaign is not None])
     return {county: CountyState(county, versions[county], counted[county],
                                 *answers.get(counted[county].campaign.id if counted[county].campaign else -1,
                                              (0, 0, "")),
@@ -172,44 +161,6 @@ def county_states(session: Session, counties: list[str], profile) -> dict[str, C
 
 
 # ---- part S from sufficient statistics -----------------------------------------------------------
-
-RAW_KEYS = (*AGGREGATE_KEYS, "y", "m")
-
-
-def _answer_groups(session: Session, campaign_id: int, after_id: int, max_id: int, profile) -> pd.DataFrame:
-    """The campaign's answers with ``after_id < id <= max_id``, grouped by (group, school, location,
-    grade, validity, y, m): a response's y and m take few values, so grouping by them leaves
-    few rows and computes each once (summing y², y·m, … of an expression recomputes it per row).
-    Validity is decided in survey.md's order (incomplete, duplicate, speeder; durations are
-    stored rounded to 0.1 s, as the export writes them), y and m under ``profile`` (not the
-    stored columns: a profile may weigh the items anew); ``odd`` counts values the responses
-    file would refuse, per item the answers recognising it and those that count, and per item
-    and option the answers choosing it (``OPTION_COUNTS``)."""
-    rec = profile.recognition
-    recognised = list(rec["recognised"])
-    counting = recognised + list(rec["not_recognised"])
-    columns = {i: getattr(Answer, i) for i in ITEMS}
-    status = case((or_(*[c.is_(None) for c in columns.values()]), "incomplete"),
-                  (and_(Answer.duplicate_of.is_not(None), func.trim(Answer.duplicate_of) != ""), "duplicate"),
-                  (Answer.duration_s < float(rec["min_duration_s"]), "speeder"), else_="valid").label("status")
-
-    def weighed(options: list[str], name: str):
-        return reduce(add, [case((c.in_(options), float(rec["item_weights"][i])), else_=0.0)
-                            for i, c in columns.items()]).label(name)
-
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    keys = [Answer.group, Answer.school_code, Answer.location, Answer.grade, status,
-            weighed(recognised, "score_y"), weighed(counting, "score_m")]
-    rows = session.exec(
-        select(*keys, func.count(), count(or_(*[and_(c.is_not(None), c.not_in(OPTIONS)) for c in columns.values()])),
-               *[count(c.in_(options)) for c in columns.values() for options in (recognised, counting)],
-               *[count(c == option) for c in columns.values() for option in OPTIONS])
-        .where(Answer.campaign_id == campaign_id, Answer.id > after_id, Answer.id <= max_id)
-        .group_by(*keys)).all()
-    return pd.DataFrame(rows, columns=[*RAW_KEYS, "n", "odd", *ITEM_SUMS, *OPTION_COUNTS])
-
 
 @dataclass(frozen=True)
 class _Groups:
@@ -221,7 +172,7 @@ class _Groups:
 
 def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, last: str,
                  profile) -> pd.DataFrame:
-    """``_answer_groups`` of every answer up to the watermark. While answers arrive only the new
+    """``answers.queries.answer_groups`` of every answer up to the watermark. While answers arrive only the new
     ones are read: the groups kept for an earlier watermark plus those after it, when their
     counts add up to ``answers`` and the earlier watermark's answer is still the one it was
     (answers are only ever added; on PostgreSQL a lower id may commit after a higher one, and
@@ -229,15 +180,14 @@ def _groups_upto(session: Session, campaign_id: int, answers: int, max_id: int, 
     key = (campaign_id, profile.digest)
     kept = _cached(_GROUPS, key, None)
     groups = None
-    if kept is not None and kept.max_id <= max_id and kept.last == session.exec(
-            select(Answer.submission_id).where(Answer.id == kept.max_id,
-                                                 Answer.campaign_id == campaign_id)).first():
-        new = _answer_groups(session, campaign_id, kept.max_id, max_id, profile)
+    if kept is not None and kept.max_id <= max_id \
+            and kept.last == submission_id_of(session, campaign_id, kept.max_id):
+        new = answer_groups(session, campaign_id, kept.max_id, max_id, profile)
         if kept.answers + int(new["n"].sum()) == answers:
             groups = pd.concat([kept.groups, new], ignore_index=True) if len(new) else kept.groups
             groups = groups.groupby(list(RAW_KEYS), dropna=False, sort=False).sum().reset_index()
     if groups is None:
-        groups = _answer_groups(session, campaign_id, 0, max_id, profile)
+        groups = answer_groups(session, campaign_id, 0, max_id, profile)
     if kept is None or kept.max_id <= max_id:
         _put(_GROUPS, key, _Groups(answers, max_id, last, groups))
     return groups
@@ -300,7 +250,7 @@ def campaign_aggregate(session: Session, campaign_id: int, profile,
     """(answers, ``answer_aggregate`` of all of them) of any campaign, counted or not (the
     trends across surveys read each real campaign's this way); the aggregate is None when
     there are no answers or some stored value is one the responses file would refuse."""
-    answers, max_id, last = _answers(session, [campaign_id]).get(campaign_id, (0, 0, ""))
+    answers, max_id, last = watermark(session, campaign_id)
     if not answers:
         return 0, None
     return answers, answer_aggregate(session, campaign_id, answers, max_id, last, profile, school_codes)

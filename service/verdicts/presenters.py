@@ -15,7 +15,8 @@ from scoring.recognition import FORECAST_CAVEAT, SCHOOL_GROUPS, forecast_sentenc
     probability_words
 from scoring.whatif import PLAIN, drag_text, headline, row_text
 from scoring.report import describe_check
-from service.campaigns.rules import counted_campaign, progress
+from service.campaigns.counted import counted_campaign
+from service.campaigns.progress import progress
 from service.verdicts import charts
 from service.verdicts import exports as X
 from service.verdicts.pipeline import CountyVerdict, county_states, stored_summaries

@@ -9,7 +9,7 @@ from litestar.exceptions import NotFoundException
 from sqlmodel import Session
 
 from service.accounts.pages import staff_context
-from service.campaigns import rules as C
+from service.campaigns.schools import answered_school_names
 from service.verdicts.pipeline import CountyVerdict, county_verdict
 from service.verdicts.presenters import verdict_view
 from service.web.pdf import html_to_pdf
@@ -28,7 +28,7 @@ def verdict_context(request: Request, db: Session, county: str, version: int | N
     suffix = f"?version={cv.version.version}"
     # Schools with answers that this version lacks (a school list ahead of the workbook): named.
     listed = set(cv.workbook.schools["school_code"].astype(str))
-    unlisted = {code: name for code, name in C.answered_school_names(db, cv.campaign).items() if code not in listed}
+    unlisted = {code: name for code, name in answered_school_names(db, cv.campaign).items() if code not in listed}
     return staff_context(request, q=quote, county=county, cv=cv, versions=versions_of(db, county), suffix=suffix,
                          unlisted=unlisted, **verdict_view(cv, request.app.state.profile, sort))
 

@@ -17,7 +17,9 @@ from scoring.compare import compare_versions
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
-from service.campaigns import rules as C
+from service.campaigns.counted import counted_campaign
+from service.campaigns.progress import overall, plan_for
+from service.campaigns.progress import progress as progress_of
 from service.verdicts import exports as X
 from service.verdicts.evidence import evidence_index
 from service.verdicts.pipeline import county_verdict
@@ -54,11 +56,11 @@ def verdict_page(request: Request, db: NamedDependency[Session], county: FromPat
 def _pending_context(request: Request, db: Session, county: str) -> dict:
     """Before any workbook version: the indicator parts are 待提供 (not a failure), the survey's
     progress is what the campaign that counts has collected against its plan."""
-    counted = C.counted_campaign(db, county)
+    counted = counted_campaign(db, county)
     campaign, progress = counted.campaign, None
     if campaign is not None:
-        plan = C.plan_for(db, campaign, request.app.state.profile)
-        progress = C.overall(plan, C.progress(db, campaign, request.app.state.profile)) if plan else None
+        plan = plan_for(db, campaign, request.app.state.profile)
+        progress = overall(plan, progress_of(db, campaign, request.app.state.profile)) if plan else None
     return _page(request, county=county, counted=counted, campaign=campaign, progress=progress)
 
 

@@ -7,7 +7,7 @@ from inspector_helpers import EXAMPLES
 from sqlmodel import Session
 
 from scoring.profile import ITEMS
-from service.campaigns.rules import create_campaign
+from service.campaigns.lifecycle import create_campaign
 from service.db.models import Answer
 
 

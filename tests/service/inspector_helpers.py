@@ -14,7 +14,7 @@ from sqlmodel import Session
 from svc_helpers import csrf_token
 
 from service.accounts import roles as R
-from service.campaigns.rules import create_campaign
+from service.campaigns.lifecycle import create_campaign
 from service.db.models import ITEM_FIELDS, Answer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

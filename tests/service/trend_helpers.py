@@ -7,7 +7,8 @@ from datetime import datetime
 from inspector_helpers import COUNTY_A, EXAMPLE_OF, EXAMPLES, example_zip
 from sqlmodel import Session
 
-from service.campaigns.rules import create_campaign, import_schools
+from service.campaigns.lifecycle import create_campaign
+from service.campaigns.schools import import_schools
 from service.workbooks.versions import upload, versions_of
 from service.db.models import ITEM_FIELDS, Answer
 from service.web.clock import CHINA

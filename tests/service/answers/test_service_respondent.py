@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, select
 
 from service.answers import page_cache as hot_cache
-from service.campaigns import rules as campaigns
+from service.campaigns import schools as campaigns
 from service.db.models import Campaign, Answer
 
 from svc_helpers import ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, hidden, link_token, login

@@ -34,7 +34,7 @@ def test_a_closed_campaign_page_does_not_refresh(app, client, campaign):
 
 def test_lagging_schools_are_listed_by_what_they_miss(app, client, campaign):
     with Session(app.state.engine) as s:
-        from service.campaigns.rules import plan_for
+        from service.campaigns.progress import plan_for
         plan = plan_for(s, s.get(Campaign, campaign), app.state.profile)
     for code, targets in plan.by_school.items():       # every school complete but three
         for group, n in targets.items():
@@ -58,7 +58,7 @@ def test_lagging_schools_are_listed_by_what_they_miss(app, client, campaign):
 def test_reminder_notice_of_a_school_says_what_it_misses(app, client, campaign):
     add_answers(app, campaign, "S01", "parent", 2)
     with Session(app.state.engine) as s:
-        from service.campaigns.rules import plan_for
+        from service.campaigns.progress import plan_for
         plan = plan_for(s, s.get(Campaign, campaign), app.state.profile)
     want = plan.by_school["S01"]
     r = client.get(f"/bureau/campaigns/{campaign}/reminders?school=S01")

@@ -41,7 +41,7 @@ def test_total_progress_is_not_100_while_a_school_or_location_target_is_short(ap
     100 %; the schools' own targets are short, so the page does not."""
     from sqlmodel import Session
 
-    from service.campaigns.rules import plan_for
+    from service.campaigns.progress import plan_for
     from service.db.models import Campaign
     make_users(app)
     with browser(app, "bureau_a") as bureau:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from service.campaigns.exports import RESPONSE_COLUMNS
+from service.answers.exports import RESPONSE_COLUMNS
 from service.db.models import Campaign, School, WorkbookVersion
 
 from svc_helpers import (ALL_A, EXAMPLE, answer, create_campaign, csrf_token, example_zip, link_token, login,
@@ -304,11 +304,11 @@ def test_errors_are_friendly_chinese_pages(app, client, campaign, monkeypatch):
     r = client.get("/bureau/campaigns/9999")
     assert r.status_code == 404 and "页面不存在" in r.text
     assert client.get("/no/such/page").status_code == 404
-    import service.campaigns.rules as C
+    import service.campaigns.routes as routes
 
     def boom(*_a, **_k):
         raise RuntimeError("database on fire")
-    monkeypatch.setattr(C, "progress", boom)
+    monkeypatch.setattr(routes, "progress", boom)
     r = client.get(f"/bureau/campaigns/{campaign}")
     assert r.status_code == 500 and "服务器暂时出错" in r.text
     assert "database on fire" not in r.text and "Traceback" not in r.text

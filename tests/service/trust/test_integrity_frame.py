@@ -12,8 +12,8 @@ from benchmarks.integrity_signals import PATTERNS, generate_campaign
 from scoring.integrity import integrity_report, integrity_settings
 from scoring.recognition import classify_validity
 from scoring.responses import read_responses
-from service.campaigns import rules as C
-from service.campaigns.exports import export_csv
+from service.campaigns.schools import schools_of
+from service.answers.exports import export_csv
 from service.db.models import Campaign, Answer
 from service.trust.integrity import campaign_frame, signals_for
 from service.web.clock import CHINA
@@ -22,7 +22,7 @@ from test_integrity_call_out import store
 
 def answers_one_by_one(db: Session, campaign: Campaign) -> pd.DataFrame:
     """The export read by scoring's reader, each answer's stored extras looked up by its id."""
-    frame = read_responses(export_csv(db, campaign.id), {s.school_code for s in C.schools_of(db, campaign.id)})
+    frame = read_responses(export_csv(db, campaign.id), {s.school_code for s in schools_of(db, campaign.id)})
     stored = {r.submission_id: r for r in db.exec(select(Answer).where(Answer.campaign_id == campaign.id))}
     rows = [stored[i] for i in frame["response_id"].astype(str)]
     # SQLite keeps no zone: its times are UTC.

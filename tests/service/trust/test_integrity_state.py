@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from benchmarks.integrity_signals import PATTERNS, generate_campaign
 from scoring.integrity import integrity_report, integrity_settings
 from scoring.recognition import classify_validity
-from service.campaigns import rules as C
+from service.campaigns import lifecycle, schools
 from service.db.models import Answer, Campaign, IntegrityFrame, IntegrityState
 from service.trust import integrity as T
 from svc_helpers import login, make_app
@@ -43,7 +43,7 @@ def _same(signals: T.Signals, expected, seed) -> None:
 
 def _one_read(db: Session, campaign: Campaign) -> pd.DataFrame:
     """Every answer of the campaign read at once from SQL, nothing stored used."""
-    return T._read(db, campaign.id, {s.school_code for s in C.schools_of(db, campaign.id)}, 0)[1]
+    return T._read(db, campaign.id, {s.school_code for s in schools.schools_of(db, campaign.id)}, 0)[1]
 
 
 def _arrive(db: Session, campaign: int, n: int, tag: str) -> None:
@@ -156,6 +156,6 @@ def test_deleting_a_test_campaign_deletes_what_its_integrity_page_stored(app, ca
         c = db.get(Campaign, campaign)
         T.signals_for(db, c, app.state.profile)
         c.is_test = True
-        assert C.delete_test_campaign(db, c) > 0
+        assert lifecycle.delete_test_campaign(db, c) > 0
         assert db.exec(select(func.count()).select_from(IntegrityFrame)).one() == 0
         assert db.exec(select(func.count()).select_from(IntegrityState)).one() == 0

@@ -122,9 +122,9 @@ def test_integrity_page_flags_the_coached_school_and_excludes_nothing(app, clien
     assert re.search(r"共 \d+ 项检验", html)                   # one family of tests, its size shown
     assert re.search(r'id="sensitivity">敏感性参考：加权认可度 [0-9.]+%', html)
     # nothing excluded: the page's valid count is the progress page's (survey.md's rules only)
-    from service.campaigns import rules as C
+    from service.campaigns.progress import progress
     with Session(app.state.engine) as s:
-        valid = C.progress(s, s.get(Campaign, campaign), app.state.profile).valid
+        valid = progress(s, s.get(Campaign, campaign), app.state.profile).valid
     assert f"有效 {valid} 份" in html
     with browser(app, "bureau_b") as c:
         assert c.get(f"/trust/campaigns/{campaign}/integrity").status_code == 403

@@ -20,8 +20,9 @@ from scoring.ledger import ledger
 from scoring.profile import GROUPS, ITEMS, load_profile
 from scoring.recognition import SCHOOL_GROUPS
 from scoring.verdict import evaluate
-from service.campaigns.exports import answers_frame
-from service.campaigns.rules import create_campaign, designate
+from service.answers.exports import answers_frame
+from service.campaigns.counted import designate
+from service.campaigns.lifecycle import create_campaign
 from service.db.models import Answer, StoredVerdict
 from service.verdicts import pipeline as P
 from service.verdicts.presenters import overview_rows

@@ -157,7 +157,7 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
     import json
     from pathlib import Path
 
-    from service.campaigns.exports import export_csv
+    from service.answers.exports import export_csv
     from service.verdicts.pipeline import county_verdict
     info = seed(app.state.engine, app.state.templates, app.state.profile)
     example = Path(__file__).resolve().parents[2] / "examples" / "example-pass"
@@ -173,7 +173,7 @@ def test_demo_campaign_verdict_matches_the_bundled_example(app):
 
 
 def test_progress_counts_agree_with_the_verdict(app):
-    from service.campaigns.rules import progress
+    from service.campaigns.progress import progress
     from service.verdicts.pipeline import county_verdict
     info = seed(app.state.engine, app.state.templates, app.state.profile)
     with Session(app.state.engine) as s:

@@ -1,4 +1,4 @@
-"""Exports of answers: who may take the raw file, and the count + checksum it carries.
+"""Exports of a campaign's raw answers: who may take them, and the count + checksum they carry.
 
 The raw responses file (CSV, and the xlsx with comments and times) is the input of
 ``python -m scoring evaluate``: it keeps one row per answer, so the minimum cell size rule
@@ -18,15 +18,15 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.campaigns.rules import state_of
-from service.db.models import Campaign, Answer
+from service.campaigns.lifecycle import state_of
+from service.db.models import Campaign
 from service.web.clock import app_now
 from service.web.dependencies import path_campaign
+
 
 def raw_export(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """Guard of the raw responses exports: the county's bureau admin or a province admin."""
@@ -38,10 +38,6 @@ def raw_export(connection: ASGIConnection, _: BaseRouteHandler) -> None:
 
 def csv_count(data: bytes) -> int:
     return max(len(list(csv.reader(io.StringIO(data.decode("utf-8"))))) - 1, 0)
-
-
-def response_count(db: Session, campaign_id: int) -> int:
-    return db.exec(select(func.count()).select_from(Answer).where(Answer.campaign_id == campaign_id)).one()
 
 
 def is_closed(request: Request, campaign: Campaign) -> bool:
