@@ -45,19 +45,23 @@ def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str
     return frame if ids else frame.drop(columns="response_id")
 
 
-def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | None:
-    """The survey.md columns of a well-formed file, typed while parsing; None to use pandas.
+BLOCK_BYTES = 1 << 19  # Arrow parses the file this much at a time: its memory is a few blocks
 
-    Arrow's reader parses in parallel blocks, reads only the needed columns (extra free-text
-    columns are skipped) and dictionary-encodes every column but ``response_id`` as it goes,
-    so a column of a million answers arrives as small integer codes plus its few distinct
-    cells, which ``_by_distinct`` converts once each; all cells stay text ("001" stays "001").
+
+def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | None:
+    """The survey.md columns of a well-formed file, as codes into each column's distinct cells;
+    None to use pandas.
+
+    Arrow's streaming reader parses the file block by block and only the needed columns
+    (extra free-text columns are skipped); each block's cells become small integer codes
+    into that block's distinct cells at once, so memory holds a few blocks of text, not the
+    file. A column of a million answers ends as a byte per row plus its few distinct cells,
+    which ``_by_distinct`` converts once each; all cells stay text ("001" stays "001").
     Anything unusual (a text stream, duplicate headers, a ragged or undecodable row, a file
     Arrow rejects) returns None and the pandas reader below reads it, with its located errors.
     """
     try:
         import pyarrow as pa
-        from pyarrow import compute as pc
         from pyarrow import csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency; the pandas path still works
         return None
@@ -81,47 +85,76 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
         return None  # pandas renames duplicates ("x.1") and reports missing columns
     if not ids:  # a million distinct ids are most of the reading's time and memory
         wanted = {h: s for h, s in wanted.items() if s != "response_id"}
-    coded = pa.dictionary(pa.int32(), pa.string())
-    options = pacsv.ConvertOptions(
-        column_types={h: pa.string() if s == "response_id" else coded for h, s in wanted.items()},
-        include_columns=list(wanted), strings_can_be_null=False, quoted_strings_can_be_null=False)
+    options = pacsv.ConvertOptions(column_types=dict.fromkeys(wanted, pa.string()), include_columns=list(wanted),
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    columns = {h: _BlockCodes() for h, s in wanted.items() if s != "response_id"}
+    id_blocks = []
     try:
-        table = pacsv.read_csv(source, parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
-                                                                       newlines_in_values=True),
-                               convert_options=options)
+        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
+                                parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
+                                convert_options=options)
+        for batch in reader:
+            for header, cells in zip(batch.schema.names, batch.columns):
+                if header in columns:
+                    columns[header].add(cells)
+                else:
+                    id_blocks.append(cells)
     except (pa.ArrowException, OSError, ValueError):
         if not isinstance(source, (str, Path)):
             source.seek(0)
         return None
-    raw = {}
-    for header, column in zip(table.column_names, table.columns):
-        if wanted[header] == "response_id":
-            raw["response_id"] = pd.Series(pd.array(column, dtype="str"), copy=False)
-            continue
-        # Each parallel block has its own dictionary: unify them, then one categorical of codes.
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
-        chunks = column.chunks
-        uniques = chunks[0].dictionary.to_pylist() if chunks else []
-        # A byte per cell where the distinct cells fit (answers, groups, grades).
-        small = np.int8 if len(uniques) < 128 else np.int16 if len(uniques) < 32768 else np.int32
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(small) for c in chunks]) \
-            if chunks else np.empty(0, np.int8)
-        raw[wanted[header]] = pd.Series(pd.Categorical.from_codes(codes, uniques, validate=False), copy=False)
-    del table
-    pa.default_memory_pool().release_unused()
+    raw = {wanted[h]: pd.Series(cells.categorical(), copy=False) for h, cells in columns.items()}
+    if ids:
+        raw["response_id"] = pd.Series(pd.array(pa.chunked_array(id_blocks, pa.string()), dtype="str"), copy=False)
     frame = pd.DataFrame(raw, copy=False)
     if not ids:
         # The id only decides whether a row blank in every other column is a blank line
         # (skipped) or a row with problems; only when such a row exists is it read.
-        blank_elsewhere = np.logical_and.reduce(
-            [np.append(pd.Series(c.cat.categories, dtype=object).str.strip().eq("").to_numpy(), True)
-             [c.cat.codes.to_numpy()] for _, c in frame.items()])
+        blank_elsewhere = np.ones(len(frame), dtype=bool)
+        for _, column in frame.items():
+            blank_elsewhere &= pd.Series(column.cat.categories, dtype=object).str.strip().eq("").to_numpy()[
+                column.cat.codes.to_numpy()]
         if blank_elsewhere.any():
             if not isinstance(source, (str, Path)):
                 source.seek(0)
             return _read_arrow(source, ids=True)
         frame["response_id"] = np.ones(len(frame), dtype=bool)  # filled: no row is blank in every column
     return frame
+
+
+def _small(n: int) -> type:
+    """The narrowest integer type for codes 0..n-1: a byte per cell for answers, groups, grades."""
+    return np.int8 if n < 128 else np.int16 if n < 32768 else np.int32
+
+
+class _BlockCodes:
+    """One column read block by block: each block's codes into its own distinct cells, then
+    one code per row into the column's distinct cells (Arrow's hashing; no per-row Python)."""
+
+    def __init__(self) -> None:
+        self.codes: list[np.ndarray] = []
+        self.cells: list = []  # per block, its distinct cells (Arrow strings)
+
+    def add(self, block) -> None:
+        encoded = block.dictionary_encode()
+        self.cells.append(encoded.dictionary)
+        self.codes.append(encoded.indices.to_numpy().astype(_small(len(encoded.dictionary))))
+
+    def categorical(self) -> pd.Categorical:
+        import pyarrow as pa
+
+        if not self.cells:
+            return pd.Categorical.from_codes(np.empty(0, np.int8), pd.Index([], dtype="str"), validate=False)
+        # The blocks' distinct cells, all together, encoded once more: where each lands.
+        merged = pa.concat_arrays(self.cells).dictionary_encode()
+        uniques = merged.dictionary.to_pylist()
+        landing = merged.indices.to_numpy().astype(_small(len(uniques)))
+        codes = np.empty(sum(len(c) for c in self.codes), landing.dtype)
+        row = first = 0
+        for block, cells in zip(self.codes, self.cells):
+            np.take(landing[first:first + len(cells)], block, out=codes[row:row + len(block)])
+            row, first = row + len(block), first + len(cells)
+        return pd.Categorical.from_codes(codes, uniques, validate=False)
 
 
 def _read_pandas(source: str | Path | IO, name: str) -> pd.DataFrame:
