@@ -40,7 +40,8 @@ def _evaluate(args) -> str:
     workbook = read_workbook(args.workbook, profile=profile)
     responses = None
     if args.responses:
-        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)), ids=False)
+        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)),
+                                   verdict_only=True)
     verdict = evaluate(workbook, responses, profile)
     if args.format == "text":
         from .recognition import aggregate_responses

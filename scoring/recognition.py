@@ -81,12 +81,16 @@ def scores(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None
     rec = profile.recognition
     if answers is None:
         answers = answer_codes(responses)
-    weights = np.array([float(rec["item_weights"][item]) for item in ITEMS])
-    # Lookup by option index; the trailing entry is what code -1 (unanswered) picks.
-    recognised = np.array([o in rec["recognised"] for o in OPTIONS] + [False])
-    counted = recognised | np.array([o in rec["not_recognised"] for o in OPTIONS] + [False])
-    return pd.DataFrame({"y": recognised[answers] @ weights, "m": counted[answers] @ weights},
-                        index=responses.index)
+    y, m = np.zeros(len(answers)), np.zeros(len(answers))
+    # Item by item, in the order of survey.md's sum, each a lookup by option index (the
+    # trailing entry is what code -1, unanswered, picks): a million rows by nine items as
+    # floats would be 72 MB. With integer weights (the default) every order gives the same sums.
+    for k, item in enumerate(ITEMS):
+        weight = float(rec["item_weights"][item])
+        y += np.array([weight if o in rec["recognised"] else 0.0 for o in OPTIONS] + [0.0])[answers[:, k]]
+        m += np.array([weight if o in rec["recognised"] or o in rec["not_recognised"] else 0.0
+                       for o in OPTIONS] + [0.0])[answers[:, k]]
+    return pd.DataFrame({"y": y, "m": m}, index=responses.index)
 
 
 ALONE = -1  # cluster id of a response that is a cluster of its own

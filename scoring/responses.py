@@ -26,29 +26,30 @@ LOCATION_NAMES = {**{c: c for c in LOCATIONS}, "城区": "urban", "镇区": "tow
 CATEGORY_COLUMNS = ("questionnaire", "group", "location", "grade", "duration_s", *ITEMS)
 LOCATION_HINT = " urban/town/rural（或 城区/镇区/乡村）"
 MAX_PROBLEMS = 1000  # listed one by one; the rest are counted
+UNREAD = ("response_id", "questionnaire")  # what the verdict never reads
 
 
 def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str], *,
-                   name: str = "responses.csv", ids: bool = True) -> pd.DataFrame:
+                   name: str = "responses.csv", verdict_only: bool = False) -> pd.DataFrame:
     """Read and check a responses CSV (UTF-8, BOM accepted); see ``normalise_responses``.
 
-    ``ids=False`` leaves ``response_id`` out of the frame (the verdict never reads it; a
-    million distinct ids are most of the reading's time and memory): the file is checked
-    and its blank rows skipped exactly as with ids.
+    ``verdict_only=True`` leaves the columns the verdict never reads (``UNREAD``) out of the
+    frame (a million distinct ids are most of the reading's time and memory): the file is
+    checked and its blank rows skipped exactly as with them.
     """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
-    raw = _read_arrow(source, ids)
+    raw = _read_arrow(source, verdict_only)
     if raw is None:
         raw = _read_pandas(source, name)
     frame = normalise_responses(raw, school_codes, name=name)
-    return frame if ids else frame.drop(columns="response_id")
+    return frame.drop(columns=list(UNREAD)) if verdict_only else frame
 
 
 BLOCK_BYTES = 1 << 19  # Arrow parses the file this much at a time: its memory is a few blocks
 
 
-def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | None:
+def _read_arrow(source: str | Path | IO, verdict_only: bool = False) -> pd.DataFrame | None:
     """The survey.md columns of a well-formed file, as codes into each column's distinct cells;
     None to use pandas.
 
@@ -83,7 +84,7 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
     wanted = {h: s for h, s in zip(header, stripped) if s in RESPONSE_COLUMNS}
     if len(set(stripped)) != len(stripped) or len(wanted) != len(RESPONSE_COLUMNS):
         return None  # pandas renames duplicates ("x.1") and reports missing columns
-    if not ids:  # a million distinct ids are most of the reading's time and memory
+    if verdict_only:  # a million distinct ids are most of the reading's time and memory
         wanted = {h: s for h, s in wanted.items() if s != "response_id"}
     options = pacsv.ConvertOptions(column_types=dict.fromkeys(wanted, pa.string()), include_columns=list(wanted),
                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
@@ -104,12 +105,14 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
             source.seek(0)
         return None
     raw = {wanted[h]: pd.Series(cells.categorical(), copy=False) for h, cells in columns.items()}
-    if ids:
+    del reader, columns
+    pa.default_memory_pool().release_unused()
+    if not verdict_only:
         raw["response_id"] = pd.Series(pd.array(pa.chunked_array(id_blocks, pa.string()), dtype="str"), copy=False)
     frame = pd.DataFrame(raw, copy=False)
-    if not ids:
-        # The id only decides whether a row blank in every other column is a blank line
-        # (skipped) or a row with problems; only when such a row exists is it read.
+    if verdict_only:
+        # The unread columns only decide whether a row blank in every other column is a blank
+        # line (skipped) or a row with problems; only when such a row exists are they read.
         blank_elsewhere = np.ones(len(frame), dtype=bool)
         for _, column in frame.items():
             blank_elsewhere &= pd.Series(column.cat.categories, dtype=object).str.strip().eq("").to_numpy()[
@@ -117,8 +120,9 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
         if blank_elsewhere.any():
             if not isinstance(source, (str, Path)):
                 source.seek(0)
-            return _read_arrow(source, ids=True)
-        frame["response_id"] = np.ones(len(frame), dtype=bool)  # filled: no row is blank in every column
+            return _read_arrow(source)
+        for column in UNREAD:  # filled, as far as blank rows go: no row is blank in every column
+            frame[column] = np.ones(len(frame), dtype=bool)
     return frame
 
 
@@ -193,30 +197,35 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
         raise ResponsesError([Problem(name, 1, c, None, "缺少此列") for c in missing])
     lines = np.arange(2, len(raw) + 2)
     codes = frozenset(str(c) for c in school_codes)
-    # response_id is unique per row: taken as it is, not per distinct value (or only
-    # whether it is filled, when the reader was asked for no ids).
-    if raw["response_id"].dtype == bool:  # the fast reader found no row to skip
-        response_id = raw["response_id"]
-        blank_id = ~response_id.to_numpy()
-    else:
+    columns: dict[str, pd.api.extensions.ExtensionArray] = {}
+    filled = np.zeros(len(raw), dtype=bool)  # rows blank in every column are blank lines
+    checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows, expectation)
+    for column in UNREAD:
+        if raw[column].dtype == bool:  # left out by the fast reader, which found no row to skip
+            columns[column] = raw[column].array
+            filled |= raw[column].to_numpy()
+    # response_id is unique per row: taken as it is, not per distinct value.
+    if "response_id" not in columns:
         response_id = raw["response_id"].fillna("").astype("str")
-        blank_id = (response_id == "").to_numpy()
-    columns: dict[str, pd.api.extensions.ExtensionArray] = {"response_id": response_id.array}
-    blank: dict[str, np.ndarray] = {"response_id": blank_id}
-    checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows mask, expectation)
+        columns["response_id"] = response_id.array
+        filled |= (response_id != "").to_numpy()
 
     def convert(column: str, table: Callable[[pd.Series], pd.Series], expected: str | None,
-                categories: tuple[str, ...] | None = None) -> None:
-        columns[column], invalid, blank[column] = _by_distinct(raw[column], table, categories)
+                categories: tuple[str, ...] | None = None) -> np.ndarray:
+        """The column's values; its invalid rows to check; its blank cells returned."""
+        columns[column], invalid, blank = _by_distinct(raw[column], table, categories)
+        np.logical_or(filled, ~blank, out=filled)
         if expected:
-            checks.append((column, invalid, expected))
+            checks.append((column, np.flatnonzero(invalid), expected))
+        return blank
 
-    convert("questionnaire", _text, None)
+    if "questionnaire" not in columns:
+        convert("questionnaire", _text, None)
     convert("group", lambda u: u.str.lower().where(u.str.lower().isin(GROUPS)),
             f"应为答卷人群体代码之一：{', '.join(GROUPS)}", GROUPS)
-    convert("school_code", lambda u: u.where(u.isin(codes)), "不是指标表中的学校代码")
-    convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
-            f"应为{LOCATION_HINT}", LOCATIONS)
+    school_blank = convert("school_code", lambda u: u.where(u.isin(codes)), "不是指标表中的学校代码")
+    location_blank = convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
+                             f"应为{LOCATION_HINT}", LOCATIONS)
     convert("grade", _grade, "应为年级 1–9")
     convert("duration_s", _duration, "应为秒数")
     convert("duplicate_of", _text, None)
@@ -224,10 +233,10 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
         convert(item, lambda u: u.str.upper().where(u.str.upper().isin(OPTIONS)),
                 "应为答案 A–E", OPTIONS)
 
-    keep = ~np.logical_and.reduce(list(blank.values()))  # blank lines in the file
+    keep = filled
     school_group = pd.Series(columns["group"]).isin(SCHOOL_GROUPS).to_numpy()
-    checks.append(("location", blank["location"], f"未填写：应为{LOCATION_HINT}"))
-    checks.append(("school_code", blank["school_code"] & school_group,
+    checks.append(("location", np.flatnonzero(location_blank), f"未填写：应为{LOCATION_HINT}"))
+    checks.append(("school_code", np.flatnonzero(school_blank & school_group),
                    "未填写：学生、家长、教师和校长须填所在学校的代码"))
     problems = _problems(raw, lines, keep, checks, name)
     if problems:
@@ -288,8 +297,8 @@ def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
     order = {c: i for i, c in enumerate(RESPONSE_COLUMNS)}
     found = []
     total = 0
-    for column, mask, expected in checks:
-        rows = np.flatnonzero(mask & keep)
+    for column, rows, expected in checks:
+        rows = rows[keep[rows]]
         total += len(rows)
         found += [(int(lines[r]), order[column], column, r, expected) for r in rows[:MAX_PROBLEMS]]
     found.sort()
