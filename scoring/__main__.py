@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 
 from .errors import InputError
@@ -101,6 +102,10 @@ COMMANDS = {"evaluate": _evaluate, "plan": _plan, "roadmap": _roadmap}
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Before pandas loads Arrow: in a one-shot process the C library's allocator gives the
+    # blocks Arrow frees back to the system, which Arrow's default (mimalloc) keeps (~30 MB
+    # more at the peak with a million answers; benchmarks/README.md, issue 25).
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         output = COMMANDS[args.command](args)
     except InputError as exc:

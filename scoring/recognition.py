@@ -112,7 +112,11 @@ def ratio_variance(y: np.ndarray, m: np.ndarray, strata: np.ndarray, n_strata: i
     r = np.bincount(strata, minlength=n_strata).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = sum_y / sum_m
-        z = (y - p[strata] * m) / sum_m[strata]
+        # z = (y − p·m) / Σm, in place: a million rows make each temporary 8 MB.
+        z = p[strata]
+        z *= m
+        np.subtract(y, z, out=z)
+        z /= sum_m[strata]
         ss_srs = np.bincount(strata, weights=z * z, minlength=n_strata)
         if clusters is None:
             clusters = np.full(len(y), ALONE)
@@ -133,16 +137,23 @@ def ratio_variance(y: np.ndarray, m: np.ndarray, strata: np.ndarray, n_strata: i
                          "clusters": n_clusters.astype(int)})
 
 
-def school_clusters(responses: pd.DataFrame) -> np.ndarray:
+def school_clusters(responses: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """Cluster id per response: its school for the school-linked groups, ALONE for the others.
 
-    Ids number the schools of the frame, so in the pooled stratum a school's students,
-    parents, teachers and principals share one cluster; a school-linked response without
-    a school is alone.
+    Ids number the schools of the frame (or of its ``rows``, a mask) in order of first
+    appearance, so in the pooled stratum a school's students, parents, teachers and
+    principals share one cluster; a school-linked response without a school is alone.
     """
     linked = responses["group"].isin(SCHOOL_GROUPS).to_numpy()
-    codes, _ = pd.factorize(responses["school_code"])
-    return np.where(linked & (codes >= 0), codes, ALONE)
+    codes, _ = pd.factorize(responses["school_code"])  # -1 (ALONE) for no school
+    if rows is not None:
+        # Numbered again within the rows, as if only they were there: integers hash faster
+        # than the text, and taking a million rows of text would copy it.
+        linked, codes = linked[rows], codes[rows]
+        known = codes >= 0
+        codes[known] = pd.factorize(codes[known])[0]
+    codes[~linked] = ALONE
+    return codes
 
 
 def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd.Series | None = None,
@@ -162,8 +173,7 @@ def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd
     n_by_group = np.bincount(group[valid_mask], minlength=len(GROUPS))
     rated = valid_mask & (ym["m"].to_numpy() > 0)
     y, m = ym["y"].to_numpy()[rated], ym["m"].to_numpy()[rated]
-    # Only the two columns the clusters need: taking every column of a million rows costs more.
-    clusters = school_clusters(responses[["group", "school_code"]][rated])
+    clusters = school_clusters(responses, rated)
     per_group = ratio_variance(y, m, group[rated], len(GROUPS), clusters)
     pooled = ratio_variance(y, m, np.zeros(len(y), np.intp), 1, clusters)
     return _rate_result(per_group, pooled, n_by_group, int(len(responses)), int(valid_mask.sum()), invalid,
