@@ -56,9 +56,14 @@ def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray
 
 
 def answer_codes(responses: pd.DataFrame) -> np.ndarray:
-    """The nine answers as an n×9 matrix of option indexes (A=0 … E=4, -1 unanswered)."""
-    return np.column_stack([category_codes(responses[item], OPTIONS) for item in ITEMS]) if len(responses) \
-        else np.empty((0, len(ITEMS)), dtype=np.int8)
+    """The nine answers as an n×9 matrix of option indexes (A=0 … E=4, -1 unanswered).
+
+    Stored column by column (Fortran order): scoring reads an item across a million rows,
+    which in a row-major matrix strides through all of it."""
+    answers = np.empty((len(responses), len(ITEMS)), dtype=np.int8, order="F")
+    for k, item in enumerate(ITEMS):
+        answers[:, k] = category_codes(responses[item], OPTIONS)
+    return answers
 
 
 def classify_validity(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None = None) -> pd.Series:
