@@ -11,6 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -94,12 +95,21 @@ def _read_arrow(source: str | Path | IO, verdict_only: bool = False) -> pd.DataF
         reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
                                 parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
                                 convert_options=options)
-        for batch in reader:
-            for header, cells in zip(batch.schema.names, batch.columns):
-                if header in columns:
-                    columns[header].add(cells)
-                else:
-                    id_blocks.append(cells)
+        # Arrow parses the next block in a second thread (without the GIL) while this one
+        # codes the current block: one block ahead, so memory stays a few blocks.
+        with ThreadPoolExecutor(1) as ahead:
+            pending = ahead.submit(reader.read_next_batch)
+            while True:
+                try:
+                    batch = pending.result()
+                except StopIteration:
+                    break
+                pending = ahead.submit(reader.read_next_batch)
+                for header, cells in zip(batch.schema.names, batch.columns):
+                    if header in columns:
+                        columns[header].add(cells)
+                    else:
+                        id_blocks.append(cells)
     except (pa.ArrowException, OSError, ValueError):
         if not isinstance(source, (str, Path)):
             source.seek(0)
