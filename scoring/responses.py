@@ -142,8 +142,9 @@ def _small(n: int) -> type:
 
 
 class _BlockCodes:
-    """One column read block by block: each block's codes into its own distinct cells, then
-    one code per row into the column's distinct cells (Arrow's hashing; no per-row Python)."""
+    """One column read block by block: each block's codes into its own distinct cells (its
+    cells' bytes, or Arrow's hashing), then one code per row into the column's distinct cells;
+    no per-row Python. ``pa`` is pyarrow, imported by the reader only when it is there."""
 
     def __init__(self, pa) -> None:
         self.pa = pa
