@@ -131,7 +131,7 @@ def main() -> None:
         t0 = time.perf_counter()
         workbook = read_workbook(folder, profile=profile)
         t1 = time.perf_counter()
-        responses = read_responses(folder / "responses.csv", set(workbook.schools["school_code"]))
+        responses = read_responses(folder / "responses.csv", set(workbook.schools["school_code"]), verdict_only=True)
         t2 = time.perf_counter()
         verdict = evaluate(workbook, responses, profile)
         t3 = time.perf_counter()

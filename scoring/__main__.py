@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 
 from .errors import InputError
@@ -40,7 +41,8 @@ def _evaluate(args) -> str:
     workbook = read_workbook(args.workbook, profile=profile)
     responses = None
     if args.responses:
-        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)), ids=False)
+        responses = read_responses(args.responses, set(workbook.schools["school_code"].astype(str)),
+                                   verdict_only=True)
     verdict = evaluate(workbook, responses, profile)
     if args.format == "text":
         from .recognition import aggregate_responses
@@ -100,6 +102,10 @@ COMMANDS = {"evaluate": _evaluate, "plan": _plan, "roadmap": _roadmap}
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Before pandas loads Arrow: in a one-shot process the C library's allocator gives the
+    # blocks Arrow frees back to the system, which Arrow's default (mimalloc) keeps (~30 MB
+    # more at the peak with a million answers; benchmarks/README.md, issue 25).
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         output = COMMANDS[args.command](args)
     except InputError as exc:

@@ -56,9 +56,14 @@ def category_codes(column: pd.Series, categories: tuple[str, ...]) -> np.ndarray
 
 
 def answer_codes(responses: pd.DataFrame) -> np.ndarray:
-    """The nine answers as an n×9 matrix of option indexes (A=0 … E=4, -1 unanswered)."""
-    return np.column_stack([category_codes(responses[item], OPTIONS) for item in ITEMS]) if len(responses) \
-        else np.empty((0, len(ITEMS)), dtype=np.int8)
+    """The nine answers as an n×9 matrix of option indexes (A=0 … E=4, -1 unanswered).
+
+    Stored column by column (Fortran order): scoring reads an item across a million rows,
+    which in a row-major matrix strides through all of it."""
+    answers = np.empty((len(responses), len(ITEMS)), dtype=np.int8, order="F")
+    for k, item in enumerate(ITEMS):
+        answers[:, k] = category_codes(responses[item], OPTIONS)
+    return answers
 
 
 def classify_validity(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None = None) -> pd.Series:
@@ -81,12 +86,16 @@ def scores(responses: pd.DataFrame, profile: Profile, answers: np.ndarray | None
     rec = profile.recognition
     if answers is None:
         answers = answer_codes(responses)
-    weights = np.array([float(rec["item_weights"][item]) for item in ITEMS])
-    # Lookup by option index; the trailing entry is what code -1 (unanswered) picks.
-    recognised = np.array([o in rec["recognised"] for o in OPTIONS] + [False])
-    counted = recognised | np.array([o in rec["not_recognised"] for o in OPTIONS] + [False])
-    return pd.DataFrame({"y": recognised[answers] @ weights, "m": counted[answers] @ weights},
-                        index=responses.index)
+    y, m = np.zeros(len(answers)), np.zeros(len(answers))
+    # Item by item, in the order of survey.md's sum, each a lookup by option index (the
+    # trailing entry is what code -1, unanswered, picks): a million rows by nine items as
+    # floats would be 72 MB. With integer weights (the default) every order gives the same sums.
+    for k, item in enumerate(ITEMS):
+        weight = float(rec["item_weights"][item])
+        y += np.array([weight if o in rec["recognised"] else 0.0 for o in OPTIONS] + [0.0])[answers[:, k]]
+        m += np.array([weight if o in rec["recognised"] or o in rec["not_recognised"] else 0.0
+                       for o in OPTIONS] + [0.0])[answers[:, k]]
+    return pd.DataFrame({"y": y, "m": m}, index=responses.index, copy=False)
 
 
 ALONE = -1  # cluster id of a response that is a cluster of its own
@@ -108,7 +117,11 @@ def ratio_variance(y: np.ndarray, m: np.ndarray, strata: np.ndarray, n_strata: i
     r = np.bincount(strata, minlength=n_strata).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = sum_y / sum_m
-        z = (y - p[strata] * m) / sum_m[strata]
+        # z = (y − p·m) / Σm, in place: a million rows make each temporary 8 MB.
+        z = p[strata]
+        z *= m
+        np.subtract(y, z, out=z)
+        z /= sum_m[strata]
         ss_srs = np.bincount(strata, weights=z * z, minlength=n_strata)
         if clusters is None:
             clusters = np.full(len(y), ALONE)
@@ -129,16 +142,23 @@ def ratio_variance(y: np.ndarray, m: np.ndarray, strata: np.ndarray, n_strata: i
                          "clusters": n_clusters.astype(int)})
 
 
-def school_clusters(responses: pd.DataFrame) -> np.ndarray:
+def school_clusters(responses: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
     """Cluster id per response: its school for the school-linked groups, ALONE for the others.
 
-    Ids number the schools of the frame, so in the pooled stratum a school's students,
-    parents, teachers and principals share one cluster; a school-linked response without
-    a school is alone.
+    Ids number the schools of the frame (or of its ``rows``, a mask) in order of first
+    appearance, so in the pooled stratum a school's students, parents, teachers and
+    principals share one cluster; a school-linked response without a school is alone.
     """
     linked = responses["group"].isin(SCHOOL_GROUPS).to_numpy()
-    codes, _ = pd.factorize(responses["school_code"])
-    return np.where(linked & (codes >= 0), codes, ALONE)
+    codes, _ = pd.factorize(responses["school_code"])  # -1 (ALONE) for no school
+    if rows is not None:
+        # Numbered again within the rows, as if only they were there: integers hash faster
+        # than the text, and taking a million rows of text would copy it.
+        linked, codes = linked[rows], codes[rows]
+        known = codes >= 0
+        codes[known] = pd.factorize(codes[known])[0]
+    codes[~linked] = ALONE
+    return codes
 
 
 def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd.Series | None = None,
@@ -158,8 +178,8 @@ def evaluate_rate(responses: pd.DataFrame | None, profile: Profile, validity: pd
     n_by_group = np.bincount(group[valid_mask], minlength=len(GROUPS))
     rated = valid_mask & (ym["m"].to_numpy() > 0)
     y, m = ym["y"].to_numpy()[rated], ym["m"].to_numpy()[rated]
-    # Only the two columns the clusters need: taking every column of a million rows costs more.
-    clusters = school_clusters(responses[["group", "school_code"]][rated])
+    del ym  # 16 MB a million rows: what follows reads only the rated rows
+    clusters = school_clusters(responses, rated)
     per_group = ratio_variance(y, m, group[rated], len(GROUPS), clusters)
     pooled = ratio_variance(y, m, np.zeros(len(y), np.intp), 1, clusters)
     return _rate_result(per_group, pooled, n_by_group, int(len(responses)), int(valid_mask.sum()), invalid,

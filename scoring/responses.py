@@ -11,6 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO
 
@@ -26,38 +27,43 @@ LOCATION_NAMES = {**{c: c for c in LOCATIONS}, "城区": "urban", "镇区": "tow
 CATEGORY_COLUMNS = ("questionnaire", "group", "location", "grade", "duration_s", *ITEMS)
 LOCATION_HINT = " urban/town/rural（或 城区/镇区/乡村）"
 MAX_PROBLEMS = 1000  # listed one by one; the rest are counted
+UNREAD = ("response_id", "questionnaire")  # what the verdict never reads
 
 
 def read_responses(source: str | Path | bytes | IO, school_codes: Collection[str], *,
-                   name: str = "responses.csv", ids: bool = True) -> pd.DataFrame:
+                   name: str = "responses.csv", verdict_only: bool = False) -> pd.DataFrame:
     """Read and check a responses CSV (UTF-8, BOM accepted); see ``normalise_responses``.
 
-    ``ids=False`` leaves ``response_id`` out of the frame (the verdict never reads it; a
-    million distinct ids are most of the reading's time and memory): the file is checked
-    and its blank rows skipped exactly as with ids.
+    ``verdict_only=True`` leaves the columns the verdict never reads (``UNREAD``) out of the
+    frame (a million distinct ids are most of the reading's time and memory): the file is
+    checked and its blank rows skipped exactly as with them.
     """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
-    raw = _read_arrow(source, ids)
+    raw = _read_arrow(source, verdict_only)
     if raw is None:
         raw = _read_pandas(source, name)
     frame = normalise_responses(raw, school_codes, name=name)
-    return frame if ids else frame.drop(columns="response_id")
+    return frame.drop(columns=list(UNREAD)) if verdict_only else frame
 
 
-def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | None:
-    """The survey.md columns of a well-formed file, typed while parsing; None to use pandas.
+BLOCK_BYTES = 1 << 19  # Arrow parses the file this much at a time: its memory is a few blocks
 
-    Arrow's reader parses in parallel blocks, reads only the needed columns (extra free-text
-    columns are skipped) and dictionary-encodes every column but ``response_id`` as it goes,
-    so a column of a million answers arrives as small integer codes plus its few distinct
-    cells, which ``_by_distinct`` converts once each; all cells stay text ("001" stays "001").
+
+def _read_arrow(source: str | Path | IO, verdict_only: bool = False) -> pd.DataFrame | None:
+    """The survey.md columns of a well-formed file, as codes into each column's distinct cells;
+    None to use pandas.
+
+    Arrow's streaming reader parses the file block by block and only the needed columns
+    (extra free-text columns are skipped); each block's cells become small integer codes
+    into that block's distinct cells at once, so memory holds a few blocks of text, not the
+    file. A column of a million answers ends as a byte per row plus its few distinct cells,
+    which ``_by_distinct`` converts once each; all cells stay text ("001" stays "001").
     Anything unusual (a text stream, duplicate headers, a ragged or undecodable row, a file
     Arrow rejects) returns None and the pandas reader below reads it, with its located errors.
     """
     try:
         import pyarrow as pa
-        from pyarrow import compute as pc
         from pyarrow import csv as pacsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency; the pandas path still works
         return None
@@ -79,49 +85,106 @@ def _read_arrow(source: str | Path | IO, ids: bool = True) -> pd.DataFrame | Non
     wanted = {h: s for h, s in zip(header, stripped) if s in RESPONSE_COLUMNS}
     if len(set(stripped)) != len(stripped) or len(wanted) != len(RESPONSE_COLUMNS):
         return None  # pandas renames duplicates ("x.1") and reports missing columns
-    if not ids:  # a million distinct ids are most of the reading's time and memory
-        wanted = {h: s for h, s in wanted.items() if s != "response_id"}
-    coded = pa.dictionary(pa.int32(), pa.string())
-    options = pacsv.ConvertOptions(
-        column_types={h: pa.string() if s == "response_id" else coded for h, s in wanted.items()},
-        include_columns=list(wanted), strings_can_be_null=False, quoted_strings_can_be_null=False)
+    if verdict_only:  # a million distinct ids are most of the reading's time and memory
+        wanted = {h: s for h, s in wanted.items() if s not in UNREAD}
+    options = pacsv.ConvertOptions(column_types=dict.fromkeys(wanted, pa.string()), include_columns=list(wanted),
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    columns = {h: _BlockCodes(pa) for h, s in wanted.items() if s != "response_id"}
+    id_blocks = []
     try:
-        table = pacsv.read_csv(source, parse_options=pacsv.ParseOptions(ignore_empty_lines=False,
-                                                                       newlines_in_values=True),
-                               convert_options=options)
+        reader = pacsv.open_csv(source, read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
+                                parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True),
+                                convert_options=options)
+        # Arrow parses the next block in a second thread (without the GIL) while this one
+        # codes the current block: one block ahead, so memory stays a few blocks.
+        with ThreadPoolExecutor(1) as ahead:
+            pending = ahead.submit(reader.read_next_batch)
+            while True:
+                try:
+                    batch = pending.result()
+                except StopIteration:
+                    break
+                pending = ahead.submit(reader.read_next_batch)
+                for header, cells in zip(batch.schema.names, batch.columns):
+                    if header in columns:
+                        columns[header].add(cells)
+                    else:
+                        id_blocks.append(cells)
     except (pa.ArrowException, OSError, ValueError):
         if not isinstance(source, (str, Path)):
             source.seek(0)
         return None
-    raw = {}
-    for header, column in zip(table.column_names, table.columns):
-        if wanted[header] == "response_id":
-            raw["response_id"] = pd.Series(pd.array(column, dtype="str"), copy=False)
-            continue
-        # Each parallel block has its own dictionary: unify them, then one categorical of codes.
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
-        chunks = column.chunks
-        uniques = chunks[0].dictionary.to_pylist() if chunks else []
-        # A byte per cell where the distinct cells fit (answers, groups, grades).
-        small = np.int8 if len(uniques) < 128 else np.int16 if len(uniques) < 32768 else np.int32
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False).astype(small) for c in chunks]) \
-            if chunks else np.empty(0, np.int8)
-        raw[wanted[header]] = pd.Series(pd.Categorical.from_codes(codes, uniques, validate=False), copy=False)
-    del table
+    raw = {wanted[h]: pd.Series(cells.categorical(), copy=False) for h, cells in columns.items()}
+    del reader, columns
     pa.default_memory_pool().release_unused()
+    if not verdict_only:
+        raw["response_id"] = pd.Series(pd.array(pa.chunked_array(id_blocks, pa.string()), dtype="str"), copy=False)
     frame = pd.DataFrame(raw, copy=False)
-    if not ids:
-        # The id only decides whether a row blank in every other column is a blank line
-        # (skipped) or a row with problems; only when such a row exists is it read.
-        blank_elsewhere = np.logical_and.reduce(
-            [np.append(pd.Series(c.cat.categories, dtype=object).str.strip().eq("").to_numpy(), True)
-             [c.cat.codes.to_numpy()] for _, c in frame.items()])
+    if verdict_only:
+        # The unread columns only decide whether a row blank in every other column is a blank
+        # line (skipped) or a row with problems; only when such a row exists are they read.
+        blank_elsewhere = np.ones(len(frame), dtype=bool)
+        for _, column in frame.items():
+            blank_elsewhere &= pd.Series(column.cat.categories, dtype=object).str.strip().eq("").to_numpy()[
+                column.cat.codes.to_numpy()]
         if blank_elsewhere.any():
             if not isinstance(source, (str, Path)):
                 source.seek(0)
-            return _read_arrow(source, ids=True)
-        frame["response_id"] = np.ones(len(frame), dtype=bool)  # filled: no row is blank in every column
+            return _read_arrow(source)
+        for column in UNREAD:  # filled, as far as blank rows go: no row is blank in every column
+            frame[column] = np.ones(len(frame), dtype=bool)
     return frame
+
+
+def _small(n: int) -> type:
+    """The narrowest integer type for codes 0..n-1: a byte per cell for answers, groups, grades."""
+    return np.int8 if n < 128 else np.int16 if n < 32768 else np.int32
+
+
+class _BlockCodes:
+    """One column read block by block: each block's codes into its own distinct cells (its
+    cells' bytes, or Arrow's hashing), then one code per row into the column's distinct cells;
+    no per-row Python. ``pa`` is pyarrow, imported by the reader only when it is there."""
+
+    def __init__(self, pa) -> None:
+        self.pa = pa
+        self.codes: list[np.ndarray] = []
+        self.cells: list = []  # per block, its distinct cells (Arrow strings)
+
+    def add(self, block) -> None:
+        offsets = np.frombuffer(block.buffers()[1], np.int32, len(block) + 1, 4 * block.offset)
+        lengths = np.diff(offsets)
+        if lengths.max(initial=0) <= 1:
+            # Answers and grades: a byte per cell or none, so the byte is the code (256 for
+            # an empty cell) and no hashing is needed. A one-byte cell of UTF-8 is ASCII.
+            byte = np.full(len(block), 256, np.int16)
+            one = lengths == 1
+            if one.any():
+                byte[one] = np.frombuffer(block.buffers()[2], np.uint8)[offsets[:-1][one]]
+            present = np.flatnonzero(np.bincount(byte, minlength=257))
+            rank = np.zeros(257, np.int8)
+            rank[present] = np.arange(len(present))
+            self.cells.append(self.pa.array([chr(b) if b < 256 else "" for b in present], self.pa.string()))
+            self.codes.append(rank[byte])
+            return
+        encoded = block.dictionary_encode()
+        self.cells.append(encoded.dictionary)
+        self.codes.append(encoded.indices.to_numpy().astype(_small(len(encoded.dictionary))))
+
+    def categorical(self) -> pd.Categorical:
+        pa = self.pa
+        if not self.cells:
+            return pd.Categorical.from_codes(np.empty(0, np.int8), pd.Index([], dtype="str"), validate=False)
+        # The blocks' distinct cells, all together, encoded once more: where each lands.
+        merged = pa.concat_arrays(self.cells).dictionary_encode()
+        uniques = merged.dictionary.to_pylist()
+        landing = merged.indices.to_numpy().astype(_small(len(uniques)))
+        codes = np.empty(sum(len(c) for c in self.codes), landing.dtype)
+        row = first = 0
+        for block, cells in zip(self.codes, self.cells):
+            np.take(landing[first:first + len(cells)], block, out=codes[row:row + len(block)])
+            row, first = row + len(block), first + len(cells)
+        return pd.Categorical.from_codes(codes, uniques, validate=False)
 
 
 def _read_pandas(source: str | Path | IO, name: str) -> pd.DataFrame:
@@ -160,30 +223,35 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
         raise ResponsesError([Problem(name, 1, c, None, "缺少此列") for c in missing])
     lines = np.arange(2, len(raw) + 2)
     codes = frozenset(str(c) for c in school_codes)
-    # response_id is unique per row: taken as it is, not per distinct value (or only
-    # whether it is filled, when the reader was asked for no ids).
-    if raw["response_id"].dtype == bool:  # the fast reader found no row to skip
-        response_id = raw["response_id"]
-        blank_id = ~response_id.to_numpy()
-    else:
+    columns: dict[str, pd.api.extensions.ExtensionArray] = {}
+    filled = np.zeros(len(raw), dtype=bool)  # rows blank in every column are blank lines
+    checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows, expectation)
+    for column in UNREAD:
+        if raw[column].dtype == bool:  # left out by the fast reader, which found no row to skip
+            columns[column] = raw[column].array
+            filled |= raw[column].to_numpy()
+    # response_id is unique per row: taken as it is, not per distinct value.
+    if "response_id" not in columns:
         response_id = raw["response_id"].fillna("").astype("str")
-        blank_id = (response_id == "").to_numpy()
-    columns: dict[str, pd.api.extensions.ExtensionArray] = {"response_id": response_id.array}
-    blank: dict[str, np.ndarray] = {"response_id": blank_id}
-    checks: list[tuple[str, np.ndarray, str]] = []  # (column, offending rows mask, expectation)
+        columns["response_id"] = response_id.array
+        filled |= (response_id != "").to_numpy()
 
     def convert(column: str, table: Callable[[pd.Series], pd.Series], expected: str | None,
-                categories: tuple[str, ...] | None = None) -> None:
-        columns[column], invalid, blank[column] = _by_distinct(raw[column], table, categories)
+                categories: tuple[str, ...] | None = None) -> np.ndarray:
+        """The column's values; its invalid rows to check; its blank cells returned."""
+        columns[column], invalid, blank = _by_distinct(raw[column], table, categories)
+        np.logical_or(filled, ~blank, out=filled)
         if expected:
-            checks.append((column, invalid, expected))
+            checks.append((column, np.flatnonzero(invalid), expected))
+        return blank
 
-    convert("questionnaire", _text, None)
+    if "questionnaire" not in columns:
+        convert("questionnaire", _text, None)
     convert("group", lambda u: u.str.lower().where(u.str.lower().isin(GROUPS)),
             f"应为答卷人群体代码之一：{', '.join(GROUPS)}", GROUPS)
-    convert("school_code", lambda u: u.where(u.isin(codes)), "不是指标表中的学校代码")
-    convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
-            f"应为{LOCATION_HINT}", LOCATIONS)
+    school_blank = convert("school_code", lambda u: u.where(u.isin(codes)), "不是指标表中的学校代码")
+    location_blank = convert("location", lambda u: u.str.lower().map(LOCATION_NAMES),
+                             f"应为{LOCATION_HINT}", LOCATIONS)
     convert("grade", _grade, "应为年级 1–9")
     convert("duration_s", _duration, "应为秒数")
     convert("duplicate_of", _text, None)
@@ -191,10 +259,10 @@ def normalise_responses(raw: pd.DataFrame, school_codes: Collection[str], *,
         convert(item, lambda u: u.str.upper().where(u.str.upper().isin(OPTIONS)),
                 "应为答案 A–E", OPTIONS)
 
-    keep = ~np.logical_and.reduce(list(blank.values()))  # blank lines in the file
+    keep = filled
     school_group = pd.Series(columns["group"]).isin(SCHOOL_GROUPS).to_numpy()
-    checks.append(("location", blank["location"], f"未填写：应为{LOCATION_HINT}"))
-    checks.append(("school_code", blank["school_code"] & school_group,
+    checks.append(("location", np.flatnonzero(location_blank), f"未填写：应为{LOCATION_HINT}"))
+    checks.append(("school_code", np.flatnonzero(school_blank & school_group),
                    "未填写：学生、家长、教师和校长须填所在学校的代码"))
     problems = _problems(raw, lines, keep, checks, name)
     if problems:
@@ -255,8 +323,8 @@ def _problems(raw: pd.DataFrame, lines: np.ndarray, keep: np.ndarray,
     order = {c: i for i, c in enumerate(RESPONSE_COLUMNS)}
     found = []
     total = 0
-    for column, mask, expected in checks:
-        rows = np.flatnonzero(mask & keep)
+    for column, rows, expected in checks:
+        rows = rows[keep[rows]]
         total += len(rows)
         found += [(int(lines[r]), order[column], column, r, expected) for r in rows[:MAX_PROBLEMS]]
     found.sort()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from scoring.errors import ResponsesError
 from scoring.profile import GROUPS, ITEMS
-from scoring.responses import MAX_PROBLEMS, RESPONSE_COLUMNS, normalise_responses, read_responses
+from scoring.responses import MAX_PROBLEMS, RESPONSE_COLUMNS, UNREAD, normalise_responses, read_responses
 
 EXAMPLES = Path(__file__).parent / "examples"
 CODES = {f"S{i:02d}" for i in range(1, 26)}
@@ -242,7 +242,8 @@ def test_fast_reader_gives_the_frame_of_the_pandas_reader(seed):
     expected = normalise_responses(_read_pandas(io.BytesIO(data), "x"), CODES)
     pd.testing.assert_frame_equal(normalise_responses(fast, CODES), expected)
     pd.testing.assert_frame_equal(read_responses(data, CODES), expected)
-    pd.testing.assert_frame_equal(read_responses(data, CODES, ids=False), expected.drop(columns="response_id"))
+    pd.testing.assert_frame_equal(read_responses(data, CODES, verdict_only=True),
+                                  expected.drop(columns=list(UNREAD)))
 
 
 def test_fast_reader_locates_the_same_problems():
@@ -253,18 +254,20 @@ def test_fast_reader_locates_the_same_problems():
     with pytest.raises(ResponsesError) as slow:
         normalise_responses(_read_pandas(io.BytesIO(data), "responses.csv"), CODES, name="responses.csv")
     assert [str(p) for p in problems_of(data)] == [str(p) for p in slow.value.problems]
-    with pytest.raises(ResponsesError) as without_ids:
-        read_responses(data, CODES, ids=False)
-    assert without_ids.value.problems == slow.value.problems
+    with pytest.raises(ResponsesError) as verdict_only:
+        read_responses(data, CODES, verdict_only=True)
+    assert verdict_only.value.problems == slow.value.problems
 
 
-def test_a_row_with_only_an_id_is_not_blank_without_ids():
-    data = csv(GOOD["parent"], "r9" + "," * (len(RESPONSE_COLUMNS) - 1))
-    assert problems_of(data) == _problems_without_ids(data)
+@pytest.mark.parametrize("row", ["r9" + "," * (len(RESPONSE_COLUMNS) - 1),
+                                 ",public" + "," * (len(RESPONSE_COLUMNS) - 2)])
+def test_a_row_with_only_an_id_or_questionnaire_is_not_blank_when_the_verdict_reads_neither(row):
+    data = csv(GOOD["parent"], row)
+    assert problems_of(data) == _problems_verdict_only(data)
     assert [(p.row, p.column) for p in problems_of(data)] == [(3, "location")]  # not skipped as blank
 
 
-def _problems_without_ids(data: bytes) -> list:
+def _problems_verdict_only(data: bytes) -> list:
     with pytest.raises(ResponsesError) as caught:
-        read_responses(data, CODES, ids=False)
+        read_responses(data, CODES, verdict_only=True)
     return list(caught.value.problems)
