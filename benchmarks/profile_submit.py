@@ -95,8 +95,9 @@ def measured(args, pids: list[int], url: str, script: str | None = None) -> tupl
     w1, m1, c1 = sum(cpu_seconds(p) for p in pids), machine_busy(), os.times()
     wrk = (c1.children_user + c1.children_system - c0.children_user - c0.children_system) / elapsed
     machine = (m1[0] - m0[0]) / (m1[1] - m0[1]) * os.cpu_count()
-    return result, (f"cores busy: workers {(w1 - w0) / elapsed:.2f}, wrk {wrk:.2f}, "
-                    f"whole machine {machine:.2f} of {os.cpu_count()}")
+    result["worker_ms"] = (w1 - w0) / max(result["requests"], 1) * 1000
+    return result, (f"workers' CPU {result['worker_ms']:.3f} ms per request; cores busy: workers "
+                    f"{(w1 - w0) / elapsed:.2f}, wrk {wrk:.2f}, whole machine {machine:.2f} of {os.cpu_count()}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"bare /healthz: {bare['rps']:.0f} req/s; {bare_use}")
     print(f"submit: {result['rps']:.0f} req/s ({result['rps'] / bare['rps']:.1%} of bare); {use}")
+    print(f"workers' CPU per request, bare / submit: {bare['worker_ms'] / result['worker_ms']:.1%} "
+          "(the ratio wrk would show if the workers had the machine's cores to themselves)")
     if args.no_spy:
         return 0
     stages: Counter = Counter()
