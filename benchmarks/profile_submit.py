@@ -36,7 +36,7 @@ STAGES = [
     ("batch writer: SQLAlchemy + sqlite3", ["<writer-sql>"]),
     ("batch writer: own Python", ["group_writer.py"]),
     ("form token check (itsdangerous)", ["web/security.py"]),
-    ("validation + form context", ["answers/form.py"]),
+    ("validation (the page context only on errors)", ["answers/form.py"]),
     ("answer row (scores, mask, device hash)", ["answers/record.py", "scoring/"]),
     ("device rate limit", ["answers/rate_limit.py"]),
     ("body parse (form_fields)", ["form_fields ("]),

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sqlalchemy import text
     from service.answers import group_writer, routes
-    from service.answers.form import form_context, validate
+    from service.answers.form import validate
     from service.answers.page_cache import form_inputs
     from service.answers.record import answer_row
     from service.app import create_app
@@ -136,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         signed = clock("form-token check", lambda d: signer.check(d["_t"], d["_sid"], now,
                                                                    settings.form_token_max_age_s)[0], datas)
 
-        def checked(d):
-            ctx = form_context(schools, campaign, link, "student", d["_t"], d["_sid"], values=d)
-            return validate(d, ctx, schools, link)[0]
-        answers = clock("validation + form context", checked, datas)
+        answers = clock("validation", lambda d: validate(d, campaign.templates["student"], schools, link)[0], datas)
         at = datetime.now(timezone.utc)
         rows = clock("answer row", lambda x: answer_row(
             x[0], campaign=campaign, link=link, questionnaire="student", sid=x[1]["s"], code_id=None,

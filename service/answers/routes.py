@@ -300,8 +300,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
                                                               code_id, sid):
         return refusal("used_code", campaign)    # said before asking for missing answers
     q = signed["q"]
-    ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
-    answer, errors = validate(data, ctx, schools, link)
+    answer, errors = validate(data, campaign.templates[q], schools, link)
     if errors:
         ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data, errors=errors)
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
