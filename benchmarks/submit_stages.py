@@ -15,6 +15,8 @@ forms through the app (ASGI calls, no sockets), then:
 
 No uvicorn and no sockets: what ``wrk_submit.py`` adds on top is the HTTP server's and the
 kernel's share, the same per request for both paths. Prints milliseconds of CPU per request.
+With ``STAGES_CPROFILE=FILE`` set, cProfile statistics of the whole-app submissions (the event
+loop's thread) go to FILE and those of the writer's batches to FILE.writer.
 """
 
 import argparse
@@ -144,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             list(zip(answers, signed, [c.split("=", 1)[1] for *_, c in jobs])))
         items = [group_writer._Item(r, None, at, group_writer.snapshot(campaign), app.state.device_limits)
                  for r in rows]
+        if os.environ.get("STAGES_CPROFILE"):
+            import cProfile
+            wprof = cProfile.Profile()
+            wprof.enable()
         with engine.connect() as conn:
             t0 = time.process_time()
             for k in range(0, len(items), args.concurrency):
@@ -151,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                     group_writer._write_batch(conn, items[k:k + args.concurrency], sqlite=True)
                     tx.rollback()
             timed["writer batch (per answer)"] = (time.process_time() - t0) / len(items)
+        if os.environ.get("STAGES_CPROFILE"):
+            wprof.disable()
+            wprof.dump_stats(os.environ["STAGES_CPROFILE"] + ".writer")
         return timed
 
     async def run() -> None:
