@@ -144,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
             x[0], campaign=campaign, link=link, questionnaire="student", sid=x[1]["s"], code_id=None,
             loaded_at=float(x[1]["t"]), at=at, device=x[2], settings=settings, profile=app.state.profile),
             list(zip(answers, signed, [c.split("=", 1)[1] for *_, c in jobs])))
-        items = [group_writer._Item(r, None, at, group_writer.snapshot(campaign), app.state.device_limits)
-                 for r in rows]
+        loop = asyncio.get_running_loop()
+        items = [group_writer._Item(r, None, at, group_writer.snapshot(campaign), app.state.device_limits,
+                                    loop.create_future()) for r in rows]
         if os.environ.get("STAGES_CPROFILE"):
             import cProfile
             wprof = cProfile.Profile()

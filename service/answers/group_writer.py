@@ -72,7 +72,7 @@ class _Item:
     __slots__ = ("row", "code_id", "at", "expect", "limits", "future")
 
     def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None,
-                 limits: DeviceLimits | None, future: asyncio.Future | None = None):
+                 limits: DeviceLimits | None, future: asyncio.Future):
         self.row, self.code_id, self.at, self.expect, self.limits = row, code_id, at, expect, limits
         self.future = future
 
@@ -129,7 +129,7 @@ class GroupWriter:
             except queue.Empty:     # quiet: give the connection back (tests make many apps)
                 self._drop_connection()
                 continue
-            while len(batch) < MAX_BATCH:
+            while len(batch) < MAX_BATCH:     # a loop's hand-over is never split: may go beyond
                 try:
                     batch += self.queue.get_nowait()
                 except queue.Empty:
