@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                            exclude=[RESPONDENT_PREFIX, "^/healthz"])
     csrf_config = CSRFConfig(secret=settings.secret, exclude=[RESPONDENT_PREFIX], cookie_httponly=True,
                              cookie_secure=settings.secure_cookies, cookie_samesite="lax")
-    rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit",
+    # Throttles the login only; the phone form is limited per device (DeviceLimits), never per IP.
+    rate_limit = RateLimitConfig(rate_limit=("minute", 20), store="rate_limit", exclude=[RESPONDENT_PREFIX],
                                  identifier_for_request=hashed_client, check_throttle_handler=throttle_login)
 
     def on_startup(app: Litestar) -> None:

@@ -41,11 +41,16 @@ def stages_of(school) -> str:
     return ("p" if school.students_primary > 0 else "") + ("j" if school.students_junior > 0 else "")
 
 
+def asked_groups(tpl: dict[str, Any], link: Link) -> list[str]:
+    """The identities a questionnaire's form asks on this link (one: it is fixed)."""
+    return [g for g in tpl["groups"] if g in allowed_groups(link)]
+
+
 def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: str,
                  token: str, sid: str, values: dict[str, str] | None = None,
                  errors: dict[str, str] | None = None) -> dict[str, Any]:
     tpl = campaign.templates[questionnaire]
-    groups = [g for g in tpl["groups"] if g in allowed_groups(link)]
+    groups = asked_groups(tpl, link)
     fixed_group = groups[0] if len(groups) == 1 else None
     fixed_school = None
     if link.school_code:
@@ -79,14 +84,15 @@ def form_context(schools: list, campaign: Campaign, link: Link, questionnaire: s
     }
 
 
-def validate(form: dict[str, str], ctx: dict[str, Any], schools: list,
+def validate(form: dict[str, str], tpl: dict[str, Any], schools: list,
              link: Link) -> tuple[dict[str, Any], dict[str, str]]:
-    """The cleaned answer or, per field, what is missing (Chinese)."""
-    tpl = ctx["tpl"]
+    """The cleaned answer or, per field, what is missing (Chinese). Needs only the template
+    and the link: the page's context is built only to show the errors."""
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
-    group = ctx["fixed_group"] or form.get("group", "")
-    if group not in dict(ctx["groups"]):
+    groups = asked_groups(tpl, link)
+    group = groups[0] if len(groups) == 1 else form.get("group", "")
+    if group not in groups:
         errors["group"] = "请选择您的身份"
         group = None
     out["group"] = group

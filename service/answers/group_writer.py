@@ -36,7 +36,6 @@ import hashlib
 import logging
 import queue
 import threading
-from concurrent.futures import Future, InvalidStateError
 from datetime import datetime
 from typing import Any
 
@@ -73,9 +72,9 @@ class _Item:
     __slots__ = ("row", "code_id", "at", "expect", "limits", "future")
 
     def __init__(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None,
-                 limits: DeviceLimits | None):
+                 limits: DeviceLimits | None, future: asyncio.Future):
         self.row, self.code_id, self.at, self.expect, self.limits = row, code_id, at, expect, limits
-        self.future: Future = Future()
+        self.future = future
 
 
 def _lock_key(campaign_id: int, device: str, group: str) -> int:
@@ -97,38 +96,49 @@ class GroupWriter:
         database = engine.url.database if self.sqlite else None
         if database and database != ":memory:" and not database.startswith("file:"):
             self.lock_path = f"{database}.writer-lock"
-        self.queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[list[_Item]] = queue.SimpleQueue()
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Item]] = {}   # touched by its loop only
         self.thread = threading.Thread(target=self._run, name="group-writer", daemon=True)
         self.thread.start()
         self.batches = 0
         self.rows = 0
 
-    # -- called by request threads --
+    # -- called on a request's event loop --
     def enqueue(self, row: dict[str, Any], code_id: int | None, at: datetime, expect: tuple | None = None,
-                limits: DeviceLimits | None = None) -> Future:
-        item = _Item(row, code_id, at, expect, limits)
-        self.queue.put(item)
+                limits: DeviceLimits | None = None) -> asyncio.Future:
+        """The answer's future on the running loop. The loop's answers are handed to the writer
+        together once per loop iteration (not one wake-up of the writer thread per answer:
+        each wake-up took the GIL from the event loop in the middle of a request)."""
+        loop = asyncio.get_running_loop()
+        item = _Item(row, code_id, at, expect, limits, loop.create_future())
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        pending.append(item)
         return item.future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue.put(self._pending.pop(loop))
 
     # -- the writer thread --
     def _run(self) -> None:
         while True:
             try:
-                batch = [self.queue.get(timeout=IDLE_CLOSE_S)]
+                batch = self.queue.get(timeout=IDLE_CLOSE_S)
             except queue.Empty:     # quiet: give the connection back (tests make many apps)
                 self._drop_connection()
                 continue
-            while len(batch) < MAX_BATCH:
+            while len(batch) < MAX_BATCH:     # a loop's hand-over is never split: may go beyond
                 try:
-                    batch.append(self.queue.get_nowait())
+                    batch += self.queue.get_nowait()
                 except queue.Empty:
                     break
             try:
                 self._store(batch)
             except BaseException:  # noqa: BLE001 - the thread must outlive any one batch
                 log.exception("group writer: batch of %d not resolved", len(batch))
-                for item in batch:
-                    _resolve(item, RuntimeError("answer not stored"))
+                _resolve(batch, [RuntimeError("answer not stored")] * len(batch))
 
     def _store(self, batch: list[_Item]) -> None:
         try:
@@ -139,15 +149,14 @@ class GroupWriter:
         if results is not None:
             self.batches += 1
             self.rows += len(batch)
-            for item, result in zip(batch, results):
-                _resolve(item, result)
+            _resolve(batch, results)
             return
         for item in batch:
             try:
                 result = self._write([item])[0]
             except Exception as exc:  # noqa: BLE001 - the request answers 5xx, nothing acknowledged
                 result = exc
-            _resolve(item, result)
+            _resolve([item], [result])
 
     def _connection(self) -> Connection:
         """The writer thread's own connection, kept between batches (no pool round trip,
@@ -195,16 +204,26 @@ class GroupWriter:
             raise
 
 
-def _resolve(item: _Item, result: Any) -> None:
-    if item.future.done():      # its request gave up waiting: stored or not, never acknowledged
-        return
-    try:
-        if isinstance(result, Exception):
+def _resolve(batch: list[_Item], results: list[Any]) -> None:
+    """Hand the results to their requests' loops: one call per loop and batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Item, Any]]] = {}
+    for item, result in zip(batch, results):
+        by_loop.setdefault(item.future.get_loop(), []).append((item, result))
+    for loop, done in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, done)
+        except RuntimeError:    # the loop is closed: its requests are gone, none acknowledged
+            pass
+
+
+def _settle(done: list[tuple[_Item, Any]]) -> None:
+    for item, result in done:
+        if item.future.done():      # its request gave up waiting: stored or not, never acknowledged
+            continue
+        if isinstance(result, BaseException):
             item.future.set_exception(result)
         else:
             item.future.set_result(result)
-    except InvalidStateError:   # cancelled between the check and the set
-        pass
 
 
 # Built once (statement construction costs more CPU than SQLite's work on a small batch).
@@ -310,5 +329,6 @@ async def submit_async(engine: Engine, row: dict[str, Any], code_id: int | None,
     devices per link. Raises CodeAlreadyUsed or
     CampaignChanged."""
     future = writer_for(engine).enqueue(row, code_id, at, expect, limits)
-    # shield: a timed-out or cancelled request must not cancel the writer's future under it
-    return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)
+    # A request that times out or is cancelled cancels its future: the writer then leaves it be.
+    async with asyncio.timeout(timeout):
+        return await future

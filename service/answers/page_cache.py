@@ -33,6 +33,7 @@ class TTLCache:
         self.ttl = ttl
         self.data: dict[Any, tuple[float, Any]] = {}
         self.lock = threading.Lock()
+        self.refreshing: set[Any] = set()
 
     def peek(self, key: Any, expired_ok: bool = False) -> Any:
         hit = self.data.get(key)
@@ -50,6 +51,18 @@ class TTLCache:
                         self.data.clear()
                 self.data[key] = (time.monotonic() + self.ttl, value)
         return value
+
+    def claim(self, key: Any) -> bool:
+        """True for the one caller that is to refresh ``key`` (until it calls ``release``)."""
+        with self.lock:
+            if key in self.refreshing:
+                return False
+            self.refreshing.add(key)
+            return True
+
+    def release(self, key: Any) -> None:
+        with self.lock:
+            self.refreshing.discard(key)
 
     def get(self, key: Any, load: Callable[[], Any]) -> Any:
         value = self.peek(key)
@@ -128,14 +141,24 @@ async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
 async def bound_pairs(engine: Engine, campaign_id: int) -> frozenset:
     """The (school, group) pairs of the campaign whose slips were printed: every link reaching
     one (its own, the school's combined link, the county-wide link) takes it only with a code.
-    Read once per cache period (printing slips clears this process's cache at once)."""
-    cache = cache_of(engine)
-    found = cache.peek(("bound", campaign_id))
-    if found is _MISSING:
-        def load() -> frozenset:
-            with Session(engine) as session:
-                return frozenset(tuple(row) for row in session.exec(
-                    select(Link.school_code, Link.group).where(Link.campaign_id == campaign_id,
-                                                               Link.requires_code)).all())
-        found = cache.put(("bound", campaign_id), await anyio.to_thread.run_sync(load))
-    return found
+    Read once per cache period (printing slips clears this process's cache at once); when it
+    expires, one request reads it again and the others go on with the expired entry meanwhile
+    (else every submission of the moment took a thread and a query of its own)."""
+    cache, key = cache_of(engine), ("bound", campaign_id)
+    found = cache.peek(key)
+    if found is not _MISSING:
+        return found
+    stale = cache.peek(key, expired_ok=True)
+    if stale is not _MISSING and not cache.claim(key):
+        return stale
+
+    def load() -> frozenset:
+        with Session(engine) as session:
+            return frozenset(tuple(row) for row in session.exec(
+                select(Link.school_code, Link.group).where(Link.campaign_id == campaign_id,
+                                                           Link.requires_code)).all())
+    try:
+        return cache.put(key, await anyio.to_thread.run_sync(load))
+    finally:
+        if stale is not _MISSING:
+            cache.release(key)

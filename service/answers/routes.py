@@ -14,7 +14,9 @@ import re
 import secrets
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -25,6 +27,7 @@ from litestar.enums import MediaType
 from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Response, Template
+from litestar.response.base import ASGIResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -49,6 +52,7 @@ FORM_FIELDS_LIMIT = 200
 DEVICE_COOKIE = "rk_dev"
 DONE_COOKIE = "rk_done"          # "<link token>-<questionnaire>" entries joined by "_", newest last
 DONE_KEEP = 20
+COOKIE_AGE_S = 400 * 24 * 3600
 ICON = (Path(__file__).parent / "static" / "icon.png").read_bytes()
 _SID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 REFUSALS = {
@@ -117,11 +121,35 @@ def _done(request: Request) -> list[str]:
     return [e for e in (request.cookies.get(DONE_COOKIE) or "").split("_") if e]
 
 
-def _done_cookie(request: Request, token: str, questionnaire: str) -> Cookie:
+def _phone_cookie(key: str, value: str, secure: bool) -> str:
+    """A phone cookie's ``Set-Cookie`` value as Litestar writes it (kept 400 days, /s only)."""
+    return Cookie(key=key, value=value, max_age=COOKIE_AGE_S, httponly=True, samesite="lax", secure=secure,
+                  path="/s").to_header(header="").strip()
+
+
+# Litestar encodes a Cookie through SimpleCookie and dataclasses.asdict on every response (a
+# tenth of a submission's CPU); the done cookie's value is the same for most phones of a link.
+_cached_cookie = lru_cache(maxsize=4096)(_phone_cookie)
+
+
+class PhoneResponse(Response):
+    """An HTML page with the phone's cookies as already written ``Set-Cookie`` headers."""
+
+    def __init__(self, content: bytes | str, set_cookies: list[str], **kwargs: Any):
+        super().__init__(content=content, media_type=MediaType.HTML, **kwargs)
+        self.set_cookies = set_cookies
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> ASGIResponse:
+        response = super().to_asgi_response(*args, **kwargs)
+        for value in self.set_cookies:
+            response.headers.add("set-cookie", value)
+        return response
+
+
+def _done_cookie(request: Request, token: str, questionnaire: str) -> str:
     entry = f"{token}-{questionnaire}"
     entries = [e for e in _done(request) if e != entry][-(DONE_KEEP - 1):] + [entry]
-    return Cookie(key=DONE_COOKIE, value="_".join(entries), max_age=400 * 24 * 3600, httponly=True,
-                  samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")
+    return _cached_cookie(DONE_COOKIE, "_".join(entries), request.app.state.settings.secure_cookies)
 
 
 def _base(request: Request) -> str:
@@ -209,10 +237,7 @@ class RespondentController(Controller):
         # Both values are URL-safe (itsdangerous, uuid4): escaping would not have changed them.
         body = page.replace(_TOKEN_SLOT, form_token).replace(_SID_SLOT, sid).replace(
             _BASE_SLOT, str(escape(_base(request))))
-        response = Response(content=body, media_type=MediaType.HTML)
-        if not request.cookies.get(DEVICE_COOKIE):
-            response.cookies.append(_device_cookie(request))
-        return response
+        return PhoneResponse(body, [] if request.cookies.get(DEVICE_COOKIE) else [_device_cookie(request)])
 
     @post("/{token:str}", status_code=200, request_max_body_size=FORM_BODY_LIMIT)
     async def submit(self, request: Request, token: FromPath[str]) -> Template | Response:
@@ -275,8 +300,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
                                                               code_id, sid):
         return refusal("used_code", campaign)    # said before asking for missing answers
     q = signed["q"]
-    ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data)
-    answer, errors = validate(data, ctx, schools, link)
+    answer, errors = validate(data, campaign.templates[q], schools, link)
     if errors:
         ctx = form_context(schools, campaign, link, q, data["_t"], sid, values=data, errors=errors)
         return Template(template_name="respondent/form.html", context=ctx, status_code=422)
@@ -295,11 +319,10 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
 
 def _thanked(request: Request, campaign: Campaign, link: Link, questionnaire: str, group: str,
              duplicate_of: str | None) -> Response:
-    response = thanks(request, campaign, group if duplicate_of else None)
-    response.cookies.append(_done_cookie(request, link.token, questionnaire))
+    cookies = [_done_cookie(request, link.token, questionnaire)]
     if not request.cookies.get(DEVICE_COOKIE):
-        response.cookies.append(_device_cookie(request))
-    return response
+        cookies.append(_device_cookie(request))
+    return thanks(request, campaign, group if duplicate_of else None, cookies)
 
 
 def _burnt_by_another(engine: Engine, code_id: int, sid: str) -> bool:
@@ -317,7 +340,8 @@ def _stored_answer(engine: Engine, sid: str) -> tuple[str, str | None] | None:
         return None if row is None else (row[0], row[1])
 
 
-def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = None) -> Response:
+def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = None,
+           set_cookies: list[str] | None = None) -> Response:
     """The thank-you page, rendered once per campaign (and, for an answer kept as a repeat,
     per group) and cache period: it is the answer to every submission, and rendering it
     each time cost a tenth of a submission's CPU."""
@@ -332,9 +356,8 @@ def thanks(request: Request, campaign: Campaign, duplicate_group: str | None = N
         return request.app.template_engine.get_template("respondent/message.html").render(
             title=title, message=message, campaign=campaign, done=True).encode()
     body = cache_of(request.app.state.engine).get(("thanks", campaign.id, campaign.name, duplicate_group), render)
-    return Response(content=body, media_type=MediaType.HTML)
+    return PhoneResponse(body, set_cookies or [])
 
 
-def _device_cookie(request: Request) -> Cookie:
-    return Cookie(key=DEVICE_COOKIE, value=secrets.token_urlsafe(18), max_age=400 * 24 * 3600,
-                  httponly=True, samesite="lax", secure=request.app.state.settings.secure_cookies, path="/s")
+def _device_cookie(request: Request) -> str:
+    return _phone_cookie(DEVICE_COOKIE, secrets.token_urlsafe(18), request.app.state.settings.secure_cookies)

@@ -6,6 +6,8 @@ import secrets
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 TOKEN_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"          # links: lower case, no l/o/0/1
@@ -45,12 +47,21 @@ def device_hash(secret: str, campaign_id: int, campaign_salt: str, device_key: s
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
 
 
+class _Uncompressed(URLSafeSerializer):
+    """itsdangerous' URL-safe serializer, its payload never zlib-compressed: a form token is a
+    few dozen bytes, and ``zlib.decompress`` lets go of the GIL, so checking one in the middle of
+    a submission waited for the group writer's thread. Tokens signed compressed still load."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 class FormSigner:
     """Signs what a form page fixed: campaign, link, questionnaire, code, load time (``t``, the
     app clock) and the one submission id (``s``) the loaded page may be answered with."""
 
     def __init__(self, secret: str):
-        self._s = URLSafeSerializer(secret, salt="renke-form")
+        self._s = _Uncompressed(secret, salt="renke-form")
 
     def sign(self, data: dict[str, Any]) -> str:
         return self._s.dumps(data)
