@@ -37,7 +37,7 @@ from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
 from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
 from service.answers.record import answer_row
-from service.campaigns.rules import state_of
+from service.campaigns.lifecycle import state_of
 from service.db.models import Campaign, Link, OneTimeCode
 from service.db.models import Answer
 from service.web.clock import local
