@@ -1114,52 +1114,42 @@ def integrity_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
 
 # Each signal alone (corrected within itself): for tests and for reading one signal.
 
-def burst_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
-                validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+def _alone(responses: pd.DataFrame, validity, settings: IntegritySettings | None, candidates) -> tuple[Flag, ...]:
+    """One signal's flags: ``candidates(prepared, settings)`` corrected within themselves."""
     settings = settings or integrity_settings()
     if responses.empty:
         return ()
-    f = _prepare(responses, validity, settings)
-    return _correct(_burst_candidates(responses, f, _links(responses), settings)[0], settings)
+    return _correct(candidates(_prepare(responses, validity, settings), settings), settings)
+
+
+def burst_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
+                validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
+    return _alone(responses, validity, settings,
+                  lambda f, s: _burst_candidates(responses, f, _links(responses), s)[0])
 
 
 def pacing_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
                  validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    f = _prepare(responses, validity, settings)
-    return _correct(_pacing_candidates(responses, f, _links(responses), settings), settings)
+    return _alone(responses, validity, settings,
+                  lambda f, s: _pacing_candidates(responses, f, _links(responses), s))
 
 
 def identical_answer_flags(responses: pd.DataFrame, settings: IntegritySettings | None = None,
                            validity: pd.Series | np.ndarray | None = None) -> tuple[Flag, ...]:
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    return _correct(_identical_candidates(responses, _prepare(responses, validity, settings), settings), settings)
+    return _alone(responses, validity, settings, lambda f, s: _identical_candidates(responses, f, s))
 
 
 def all_a_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray | None = None,
                 settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    return _correct(_mix_candidates(_prepare(responses, validity, settings), settings), settings)
+    return _alone(responses, validity, settings, _mix_candidates)
 
 
 def record_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray | None = None,
                  settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    f = _prepare(responses, validity, settings)
-    return _correct(_record_candidates(responses, f, _links(responses), settings), settings)
+    return _alone(responses, validity, settings,
+                  lambda f, s: _record_candidates(responses, f, _links(responses), s))
 
 
 def share_flags(responses: pd.DataFrame, validity: pd.Series | np.ndarray,
                 settings: IntegritySettings | None = None) -> tuple[Flag, ...]:
-    settings = settings or integrity_settings()
-    if responses.empty:
-        return ()
-    return _correct(_status_candidates(_prepare(responses, validity, settings), settings), settings)
+    return _alone(responses, validity, settings, _status_candidates)
