@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from scoring.errors import InputError, Problem
 from scoring.names import GROUPS as GROUP_LABELS
-from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Answer, School
+from service.db.models import Campaign, CountySurvey, Link, OneTimeCode, Answer, School, utcnow
 from service.web.security import CODE_ALPHABET, random_token
 from survey_templates import GROUPS, ITEMS, SCHOOL_GROUPS
 
@@ -33,10 +33,6 @@ class CampaignInputError(Exception):
     def __init__(self, errors: dict[str, str]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def state_of(campaign: Campaign, at: datetime) -> str:
@@ -150,7 +146,7 @@ def import_schools(session: Session, campaign: Campaign, filename: str, data: by
                 _new_link(session, campaign.id, code, group)
     campaign.school_list_file = filename[:255]
     campaign.school_list_sha256 = hashlib.sha256(data).hexdigest()
-    campaign.workbook_imported_at = now_utc()
+    campaign.workbook_imported_at = utcnow()
     session.add(campaign)
     session.commit()
     return school_list, []
@@ -329,7 +325,7 @@ def designate(session: Session, campaign: Campaign, account_id: int | None) -> N
         raise CampaignInputError({"designate": "试填调查的答卷不计入评估，不能指定为计入评估的调查"})
     row = session.get(CountySurvey, campaign.county_name) or CountySurvey(county_name=campaign.county_name,
                                                                           campaign_id=campaign.id)
-    row.campaign_id, row.designated_by, row.designated_at = campaign.id, account_id, now_utc()
+    row.campaign_id, row.designated_by, row.designated_at = campaign.id, account_id, utcnow()
     session.add(row)
     session.commit()
 

@@ -46,7 +46,7 @@ def change_password(client: TestClient, current: str, new: str, again: str | Non
 
 def app_with(tmp_path, clock=None, **settings):
     from service.app import create_app
-    from service.settings import Settings
+    from service.web.settings import Settings
     extra = {"clock": clock} if clock is not None else {}
     application = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", secret="test-secret",
                                       **extra, **settings))
@@ -308,7 +308,7 @@ def test_production_refuses_to_start_without_a_secret_unless_told_to_keep_it_in_
 
 def test_demo_is_a_bureau_admin_when_seeded_for_several_workers(tmp_path, monkeypatch, no_server):
     from service.__main__ import _run_workers
-    from service.settings import Settings
+    from service.web.settings import Settings
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")      # _run_workers sets it for the workers
     url = f"sqlite:///{tmp_path / 'w.db'}"
     settings = Settings(database_url=url, secret="s")
