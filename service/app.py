@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return request.method == "POST" and request.url.path == "/login"
 
     cache_of(engine, settings.cache_seconds)
-    stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
+    # The rate-limit store stays on the wall clock: Litestar's middleware dates its windows by it.
+    stores = {"sessions": SQLStore(engine, "sessions", settings.clock), "rate_limit": SQLStore(engine, "rate_limit")}
     session_config = RenewingSessionConfig(store="sessions", max_age=settings.session_idle_s,
                                            max_lifetime=settings.session_max_s, clock=settings.clock, httponly=True,
                                            samesite="lax", secure=settings.secure_cookies,
