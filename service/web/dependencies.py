@@ -1,8 +1,8 @@
 """What a request is handed, by name (the app's ``dependencies``): its database session, the
 campaign its path names (loaded once per request and shared by the guard that checks it and the
-handler that uses it), the settings, the scoring profile and the time
-on the app's one clock (``settings.clock``: a test moves it by handing the app a clock). The
-signed-in principal is provided by ``accounts/roles.py`` (``provide_principal``)."""
+handler that uses it), the settings, the scoring profile and the time on the app's one clock
+(``settings.clock``: a test moves it by handing the app a clock of its own). The signed-in
+principal is provided next to the guards (``accounts/roles.py``, ``provide_principal``)."""
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
