@@ -144,7 +144,8 @@ def settings_page(db: NamedDependency[Session], principal: NamedDependency[R.Pri
 
 @post("/settings", sync_to_thread=True, guards=[R.logged_in, R.province_only], media_type=MediaType.HTML)
 def settings_save(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
-                  settings: NamedDependency[Settings], data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+                  settings: NamedDependency[Settings],
+                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     raw = data.get("public_url", "")
     value, error = PA.normalise(raw)
     if error:

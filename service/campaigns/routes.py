@@ -183,13 +183,14 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, profile
 
 
 @get("/campaigns/{cid:int}", sync_to_thread=True)
-def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                  now: NamedDependency[datetime]) -> Template:
+def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                  profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Template:
     return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign, profile, now))
 
 
 @get("/campaigns/{cid:int}/reminders", sync_to_thread=True)
-def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
+def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+              profile: NamedDependency[Profile],
               now: NamedDependency[datetime], school: FromQuery[str | None] = None) -> Template:
     """催办通知: one A4 notice per lagging school (or the one asked for), what it still misses."""
     schools = C.schools_of(db, campaign.id)
@@ -211,8 +212,9 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
 
 @post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                    now: NamedDependency[datetime], data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
+def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    profile: NamedDependency[Profile], now: NamedDependency[datetime],
+                    data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     """Import the campaign's schools from a school list (or a full workbook's 学校 sheet): the
     county's workbook versions are not touched."""
     upload = data.get("workbook")
@@ -232,7 +234,8 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
 
 
 @post("/campaigns/{cid:int}/close", sync_to_thread=True)
-def campaign_close(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], now: NamedDependency[datetime]) -> Redirect:
+def campaign_close(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   now: NamedDependency[datetime]) -> Redirect:
     """End the campaign now (answers stop being accepted)."""
     cid = campaign.id
     if campaign.closes_at > now:
@@ -284,8 +287,9 @@ def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDepend
 
 
 @post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
-def codes_create(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                 now: NamedDependency[datetime], data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+def codes_create(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                 profile: NamedDependency[Profile], now: NamedDependency[datetime],
+                 data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     cid = campaign.id
     link = _link(db, campaign, data.get("link", ""))
     try:
@@ -322,7 +326,8 @@ def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedD
 # ---- exports ----------------------------------------------------------------------
 
 @get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[T.raw_export])
-def export_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
                now: NamedDependency[datetime]) -> Response:
     data = E.export_csv(db, campaign.id)
     name = f"responses-{campaign.id}.csv"
@@ -335,7 +340,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[T.raw_export])
-def export_xlsx(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_xlsx(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                principal: NamedDependency[R.Principal],
                 profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for people: Chinese headers and labels, school names, validity (an Excel sheet)."""
     handle, path = tempfile.mkstemp(prefix="renke-answers-", suffix=".xlsx")
@@ -370,7 +376,8 @@ def _chunks_then_delete(path: str) -> Iterator[bytes]:
 
 
 @get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[T.raw_export])
-def export_excel_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_excel_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                     principal: NamedDependency[R.Principal],
                      profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The same answers as a CSV that Excel opens in Chinese (UTF-8 with a BOM)."""
     data = E.people_csv(db, campaign.id, profile)
@@ -378,7 +385,8 @@ def export_excel_csv(db: NamedDependency[Session], campaign: NamedDependency[Cam
 
 
 @get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[T.raw_export])
-def export_sav(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_sav(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
                profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for SPSS: Chinese variable and value labels."""
     data = SF.spss_sav(db, campaign, profile)
@@ -386,7 +394,8 @@ def export_sav(db: NamedDependency[Session], campaign: NamedDependency[Campaign]
 
 
 @get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[T.raw_export])
-def export_dta(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_dta(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
                profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for Stata: Chinese variable and value labels."""
     data = SF.stata_dta(db, campaign, profile)
@@ -394,7 +403,8 @@ def export_dta(db: NamedDependency[Session], campaign: NamedDependency[Campaign]
 
 
 @get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[T.raw_export])
-def export_codebook(db: NamedDependency[Session], campaign: NamedDependency[Campaign], principal: NamedDependency[R.Principal],
+def export_codebook(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    principal: NamedDependency[R.Principal],
                     profile: NamedDependency[Profile]) -> Response:
     """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
     data = SF.codebook_xlsx(campaign, profile)
@@ -419,8 +429,9 @@ def _form_error(request: Request, db: Session, campaign: Campaign, profile: Prof
 
 
 @post("/campaigns/{cid:int}/dates", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_dates(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                   now: NamedDependency[datetime], data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
+def campaign_dates(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   profile: NamedDependency[Profile], now: NamedDependency[datetime],
+                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     """Extend the end of a campaign, or reopen a closed one (not the designated survey)."""
     closes_at = _parse_local(data.get("closes_at", ""))
     before = campaign.closes_at
@@ -438,8 +449,8 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
 
 
 @post("/campaigns/{cid:int}/designate", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                       now: NamedDependency[datetime]) -> Any:
+def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                       profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Any:
     """计入评估的调查: this campaign's answers are the county's verdict's."""
     before = C.counted_campaign(db, campaign.county_name).campaign
     try:
@@ -452,8 +463,8 @@ def campaign_designate(request: Request, db: NamedDependency[Session], campaign:
 
 
 @post("/campaigns/{cid:int}/delete", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_delete(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign], profile: NamedDependency[Profile],
-                    now: NamedDependency[datetime]) -> Any:
+def campaign_delete(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Any:
     """Delete a test campaign (试填) with its answers."""
     name, cid = campaign.name, campaign.id
     try:

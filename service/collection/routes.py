@@ -63,13 +63,15 @@ def _rounds_page(p: R.Principal, db: Session, county: str, problems=None, status
 
 
 @get("/counties/{county:str}/collection", sync_to_thread=True, guards=BUREAU_GUARDS)
-def rounds_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal], county: FromPath[str]) -> Template:
+def rounds_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                county: FromPath[str]) -> Template:
     return _rounds_page(principal, db, county)
 
 
 @post("/counties/{county:str}/collection", sync_to_thread=True, guards=BUREAU_GUARDS, media_type=MediaType.HTML,
       request_max_body_size=UPLOAD_BODY_LIMIT)
-def round_open(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def round_open(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+               profile: NamedDependency[Profile], county: FromPath[str],
                data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     upload = data.get("school_list")
     file = (upload.filename, upload.file.read()) if isinstance(upload, UploadFile) and upload.filename else None
@@ -130,14 +132,16 @@ def _review_page(p: R.Principal, db: Session, profile: Profile, rnd: CollectionR
 
 
 @get("/counties/{county:str}/collection/{year:int}/schools/{code:str}", sync_to_thread=True, guards=BUREAU_GUARDS)
-def review_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def review_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile], county: FromPath[str],
                 year: FromPath[int], code: FromPath[str]) -> Template:
     return _review_page(principal, db, profile, _round(db, county, year), code)
 
 
 @post("/counties/{county:str}/collection/{year:int}/schools/{code:str}", sync_to_thread=True,
       guards=BUREAU_GUARDS, media_type=MediaType.HTML)
-def review_decide(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def review_decide(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  profile: NamedDependency[Profile], county: FromPath[str],
                   year: FromPath[int], code: FromPath[str], data: Annotated[dict[str, str], Body(media_type=FORM)]) -> Any:
     rnd = _round(db, county, year)
     school = K.school_of(db, rnd.id, code)
@@ -158,7 +162,8 @@ def review_decide(db: NamedDependency[Session], principal: NamedDependency[R.Pri
 
 @post("/counties/{county:str}/collection/{year:int}/preview", sync_to_thread=True, guards=BUREAU_GUARDS,
       media_type=MediaType.HTML)
-def round_preview(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def round_preview(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  profile: NamedDependency[Profile], county: FromPath[str],
                   year: FromPath[int]) -> Template:
     """The verdict the assembled version would give, before anything is stored."""
     rnd = _round(db, county, year)
@@ -173,7 +178,8 @@ def round_preview(db: NamedDependency[Session], principal: NamedDependency[R.Pri
 
 @post("/counties/{county:str}/collection/{year:int}/assemble", sync_to_thread=True, guards=BUREAU_GUARDS,
       media_type=MediaType.HTML)
-def round_assemble(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def round_assemble(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                   profile: NamedDependency[Profile], county: FromPath[str],
                    year: FromPath[int]) -> Any:
     rnd = _round(db, county, year)
     assembly, problems = K.assemble(db, rnd)
@@ -245,12 +251,14 @@ def _school_page(p: R.Principal, db: Session, profile: Profile, values: dict | N
 
 
 @get("/", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only])
-def school_form(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile]) -> Template:
+def school_form(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile]) -> Template:
     return _school_page(principal, db, profile)
 
 
 @post("/", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only], media_type=MediaType.HTML)
-def school_save(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def school_save(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile],
                 data: Annotated[dict[str, str], Body(media_type=FORM)]) -> Any:
     p, rnd, school = _clerk_school(principal, db)
     values = K.clean(data)
@@ -281,7 +289,8 @@ def _download(found) -> Response:
 
 @post("/evidence", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only], media_type=MediaType.HTML,
       request_max_body_size=E.MAX_EVIDENCE_BYTES + 2**20)
-def school_evidence_upload(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def school_evidence_upload(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                           profile: NamedDependency[Profile],
                            data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     p, rnd, school = _clerk_school(principal, db)
     upload = data.get("file")
@@ -297,7 +306,8 @@ def school_evidence_upload(db: NamedDependency[Session], principal: NamedDepende
 
 
 @get("/evidence/{eid:int}", sync_to_thread=True, guards=[R.logged_in, R.school_clerk_only])
-def school_evidence_download(db: NamedDependency[Session], principal: NamedDependency[R.Principal], eid: FromPath[int]) -> Response:
+def school_evidence_download(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                             eid: FromPath[int]) -> Response:
     return _download(E.file_of(db, principal.round_id, eid, principal.school_code))
 
 
@@ -312,8 +322,7 @@ def bureau_evidence_download(db: NamedDependency[Session], county: FromPath[str]
 @get("/counties/{county:str}/desk-review.zip", sync_to_thread=True, guards=[R.logged_in, R.county_reader],
      opt={"skip_compression": True})
 def desk_review_package(request: Request, db: NamedDependency[Session], principal: NamedDependency[R.Principal],
-                        profile: NamedDependency[Profile],
-                        now: NamedDependency[datetime], county: FromPath[str],
+                        profile: NamedDependency[Profile], now: NamedDependency[datetime], county: FromPath[str],
                         version: FromQuery[int | None] = None) -> Stream:
     """The workbook, report, ledger, evidence, its index and the checksums of a version, streamed."""
     ctx = V.verdict_context(principal, db, profile, county, version, None)

@@ -64,7 +64,8 @@ def _answered(db: Session, county: str) -> dict[str, str]:
 
 @post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[R.logged_in, R.county_uploader],
       media_type=MediaType.HTML, request_max_body_size=UPLOAD_BODY_LIMIT)
-def county_upload(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def county_upload(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  profile: NamedDependency[Profile],
                   county: FromPath[str],
                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     uploads = data.get("workbook")
@@ -89,7 +90,8 @@ def county_upload(db: NamedDependency[Session], principal: NamedDependency[R.Pri
 
 @post("/counties/{county:str}/workbooks/{version:int}/withdraw", sync_to_thread=True,
       guards=[R.logged_in, R.county_uploader], media_type=MediaType.HTML)
-def county_withdraw(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def county_withdraw(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                    profile: NamedDependency[Profile],
                     county: FromPath[str], version: FromPath[int],
                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     """撤销 a version uploaded by mistake: audited, kept in the history, never counted again."""

@@ -42,7 +42,8 @@ def _export(p: R.Principal, db: Session, county: str, data: bytes, media_type: s
 
 
 @get("/counties/{county:str}/verdict", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def verdict_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def verdict_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                 profile: NamedDependency[Profile],
                  county: FromPath[str], version: FromQuery[int | None] = None,
                  sort: FromQuery[str | None] = None) -> Template:
     audit.record(db, principal, "verdict_view", f"county/{county}", {"version": version, "page": "verdict"})
@@ -66,7 +67,8 @@ def _pending_context(p: R.Principal, db: Session, profile: Profile, county: str)
 
 
 @get("/counties/{county:str}/report", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def report_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def report_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile], county: FromPath[str],
                 version: FromQuery[int | None] = None) -> Template:
     audit.record(db, principal, "verdict_view", f"county/{county}", {"version": version, "page": "report"})
     return Template(template_name="inspector/report.html",
@@ -75,7 +77,8 @@ def report_page(db: NamedDependency[Session], principal: NamedDependency[R.Princ
 
 @get("/counties/{county:str}/report.pdf", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
 def report_pdf(request: Request, db: NamedDependency[Session], principal: NamedDependency[R.Principal],
-               profile: NamedDependency[Profile], county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
+               profile: NamedDependency[Profile], county: FromPath[str],
+               version: FromQuery[int | None] = None) -> Response:
     """The A4 report as a PDF (``report.report_pdf``)."""
     ctx = _verdict_context(principal, db, profile, county, version, None)
     return _export(principal, db, county, report_pdf_bytes(request, ctx), "application/pdf",
@@ -83,7 +86,8 @@ def report_pdf(request: Request, db: NamedDependency[Session], principal: NamedD
 
 
 @get("/counties/{county:str}/verdict.json", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def verdict_json(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def verdict_json(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                 profile: NamedDependency[Profile],
                  county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(db, profile, county, version)
     return _export(principal, db, county, X.verdict_json_bytes(cv), "application/json; charset=utf-8",
@@ -91,7 +95,8 @@ def verdict_json(db: NamedDependency[Session], principal: NamedDependency[R.Prin
 
 
 @get("/counties/{county:str}/verdict.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def verdict_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def verdict_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                 profile: NamedDependency[Profile],
                  county: FromPath[str], version: FromQuery[int | None] = None) -> Response:
     cv = _verdict(db, profile, county, version)
     return _export(principal, db, county, X.verdict_xlsx(cv, profile, verdict_view(cv, profile)), XLSX,
@@ -108,7 +113,8 @@ def ledger_csv(db: NamedDependency[Session], principal: NamedDependency[R.Princi
 
 
 @get("/counties/{county:str}/ledger.xlsx", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def ledger_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def ledger_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile],
                 county: FromPath[str], version: FromQuery[int | None] = None,
                 sort: FromQuery[str | None] = None) -> Response:
     cv = _verdict(db, profile, county, version)
@@ -128,7 +134,8 @@ def overview(db: NamedDependency[Session], principal: NamedDependency[R.Principa
 
 
 @get("/overview.xlsx", sync_to_thread=True, guards=[R.logged_in, R.overview_reader])
-def overview_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+def overview_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  profile: NamedDependency[Profile],
                   sort: FromQuery[str | None] = None) -> Response:
     rows = sort_overview(overview_rows(db, R.visible_counties(db, principal), profile), sort)
     data = X.overview_xlsx(rows, local)
@@ -137,7 +144,8 @@ def overview_xlsx(db: NamedDependency[Session], principal: NamedDependency[R.Pri
 
 
 @get("/counties/{county:str}/compare", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def compare(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile], county: FromPath[str],
+def compare(db: NamedDependency[Session], principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
+            county: FromPath[str],
             a: FromQuery[int], b: FromQuery[int]) -> Template:
     va, vb = county_verdict(db, county, a, profile), county_verdict(db, county, b, profile)
     if va is None or vb is None or a <= 0 or b <= 0:
