@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from service.accounts import roles as R
 from service.app import create_app
-from service.settings import Settings
+from service.web.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "tests" / "examples" / "example-fail"
 COUNTY = "示范县"

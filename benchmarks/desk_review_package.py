@@ -43,7 +43,7 @@ from service.accounts import roles as R  # noqa: E402
 from service.collection import evidence as E  # noqa: E402
 from service.collection import rounds as K  # noqa: E402
 from service.db.engine import make_engine, migrate  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from service.web.settings import Settings  # noqa: E402
 from service.workbooks import versions as W  # noqa: E402
 
 EXAMPLE = ROOT / "tests" / "examples" / "example-pass"

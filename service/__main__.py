@@ -9,14 +9,14 @@ import getpass
 import os
 import sys
 
-from .settings import Settings
+from .web.settings import Settings
 
 
 def _settings(args) -> Settings:
-    kwargs = {}
-    if args.database_url:
-        kwargs["database_url"] = args.database_url
-    return Settings(**kwargs)
+    """The settings from the environment, the options given on the command line over them."""
+    given = {"database_url": args.database_url, "host": getattr(args, "host", None),
+             "port": getattr(args, "port", None), "workers": getattr(args, "workers", None)}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
 
 
 def uvicorn_options(settings: Settings, access_log: bool) -> dict:
@@ -60,32 +60,32 @@ def main(argv: list[str] | None = None) -> int:
         return _backup_command(argv)
 
     p = argparse.ArgumentParser(prog="python -m service")
-    p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    p.add_argument("--host", help="default: env HOST, else 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: env PORT, else 8000")
     p.add_argument("--database-url")
     p.add_argument("--demo", action="store_true", help="seed a demo county, an open campaign and an admin")
     p.add_argument("--access-log", action="store_true",
                    help="log every request (off by default: access logs carry client IP addresses)")
-    p.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")),
-                   help="worker processes (env WEB_CONCURRENCY); migrations run once here, before they start")
+    p.add_argument("--workers", type=int,
+                   help="worker processes (default: env WEB_CONCURRENCY, else 1); migrations run once here, "
+                        "before they start")
     args = p.parse_args(argv)
     settings = _settings(args)
-    settings.host, settings.port = args.host, args.port
     if not args.demo and not settings.secret and not settings.secret_in_db:
         print(SECRET_MISSING, file=sys.stderr)
         return 2
 
     import uvicorn
 
-    if args.workers > 1:
+    if settings.workers > 1:
         return _run_workers(args, settings)
 
     from .app import create_app
     app = create_app(settings)
     if args.demo:
         from .demo import seed
-        info = seed(app.state.engine, app.state.templates, app.state.profile)
-        _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
+        info = seed(app.state.engine, app.state.templates, settings.profile)
+        _print_demo(info, settings.public_url or f"http://{settings.host}:{settings.port}")
     gc.freeze()
     uvicorn.run(app, **uvicorn_options(settings, args.access_log))
     return 0
@@ -175,10 +175,10 @@ def _run_workers(args, settings: Settings) -> int:
     if args.demo:
         from .demo import seed
         info = seed(engine, load_templates(), settings.profile)
-        _print_demo(info, settings.public_url or f"http://{args.host}:{args.port}")
+        _print_demo(info, settings.public_url or f"http://{settings.host}:{settings.port}")
     engine.dispose()
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run("service.__main__:worker_app", factory=True, workers=args.workers,
+    uvicorn.run("service.__main__:worker_app", factory=True, workers=settings.workers,
                 **uvicorn_options(settings, args.access_log))
     return 0
 

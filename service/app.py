@@ -25,7 +25,7 @@ from survey_templates import load_templates
 
 from .accounts import routes as accounts
 from .accounts.home import frame, home_path, principal_or_none
-from .accounts.roles import bureau_scope, logged_in
+from .accounts.roles import bureau_scope, logged_in, provide_principal
 from .answers.page_cache import cache_of
 from .answers.rate_limit import DeviceLimits
 from .answers.routes import RespondentController
@@ -33,13 +33,13 @@ from .campaigns import routes as campaigns
 from .collection import routes as collection
 from .db.engine import app_secret, make_engine, migrate
 from .roadmap import routes as roadmap
-from .settings import Settings
+from .web.settings import Settings
 from .trust import routes as trust
 from .verdicts import county_routes
 from .verdicts import routes as verdicts
 from .web.auth import to_login
 from .web.clock import DatabaseClock
-from .web.dependencies import provide_campaign, provide_db
+from .web.dependencies import provide_campaign, provide_db, provide_now, provide_profile, provide_settings
 from .web.errors import SERVER_ERROR, GoTo, error_page, go_to, last_resort
 from .web.headers import content_security_policy, security_headers
 from .web.security import FormSigner
@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return request.method == "POST" and request.url.path == "/login"
 
     cache_of(engine, settings.cache_seconds)
-    stores = {"sessions": SQLStore(engine, "sessions"), "rate_limit": SQLStore(engine, "rate_limit")}
+    # The rate-limit store stays on the wall clock: Litestar's middleware dates its windows by it.
+    stores = {"sessions": SQLStore(engine, "sessions", settings.clock), "rate_limit": SQLStore(engine, "rate_limit")}
     session_config = RenewingSessionConfig(store="sessions", max_age=settings.session_idle_s,
                                            max_lifetime=settings.session_max_s, clock=settings.clock, httponly=True,
                                            samesite="lax", secure=settings.secure_cookies,
@@ -123,7 +124,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=[index, healthz, *_routers(settings.openapi)],
-        dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False)},
+        # What handlers are handed by name. The sync providers do no I/O (the principal is loaded
+        # by the guards and kept for the request), so they run on the event loop.
+        dependencies={"db": Provide(provide_db), "campaign": Provide(provide_campaign, sync_to_thread=False),
+                      "principal": Provide(provide_principal, sync_to_thread=False),
+                      "settings": Provide(provide_settings, sync_to_thread=False),
+                      "profile": Provide(provide_profile, sync_to_thread=False),
+                      "now": Provide(provide_now, sync_to_thread=False)},
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine,
                                        engine_callback=_no_reload(settings)),
         middleware=[session_config.middleware, rate_limit.middleware],

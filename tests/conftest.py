@@ -13,7 +13,7 @@ def _worker_database(url: str, worker: str, *, create: bool) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from service.settings import normalise_database_url
+    from service.web.settings import normalise_database_url
     base = make_url(url)
     name = f"{base.database}_{worker}"
     engine = create_engine(normalise_database_url(url), isolation_level="AUTOCOMMIT")

@@ -2,12 +2,9 @@
 
 from typing import Any
 
-from litestar import Request
-
 from service.accounts import roles as R
 from service.web.clock import local
 
 
-def staff_context(request: Request, **ctx: Any) -> dict:
-    p = R.principal_of(request)
+def staff_context(p: R.Principal, **ctx: Any) -> dict:
     return {"me": p, "user": p.username, "roles": R.ROLES, "local": local, **ctx}

@@ -98,6 +98,12 @@ def principal_of(connection: ASGIConnection) -> Principal:
     return p
 
 
+def provide_principal(request: ASGIConnection) -> Principal:
+    """The ``principal`` dependency: the signed-in account (401, i.e. the login page, for a
+    visitor); the guards have usually loaded it already and ``principal_of`` keeps it."""
+    return principal_of(request)
+
+
 def all_counties(session: Session) -> list[str]:
     names = set(session.exec(select(Campaign.county_name)).all())
     names |= set(session.exec(select(WorkbookVersion.county_name)).all())

@@ -20,6 +20,7 @@ from service.web import public_address as PA
 from service.web.auth import PASSWORD_STAMP, SESSION_KEY, login_required, to_login
 from service.web.security import hash_password, password_stamp
 from service.web.sessions import begin, renew_id
+from service.web.settings import Settings
 
 # ---- login --------------------------------------------------------------------------------
 
@@ -33,10 +34,10 @@ def _safe_next(value: str | None) -> str:
 
 
 @post("/login", sync_to_thread=True, media_type=MediaType.HTML)
-def login(request: Request, db: NamedDependency[Session],
+def login(request: Request, db: NamedDependency[Session], settings: NamedDependency[Settings],
           data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     nxt = _safe_next(data.get("next"))
-    account, throttled = sign_in(db, request.app.stores.get("rate_limit"), request.app.state.settings.secret,
+    account, throttled = sign_in(db, request.app.stores.get("rate_limit"), settings.secret,
                                  data.get("username", "").strip(), data.get("password", ""))
     if account is None:
         return Template(template_name="accounts/login.html", status_code=429 if throttled else 401,
@@ -54,24 +55,25 @@ def logout(request: Request) -> Redirect:
 
 # ---- one's own password -----------------------------------------------------------------
 
-def _password_page(request: Request, error: str | None = None, status: int = 200, changed: bool = False) -> Template:
+def _password_page(p: R.Principal, error: str | None = None, status: int = 200, changed: bool = False) -> Template:
     return Template(template_name="inspector/password.html", status_code=status,
-                    context=staff_context(request, error=error, changed=changed, min_length=MIN_PASSWORD))
+                    context=staff_context(p, error=error, changed=changed, min_length=MIN_PASSWORD))
 
 
 @get("/password", sync_to_thread=True, guards=[R.logged_in])
-def password_page(request: Request, changed: FromQuery[bool] = False) -> Template:
-    return _password_page(request, changed=changed)
+def password_page(principal: NamedDependency[R.Principal], changed: FromQuery[bool] = False) -> Template:
+    return _password_page(principal, changed=changed)
 
 
 @post("/password", sync_to_thread=True, guards=[R.logged_in], media_type=MediaType.HTML)
-def password_save(request: Request, db: NamedDependency[Session],
+def password_save(request: Request, db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  settings: NamedDependency[Settings],
                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
-    error, account = change_password(db, request.app.stores.get("rate_limit"), request.app.state.settings.secret,
-                                     R.principal_of(request).account_id, data.get("current", ""),
+    error, account = change_password(db, request.app.stores.get("rate_limit"), settings.secret,
+                                     principal.account_id, data.get("current", ""),
                                      data.get("new", ""), data.get("again", ""))
     if error:
-        return _password_page(request, error, 422)
+        return _password_page(principal, error, 422)
     # This session goes on under the new password (and a new ID); the account's others are over.
     request.session[PASSWORD_STAMP] = password_stamp(account.password_hash)
     renew_id(request)
@@ -80,19 +82,19 @@ def password_save(request: Request, db: NamedDependency[Session],
 
 # ---- accounts (province) ------------------------------------------------------------------
 
-def _accounts_page(request: Request, db: Session, error: str | None, status: int = 200) -> Template:
+def _accounts_page(p: R.Principal, db: Session, error: str | None, status: int = 200) -> Template:
     return Template(template_name="inspector/accounts.html", status_code=status,
-                    context=staff_context(request, accounts=R.accounts_with_roles(db), error=error,
+                    context=staff_context(p, accounts=R.accounts_with_roles(db), error=error,
                                           counties=R.all_counties(db)))
 
 
 @get("/accounts", sync_to_thread=True, guards=[R.logged_in, R.province_only])
-def accounts(request: Request, db: NamedDependency[Session]) -> Template:
-    return _accounts_page(request, db, None)
+def accounts(db: NamedDependency[Session], principal: NamedDependency[R.Principal]) -> Template:
+    return _accounts_page(principal, db, None)
 
 
 @post("/accounts", sync_to_thread=True, guards=[R.logged_in, R.province_only], media_type=MediaType.HTML)
-def accounts_save(request: Request, db: NamedDependency[Session],
+def accounts_save(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     username = data.get("username", "").strip()
     password = data.get("password", "")
@@ -118,37 +120,39 @@ def accounts_save(request: Request, db: NamedDependency[Session],
             db.rollback()
             error = "县教育局管理员须指定且只能指定一个县"
     if error:
-        return _accounts_page(request, db, error, 422)
-    audit.record(db, R.principal_of(request), "account_save", f"account/{username}",
+        return _accounts_page(principal, db, error, 422)
+    audit.record(db, principal, "account_save", f"account/{username}",
                  {"role": role, "counties": counties, "new": existing is None, "password_set": bool(password)})
     return Redirect(path="/inspector/accounts", status_code=303)
 
 
 # ---- settings (province) ------------------------------------------------------------------
 
-def _settings_page(request: Request, db: Session, error: str | None = None, value: str | None = None,
-                   saved: bool = False, status: int = 200) -> Template:
+def _settings_page(p: R.Principal, db: Session, settings: Settings, error: str | None = None,
+                   value: str | None = None, saved: bool = False, status: int = 200) -> Template:
     current = PA.stored(db)
     return Template(template_name="inspector/settings.html", status_code=status, context=staff_context(
-        request, error=error, saved=saved, value=current if value is None else value, stored=current,
-        default=request.app.state.settings.public_url))
+        p, error=error, saved=saved, value=current if value is None else value, stored=current,
+        default=settings.public_url))
 
 
 @get("/settings", sync_to_thread=True, guards=[R.logged_in, R.province_only])
-def settings_page(request: Request, db: NamedDependency[Session], saved: FromQuery[bool] = False) -> Template:
-    return _settings_page(request, db, saved=saved)
+def settings_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  settings: NamedDependency[Settings], saved: FromQuery[bool] = False) -> Template:
+    return _settings_page(principal, db, settings, saved=saved)
 
 
 @post("/settings", sync_to_thread=True, guards=[R.logged_in, R.province_only], media_type=MediaType.HTML)
-def settings_save(request: Request, db: NamedDependency[Session],
+def settings_save(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  settings: NamedDependency[Settings],
                   data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     raw = data.get("public_url", "")
     value, error = PA.normalise(raw)
     if error:
-        return _settings_page(request, db, error=error, value=raw, status=422)
+        return _settings_page(principal, db, settings, error=error, value=raw, status=422)
     before = PA.stored(db)
     PA.set_public_url(db, value)
-    audit.record(db, R.principal_of(request), "public_url_set", "settings/public_url",
+    audit.record(db, principal, "public_url_set", "settings/public_url",
                  {"from": before or "", "to": value})
     return Redirect(path="/inspector/settings?saved=1", status_code=303)
 

@@ -13,8 +13,8 @@ answers can no longer change, so the CSV and its checksum are the same at every 
 
 import csv
 import io
+from datetime import datetime
 
-from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
@@ -24,7 +24,6 @@ from service.accounts import audit
 from service.accounts import roles as R
 from service.campaigns.lifecycle import state_of
 from service.db.models import Campaign
-from service.web.clock import app_now
 from service.web.dependencies import path_campaign
 
 
@@ -40,16 +39,16 @@ def csv_count(data: bytes) -> int:
     return max(len(list(csv.reader(io.StringIO(data.decode("utf-8"))))) - 1, 0)
 
 
-def is_closed(request: Request, campaign: Campaign) -> bool:
-    return state_of(campaign, app_now(request)) == "closed"
+def is_closed(campaign: Campaign, now: datetime) -> bool:
+    return state_of(campaign, now) == "closed"
 
 
-def export_headers(request: Request, db: Session, campaign: Campaign, data: bytes | None, filename: str,
-                   count: int, digest: str | None = None) -> dict[str, str]:
+def export_headers(p: R.Principal, db: Session, campaign: Campaign, now: datetime, data: bytes | None,
+                   filename: str, count: int, digest: str | None = None) -> dict[str, str]:
     """Audit the export and return its integrity headers (``digest``: the SHA-256 of a file streamed
-    from disk, given instead of ``data``)."""
+    from disk, given instead of ``data``; ``now``: closed campaigns' files no longer change)."""
     digest = digest or audit.sha256(data)
-    closed = is_closed(request, campaign)
-    audit.record(db, request, "export", f"campaign/{campaign.id}/{filename}",
+    closed = is_closed(campaign, now)
+    audit.record(db, p, "export", f"campaign/{campaign.id}/{filename}",
                  {"file": filename, "count": count, "frozen": closed, "county": campaign.county_name}, digest)
     return {"X-Renke-Count": str(count), "X-Renke-SHA256": digest, "X-Renke-Frozen": "closed" if closed else "open"}

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from scoring.errors import Problem
 from scoring.names import GROUPS as GROUP_LABELS
+from scoring.profile import Profile
 from scoring.privacy import min_cell_size  # breakdowns show cells of >= k valid answers only
 from service.accounts import audit
 from service.accounts import roles as R
@@ -40,7 +41,7 @@ from service.campaigns.schools import import_schools, schools_of
 from service.campaigns import statfiles as SF
 from service.db.models import Campaign, Link, OneTimeCode
 from service.web.auth import SESSION_KEY
-from service.web.clock import CHINA, app_now, local
+from service.web.clock import CHINA, local
 from service.web.public_address import link_base_warning, public_base
 from service.web.uploads import UPLOAD_BODY_LIMIT
 from survey_templates import GROUPS, LOCATION_LABELS
@@ -57,33 +58,31 @@ def link_url(request: Request, link: Link, code: str | None = None) -> str:
 # ---- campaigns ----------------------------------------------------------------------------
 
 @get("/", sync_to_thread=True)
-def campaign_list(request: Request, db: NamedDependency[Session]) -> Template:
+def campaign_list(request: Request, db: NamedDependency[Session], now: NamedDependency[datetime]) -> Template:
     rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
-    now = app_now(request)
     return Template(template_name="bureau/campaigns.html", context={
         "campaigns": [(c, state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
 
 
-def _own_counties(request: Request) -> list[str]:
+def _own_counties(p: R.Principal) -> list[str]:
     """The counties a bureau admin runs campaigns for (none listed: a province admin, any county)."""
-    p = R.principal_of(request)
     return [] if p.is_province else sorted(p.counties)
 
 
-def _new_form_context(request: Request, values: dict, errors: dict) -> dict:
-    return {"values": values, "errors": errors, "counties": _own_counties(request),
+def _new_form_context(request: Request, p: R.Principal, values: dict, errors: dict) -> dict:
+    return {"values": values, "errors": errors, "counties": _own_counties(p),
             "user": request.session.get("username")}
 
 
 @get("/campaigns/new", sync_to_thread=False)
-def campaign_new(request: Request) -> Template:
-    today = datetime.now(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
-    counties = _own_counties(request)
+def campaign_new(request: Request, principal: NamedDependency[R.Principal], now: NamedDependency[datetime]) -> Template:
+    today = now.astimezone(CHINA).replace(hour=8, minute=0, second=0, microsecond=0)
+    counties = _own_counties(principal)
     values = {"opens_at": today.strftime("%Y-%m-%dT%H:%M"),
               "closes_at": (today + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M"),
               "county_name": counties[0] if len(counties) == 1 else "",
               "share_urban": "", "share_town": "", "share_rural": ""}
-    return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, values, {}))
+    return Template(template_name="bureau/campaign_new.html", context=_new_form_context(request, principal, values, {}))
 
 
 def parse_shares(texts: dict[str, str]) -> tuple[dict[str, float], str | None]:
@@ -111,7 +110,7 @@ def _parse_local(value: str) -> datetime | None:
 
 
 @post("/campaigns", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_create(request: Request, db: NamedDependency[Session],
+def campaign_create(request: Request, db: NamedDependency[Session], principal: NamedDependency[R.Principal],
                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     errors: dict[str, str] = {}
 
@@ -133,8 +132,8 @@ def campaign_create(request: Request, db: NamedDependency[Session],
     if why:
         errors["shares"] = why
     county = data.get("county_name", "").strip()
-    if county and not R.principal_of(request).can_run_campaigns(county):
-        own = "、".join(_own_counties(request)) or "（未分配县）"
+    if county and not principal.can_run_campaigns(county):
+        own = "、".join(_own_counties(principal)) or "（未分配县）"
         errors["county_name"] = (f"您的账号只能为{own}创建调查，不能为“{county}”创建；"
                                  "其他县的调查请由该县教育局或省级管理员创建")
     opens_at, closes_at = _parse_local(data.get("opens_at", "")), _parse_local(data.get("closes_at", ""))
@@ -160,18 +159,17 @@ def campaign_create(request: Request, db: NamedDependency[Session],
             db.rollback()
             errors.update(exc.errors)
     return Template(template_name="bureau/campaign_new.html", status_code=422,
-                    context=_new_form_context(request, data, errors))
+                    context=_new_form_context(request, principal, data, errors))
 
 
-def _overview_context(request: Request, db: Session, campaign: Campaign, problems: list | None = None,
-                      errors: dict | None = None) -> dict:
-    profile = request.app.state.profile
+def _overview_context(request: Request, db: Session, campaign: Campaign, profile: Profile, now: datetime,
+                      problems: list | None = None, errors: dict | None = None) -> dict:
     schools = schools_of(db, campaign.id)
     by_code = {s.school_code: s for s in schools}
     links = links_of(db, campaign.id)
     prog = progress(db, campaign, profile)
     plan = plan_for(db, campaign, profile)
-    state = state_of(campaign, app_now(request))
+    state = state_of(campaign, now)
     return {
         "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
@@ -196,15 +194,16 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, problem
 
 
 @get("/campaigns/{cid:int}", sync_to_thread=True)
-def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Template:
-    return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign))
+def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                  profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Template:
+    return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign, profile, now))
 
 
 @get("/campaigns/{cid:int}/reminders", sync_to_thread=True)
 def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
-              school: FromQuery[str | None] = None) -> Template:
+              profile: NamedDependency[Profile],
+              now: NamedDependency[datetime], school: FromQuery[str | None] = None) -> Template:
     """催办通知: one A4 notice per lagging school (or the one asked for), what it still misses."""
-    profile = request.app.state.profile
     schools = schools_of(db, campaign.id)
     plan = plan_for(db, campaign, profile)
     lags = lagging_schools(schools, plan, progress(db, campaign, profile)) if plan else []
@@ -219,12 +218,13 @@ def reminders(request: Request, db: NamedDependency[Session], campaign: NamedDep
     return Template(template_name="bureau/reminder.html", context={
         "campaign": campaign, "notices": notices, "planned": plan is not None, "group_labels": GROUP_LABELS,
         "local": local,
-        "now": app_now(request), "warning": link_base_warning(request)})
+        "now": now, "warning": link_base_warning(request)})
 
 
 @post("/campaigns/{cid:int}/workbook", sync_to_thread=True, media_type=MediaType.HTML,
       request_max_body_size=UPLOAD_BODY_LIMIT)
 def workbook_upload(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    profile: NamedDependency[Profile], now: NamedDependency[datetime],
                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     """Import the campaign's schools from a school list (or a full workbook's 学校 sheet): the
     county's workbook versions are not touched."""
@@ -233,11 +233,11 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
         problems = [Problem("学校名录", None, None, None, "请选择学校名录文件（.xlsx 或 .csv），或完整的指标表")]
     else:
         payload = upload.file.read()
-        school_list, problems = import_schools(db, campaign, upload.filename, payload, request.app.state.profile)
+        school_list, problems = import_schools(db, campaign, upload.filename, payload, profile)
     if problems:
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
-                        context=_overview_context(request, db, campaign, problems))
+                        context=_overview_context(request, db, campaign, profile, now, problems))
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "school_import", f"campaign/{campaign.id}",
                  {"file": upload.filename, "schools": len(school_list.schools)}, audit.sha256(payload))
@@ -245,10 +245,10 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
 
 
 @post("/campaigns/{cid:int}/close", sync_to_thread=True)
-def campaign_close(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Redirect:
+def campaign_close(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   now: NamedDependency[datetime]) -> Redirect:
     """End the campaign now (answers stop being accepted)."""
     cid = campaign.id
-    now = app_now(request)
     if campaign.closes_at > now:
         campaign.closes_at = max(now, campaign.opens_at)
         db.add(campaign)
@@ -299,6 +299,7 @@ def sheets(request: Request, db: NamedDependency[Session], campaign: NamedDepend
 
 @post("/campaigns/{cid:int}/codes", sync_to_thread=True, media_type=MediaType.HTML)
 def codes_create(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                 profile: NamedDependency[Profile], now: NamedDependency[datetime],
                  data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     cid = campaign.id
     link = _link(db, campaign, data.get("link", ""))
@@ -308,7 +309,7 @@ def codes_create(request: Request, db: NamedDependency[Session], campaign: Named
         page_cache.clear(request.app.state.engine)      # the link requires a code now
     except (ValueError, CampaignInputError):
         db.rollback()
-        ctx = _overview_context(request, db, campaign)
+        ctx = _overview_context(request, db, campaign, profile, now)
         ctx["codes_error"] = f"份数须为 1–{MAX_CODES_PER_BATCH} 的整数"
         return Template(template_name="bureau/campaign.html", status_code=422, context=ctx)
     audit.record(db, request, "slips_generate", f"campaign/{cid}/link/{link.token}", {"batch": batch, "count": count})
@@ -336,31 +337,35 @@ def codes_slips(request: Request, db: NamedDependency[Session], campaign: NamedD
 # ---- exports ----------------------------------------------------------------------
 
 @get("/campaigns/{cid:int}/export.csv", sync_to_thread=True, guards=[raw_export])
-def export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
+               now: NamedDependency[datetime]) -> Response:
     data = responses_csv(db, campaign.id)
     name = f"responses-{campaign.id}.csv"
     return Response(data, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
-        **export_headers(request, db, campaign, data, name, csv_count(data))})
+        **export_headers(principal, db, campaign, now, data, name, csv_count(data))})
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @get("/campaigns/{cid:int}/export.xlsx", sync_to_thread=True, guards=[raw_export])
-def export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_xlsx(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                principal: NamedDependency[R.Principal],
+                profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for people: Chinese headers and labels, school names, validity (an Excel sheet)."""
     handle, path = tempfile.mkstemp(prefix="renke-answers-", suffix=".xlsx")
     os.close(handle)
     try:
-        E.people_xlsx(db, campaign.id, request.app.state.profile, path)
+        E.people_xlsx(db, campaign.id, profile, path)
         digest = hashlib.sha256()
         with open(path, "rb") as f:
             while chunk := f.read(CHUNK):
                 digest.update(chunk)
         name = f"答卷-{campaign.id}.xlsx"
         headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-                   **export_headers(request, db, campaign, None, name, answer_count(db, campaign.id),
+                   **export_headers(principal, db, campaign, now, None, name, answer_count(db, campaign.id),
                                       digest=digest.hexdigest())}
     except BaseException:
         os.unlink(path)
@@ -382,51 +387,61 @@ def _chunks_then_delete(path: str) -> Iterator[bytes]:
 
 
 @get("/campaigns/{cid:int}/export.excel.csv", sync_to_thread=True, guards=[raw_export])
-def export_excel_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_excel_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                     principal: NamedDependency[R.Principal],
+                     profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The same answers as a CSV that Excel opens in Chinese (UTF-8 with a BOM)."""
-    data = E.people_csv(db, campaign.id, request.app.state.profile)
-    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
+    data = E.people_csv(db, campaign.id, profile)
+    return _people_export(principal, db, campaign, now, data, f"答卷-{campaign.id}.csv", "text/csv; charset=utf-8")
 
 
 @get("/campaigns/{cid:int}/export.sav", sync_to_thread=True, guards=[raw_export])
-def export_sav(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_sav(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
+               profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for SPSS: Chinese variable and value labels."""
-    data = SF.spss_sav(db, campaign, request.app.state.profile)
-    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.sav", SF.SAV_MEDIA_TYPE)
+    data = SF.spss_sav(db, campaign, profile)
+    return _people_export(principal, db, campaign, now, data, f"答卷-{campaign.id}.sav", SF.SAV_MEDIA_TYPE)
 
 
 @get("/campaigns/{cid:int}/export.dta", sync_to_thread=True, guards=[raw_export])
-def export_dta(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_dta(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+               principal: NamedDependency[R.Principal],
+               profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Response:
     """The answers for Stata: Chinese variable and value labels."""
-    data = SF.stata_dta(db, campaign, request.app.state.profile)
-    return _people_export(request, db, campaign, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
+    data = SF.stata_dta(db, campaign, profile)
+    return _people_export(principal, db, campaign, now, data, f"答卷-{campaign.id}.dta", SF.DTA_MEDIA_TYPE)
 
 
 @get("/campaigns/{cid:int}/export.codebook.xlsx", sync_to_thread=True, guards=[raw_export])
-def export_codebook(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def export_codebook(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    principal: NamedDependency[R.Principal],
+                    profile: NamedDependency[Profile]) -> Response:
     """The codebook of the SPSS and Stata files (it holds no answers: audited, no count)."""
-    data = SF.codebook_xlsx(campaign, request.app.state.profile)
+    data = SF.codebook_xlsx(campaign, profile)
     name = f"答卷-{campaign.id}-变量说明.xlsx"
-    return audit.download(db, request, f"campaign/{campaign.id}/{name}", data, XLSX, name)
+    return audit.download(db, principal, f"campaign/{campaign.id}/{name}", data, XLSX, name)
 
 
-def _people_export(request: Request, db: Session, campaign: Campaign, data: bytes, name: str,
+def _people_export(p: R.Principal, db: Session, campaign: Campaign, now: datetime, data: bytes, name: str,
                    media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
-        **export_headers(request, db, campaign, data, name, answer_count(db, campaign.id))})
+        **export_headers(p, db, campaign, now, data, name, answer_count(db, campaign.id))})
 
 
 # ---- dates, the survey that counts, test campaigns -------------------------------------------
 
-def _form_error(request: Request, db: Session, campaign: Campaign, exc: CampaignInputError) -> Template:
+def _form_error(request: Request, db: Session, campaign: Campaign, profile: Profile, now: datetime,
+                exc: CampaignInputError) -> Template:
     db.rollback()
     return Template(template_name="bureau/campaign.html", status_code=422,
-                    context=_overview_context(request, db, campaign, errors=exc.errors))
+                    context=_overview_context(request, db, campaign, profile, now, errors=exc.errors))
 
 
 @post("/campaigns/{cid:int}/dates", sync_to_thread=True, media_type=MediaType.HTML)
 def campaign_dates(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   profile: NamedDependency[Profile], now: NamedDependency[datetime],
                    data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     """Extend the end of a campaign, or reopen a closed one (not the designated survey)."""
     closes_at = _parse_local(data.get("closes_at", ""))
@@ -434,10 +449,10 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
     try:
         if closes_at is None:
             raise CampaignInputError({"closes_at": "请填写新的结束时间"})
-        reopened = state_of(campaign, app_now(request)) == "closed"
-        set_closes_at(db, campaign, closes_at, app_now(request))
+        reopened = state_of(campaign, now) == "closed"
+        set_closes_at(db, campaign, closes_at, now)
     except CampaignInputError as exc:
-        return _form_error(request, db, campaign, exc)
+        return _form_error(request, db, campaign, profile, now, exc)
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "campaign_reopen" if reopened else "campaign_extend", f"campaign/{campaign.id}",
                  {"closes_at_before": before, "closes_at": campaign.closes_at})
@@ -445,26 +460,28 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
 
 
 @post("/campaigns/{cid:int}/designate", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Any:
+def campaign_designate(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                       profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Any:
     """计入评估的调查: this campaign's answers are the county's verdict's."""
     before = counted_campaign(db, campaign.county_name).campaign
     try:
         designate(db, campaign, request.session.get(SESSION_KEY))
     except CampaignInputError as exc:
-        return _form_error(request, db, campaign, exc)
+        return _form_error(request, db, campaign, profile, now, exc)
     audit.record(db, request, "survey_designate", f"county/{campaign.county_name}",
                  {"campaign": campaign.id, "before": before.id if before else None})
     return Redirect(path=f"/bureau/campaigns/{campaign.id}", status_code=303)
 
 
 @post("/campaigns/{cid:int}/delete", sync_to_thread=True, media_type=MediaType.HTML)
-def campaign_delete(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Any:
+def campaign_delete(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                    profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Any:
     """Delete a test campaign (试填) with its answers."""
     name, cid = campaign.name, campaign.id
     try:
         answers = delete_test_campaign(db, campaign)
     except CampaignInputError as exc:
-        return _form_error(request, db, campaign, exc)
+        return _form_error(request, db, campaign, profile, now, exc)
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "campaign_delete", f"campaign/{cid}", {"name": name, "answers": answers})
     return Redirect(path=f"/inspector/counties/{quote(campaign.county_name)}", status_code=303)

@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from sqlalchemy.engine import Engine
@@ -213,11 +213,12 @@ class IndexRow:
 
 
 def stream(engine: Engine, c: Contents, members: list[tuple[str, bytes]],
-           render_index: Callable[[Contents, list[IndexRow]], bytes]) -> Iterator[bytes]:
+           render_index: Callable[[Contents, list[IndexRow]], bytes], now: datetime) -> Iterator[bytes]:
     """The package as ZIP bytes, chunk by chunk: ``members`` (name, bytes) first, then every
-    evidence file (read from the database one at a time), the index, the checksum list."""
+    evidence file (read from the database one at a time), the index, the checksum list; the
+    files made for it dated ``now``."""
     try:
-        yield from _stream(engine, c, members, render_index)
+        yield from _stream(engine, c, members, render_index, now)
     except ValueError as exc:
         # Litestar's wrapper of a sync iterator takes a ValueError for the iterator's end: the
         # client would get a cut ZIP as if whole. Any other error aborts the response visibly.
@@ -225,9 +226,8 @@ def stream(engine: Engine, c: Contents, members: list[tuple[str, bytes]],
 
 
 def _stream(engine: Engine, c: Contents, members: list[tuple[str, bytes]],
-            render_index: Callable[[Contents, list[IndexRow]], bytes]) -> Iterator[bytes]:
+            render_index: Callable[[Contents, list[IndexRow]], bytes], now: datetime) -> Iterator[bytes]:
     sink, sums = _Sink(), []
-    now = datetime.now(timezone.utc)
 
     def info(name: str, when: datetime, compress: bool) -> zipfile.ZipInfo:
         zi = zipfile.ZipInfo(f"{c.root}/{name}", date_time=when.astimezone(CHINA).timetuple()[:6])
@@ -263,10 +263,9 @@ def package_name(c: Contents) -> str:
     return f"{c.root}.zip"
 
 
-def index_pdf(template_engine, c: Contents, rows: list[IndexRow]) -> bytes:
+def index_pdf(template_engine, c: Contents, rows: list[IndexRow], now: datetime) -> bytes:
     """佐证材料目录 as an A4 PDF, with the report's PDF machinery (WeasyPrint, Noto CJK)."""
-    html = template_engine.get_template("collection/evidence_index.html").render(
-        **index_context(c, rows, datetime.now(timezone.utc)))
+    html = template_engine.get_template("collection/evidence_index.html").render(**index_context(c, rows, now))
     return html_to_pdf(html)
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from scoring.names import GROUPS as GROUP_LABELS
 from scoring.privacy import min_cell_size
+from scoring.profile import Profile
 from service.accounts import audit
 from service.accounts import roles as R
 from service.answers.queries import cell_counts
@@ -105,16 +106,17 @@ def comments_xlsx(comments: list[Comment], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _context(request: Request, db: Session, campaign: Campaign, school: str | None, group: str | None):
-    k = min_cell_size(request.app.state.profile)
+def _context(db: Session, profile: Profile, campaign: Campaign, school: str | None, group: str | None):
+    k = min_cell_size(profile)
     every = comments_of(db, campaign, k)
     return every, filtered(every, school, group), k
 
 
 @get("/campaigns/{cid:int}/comments", sync_to_thread=True, guards=[R.campaign_reader])
 def comments_page(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
-                  school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Template:
-    every, shown, k = _context(request, db, campaign, school, group)
+                  profile: NamedDependency[Profile], school: FromQuery[str | None] = None,
+                  group: FromQuery[str | None] = None) -> Template:
+    every, shown, k = _context(db, profile, campaign, school, group)
     schools = sorted({(c.school_code, c.school) for c in every if c.shown and c.school_code})
     groups = [(g, GROUP_LABELS[g]) for g in GROUP_LABELS if any(c.shown and c.group == GROUP_LABELS[g] for c in every)]
     query = urlencode({name: value for name, value in (("school", school), ("group", group)) if value})
@@ -124,29 +126,31 @@ def comments_page(request: Request, db: NamedDependency[Session], campaign: Name
         "user": request.session.get("username")})
 
 
-def _export(request: Request, db: Session, campaign: Campaign, fmt: str, school: str | None,
+def _export(p: R.Principal, db: Session, profile: Profile, campaign: Campaign, fmt: str, school: str | None,
             group: str | None) -> Response:
-    _, shown, _ = _context(request, db, campaign, school, group)
+    _, shown, _ = _context(db, profile, campaign, school, group)
     name = f"意见建议-{campaign.id}.{fmt}"
     if fmt == "csv":
         data, media = comments_csv(shown), "text/csv; charset=utf-8"
     else:
         data = comments_xlsx(shown, f"{campaign.name} · 意见建议")
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return audit.download(db, R.principal_of(request), f"campaign/{campaign.id}/comments", data, media, name,
+    return audit.download(db, p, f"campaign/{campaign.id}/comments", data, media, name,
                           {"comments": len(shown)})
 
 
 @get("/campaigns/{cid:int}/comments.csv", sync_to_thread=True, guards=[R.campaign_reader])
-def comments_export_csv(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+def comments_export_csv(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                        principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
                         school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Response:
-    return _export(request, db, campaign, "csv", school, group)
+    return _export(principal, db, profile, campaign, "csv", school, group)
 
 
 @get("/campaigns/{cid:int}/comments.xlsx", sync_to_thread=True, guards=[R.campaign_reader])
-def comments_export_xlsx(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+def comments_export_xlsx(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                         principal: NamedDependency[R.Principal], profile: NamedDependency[Profile],
                          school: FromQuery[str | None] = None, group: FromQuery[str | None] = None) -> Response:
-    return _export(request, db, campaign, "xlsx", school, group)
+    return _export(principal, db, profile, campaign, "xlsx", school, group)
 
 
 COMMENT_ROUTES = [comments_page, comments_export_csv, comments_export_xlsx]

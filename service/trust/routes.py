@@ -10,6 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from sqlmodel import Session, select
 
+from scoring.profile import Profile
+
 from service.accounts import audit
 from service.accounts import roles as R
 from service.answers.exports import export_csv
@@ -38,10 +40,11 @@ def _filtered(db: Session, action: str | None, user: str | None, since: str | No
 
 
 @get("/audit", sync_to_thread=True, guards=[R.province_only])
-def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
+def audit_page(request: Request, db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+               action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
                since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Template:
     filters = {"action": action or "", "user": user or "", "since": since or "", "until": until or ""}
-    audit.record(db, R.principal_of(request), "audit_view", "audit", {k: v for k, v in filters.items() if v})
+    audit.record(db, principal, "audit_view", "audit", {k: v for k, v in filters.items() if v})
     entries = _filtered(db, action, user, since, until, PAGE_LIMIT)
     users = audit.usernames(db)
     names = {c.id: c.name for c in db.exec(select(Campaign))}
@@ -52,10 +55,11 @@ def audit_page(request: Request, db: NamedDependency[Session], action: FromQuery
 
 
 @get("/audit.csv", sync_to_thread=True, guards=[R.province_only])
-def audit_csv(request: Request, db: NamedDependency[Session], action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
+def audit_csv(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+              action: FromQuery[str | None] = None, user: FromQuery[str | None] = None,
               since: FromQuery[str | None] = None, until: FromQuery[str | None] = None) -> Response:
     data = audit.to_csv(_filtered(db, action, user, since, until, None))
-    audit.record(db, R.principal_of(request), "audit_export", "audit.csv",
+    audit.record(db, principal, "audit_export", "audit.csv",
                  {k: v for k, v in {"action": action, "user": user, "since": since, "until": until}.items() if v},
                  audit.sha256(data))
     return Response(data, media_type="text/csv; charset=utf-8",
@@ -63,10 +67,11 @@ def audit_csv(request: Request, db: NamedDependency[Session], action: FromQuery[
 
 
 @get("/campaigns/{cid:int}/integrity", sync_to_thread=True, guards=[R.campaign_reader])
-def integrity_page(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Template:
+def integrity_page(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+                   principal: NamedDependency[R.Principal], profile: NamedDependency[Profile]) -> Template:
     cid = campaign.id
-    signals = signals_for(db, campaign, request.app.state.profile)
-    audit.record(db, R.principal_of(request), "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
+    signals = signals_for(db, campaign, profile)
+    audit.record(db, principal, "integrity_view", f"campaign/{cid}", {"flags": len(signals.flags)})
     return Template(template_name="trust/integrity.html", context={
         "campaign": campaign, "signals": signals, "rows": flag_rows(db, campaign, signals),
         "information": flag_rows(db, campaign, signals, signals.information),
@@ -74,11 +79,12 @@ def integrity_page(request: Request, db: NamedDependency[Session], campaign: Nam
 
 
 @get("/campaigns/{cid:int}/checksum", sync_to_thread=True, guards=[R.campaign_reader])
-def checksum(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign]) -> Response:
+def checksum(db: NamedDependency[Session], campaign: NamedDependency[Campaign],
+             now: NamedDependency[datetime]) -> Response:
     """``sha256sum`` line of the responses CSV as it stands now (fixed once the campaign is closed)."""
     data = export_csv(db, campaign.id)
     # The first line keeps sha256sum's format, so ``sha256sum -c`` checks the downloaded file.
-    state = "已结束，文件不再变化" if is_closed(request, campaign) else "进行中，新答卷会改变校验值"
+    state = "已结束，文件不再变化" if is_closed(campaign, now) else "进行中，新答卷会改变校验值"
     name = f"responses-{campaign.id}.csv"
     text = (f"{audit.sha256(data)}  {name}\n"
             f"# 以上是答卷数据文件 {name}（供程序读取）的 SHA-256 校验值\n"

@@ -6,7 +6,7 @@ whose answered schools every counted version must keep (``campaigns``)."""
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import MediaType, RequestEncodingType
@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import Session, select
 
 from scoring.errors import Problem
+from scoring.profile import Profile
 from service.accounts import audit
 from service.accounts import roles as R
 from service.accounts.pages import staff_context
@@ -26,26 +27,24 @@ from service.workbooks import versions as W
 
 
 @get("/", sync_to_thread=True, guards=[R.logged_in], media_type=MediaType.HTML)
-def home(request: Request, db: NamedDependency[Session]) -> Any:
-    p = R.principal_of(request)
-    counties = R.visible_counties(db, p)
-    if p.role == R.BUREAU_ADMIN and len(counties) == 1:
+def home(db: NamedDependency[Session], principal: NamedDependency[R.Principal]) -> Any:
+    counties = R.visible_counties(db, principal)
+    if principal.role == R.BUREAU_ADMIN and len(counties) == 1:
         return Redirect(path=f"/inspector/counties/{quote(counties[0])}", status_code=303)
     rows = []
     for county in counties:
         versions = W.versions_of(db, county)
         rows.append({"county": county, "latest": versions[0] if versions else None,
                      "counted": counted_campaign(db, county)})
-    return Template(template_name="inspector/home.html", context=staff_context(request, rows=rows, q=quote))
+    return Template(template_name="inspector/home.html", context=staff_context(principal, rows=rows, q=quote))
 
 
-def _county_context(request: Request, db: Session, county: str, problems: list | None = None,
+def _county_context(p: R.Principal, db: Session, county: str, problems: list | None = None,
                     filename: str | None = None, uploaded: int | None = None) -> dict:
-    p = R.principal_of(request)
     uploaders = {a.id: a.username for a in db.exec(select(Account))}
     history = W.versions_of(db, county, withdrawn=True)
     counted = [v for v in history if v.withdrawn_at is None]
-    return staff_context(request, county=county, versions=counted, history=history, uploaders=uploaders,
+    return staff_context(p, county=county, versions=counted, history=history, uploaders=uploaders,
                          latest=counted[0] if counted else None, problems=problems, filename=filename,
                          uploaded=next((v for v in history if v.version == uploaded), None) if uploaded else None,
                          counted=counted_campaign(db, county), campaigns=campaigns_of(db, county),
@@ -53,10 +52,10 @@ def _county_context(request: Request, db: Session, county: str, problems: list |
 
 
 @get("/counties/{county:str}", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def county_page(request: Request, db: NamedDependency[Session], county: FromPath[str],
+def county_page(db: NamedDependency[Session], principal: NamedDependency[R.Principal], county: FromPath[str],
                 uploaded: FromQuery[int | None] = None) -> Template:
     return Template(template_name="inspector/county.html",
-                    context=_county_context(request, db, county, uploaded=uploaded))
+                    context=_county_context(principal, db, county, uploaded=uploaded))
 
 
 def _answered(db: Session, county: str) -> dict[str, str]:
@@ -66,7 +65,9 @@ def _answered(db: Session, county: str) -> dict[str, str]:
 
 @post("/counties/{county:str}/workbooks", sync_to_thread=True, guards=[R.logged_in, R.county_uploader],
       media_type=MediaType.HTML, request_max_body_size=UPLOAD_BODY_LIMIT)
-def county_upload(request: Request, db: NamedDependency[Session], county: FromPath[str],
+def county_upload(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                  profile: NamedDependency[Profile],
+                  county: FromPath[str],
                   data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> Any:
     uploads = data.get("workbook")
     uploads = uploads if isinstance(uploads, list) else [uploads]
@@ -76,31 +77,33 @@ def county_upload(request: Request, db: NamedDependency[Session], county: FromPa
     if year_text and not (year_text.isdigit() and 1990 <= int(year_text) <= 2100):
         version, problems = None, [Problem("统计年度", None, None, year_text, "应为年份（如 2025）")]
     else:
-        version, problems = W.upload(db, county, R.principal_of(request).account_id, files,
-                                     request.app.state.profile, int(year_text) if year_text else None,
+        version, problems = W.upload(db, county, principal.account_id, files,
+                                     profile, int(year_text) if year_text else None,
                                      keep=_answered(db, county))
     if problems:
         db.rollback()
         return Template(template_name="inspector/county.html", status_code=422,
-                        context=_county_context(request, db, county, problems, filename))
-    audit.record(db, R.principal_of(request), "workbook_upload", f"county/{county}",
+                        context=_county_context(principal, db, county, problems, filename))
+    audit.record(db, principal, "workbook_upload", f"county/{county}",
                  {"file": version.filename, "version": version.version}, version.sha256)
     return Redirect(path=f"/inspector/counties/{quote(county)}?uploaded={version.version}", status_code=303)
 
 
 @post("/counties/{county:str}/workbooks/{version:int}/withdraw", sync_to_thread=True,
       guards=[R.logged_in, R.county_uploader], media_type=MediaType.HTML)
-def county_withdraw(request: Request, db: NamedDependency[Session], county: FromPath[str], version: FromPath[int],
+def county_withdraw(db: NamedDependency[Session], principal: NamedDependency[R.Principal],
+                    profile: NamedDependency[Profile],
+                    county: FromPath[str], version: FromPath[int],
                     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Any:
     """撤销 a version uploaded by mistake: audited, kept in the history, never counted again."""
     reason = data.get("reason", "")
-    withdrawn, problems = W.withdraw(db, county, version, R.principal_of(request).account_id, reason,
-                                     request.app.state.profile, keep=_answered(db, county))
+    withdrawn, problems = W.withdraw(db, county, version, principal.account_id, reason,
+                                     profile, keep=_answered(db, county))
     if problems:
         db.rollback()
         return Template(template_name="inspector/county.html", status_code=422,
-                        context=_county_context(request, db, county, problems, f"撤销第 {version} 版"))
-    audit.record(db, R.principal_of(request), "workbook_withdraw", f"county/{county}/v{version}",
+                        context=_county_context(principal, db, county, problems, f"撤销第 {version} 版"))
+    audit.record(db, principal, "workbook_withdraw", f"county/{county}/v{version}",
                  {"version": version, "reason": withdrawn.withdrawn_reason}, withdrawn.sha256)
     return Redirect(path=f"/inspector/counties/{quote(county)}", status_code=303)
 

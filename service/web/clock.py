@@ -1,5 +1,6 @@
-"""The app's clock (``settings.clock``: tests move it), the database's clock as this instance
-reads it (``DatabaseClock``) and Beijing wall time for display."""
+"""The database's clock as this instance reads it (``DatabaseClock``) and Beijing wall time for
+display. The app's own clock is ``settings.clock``, handed to handlers as the ``now``
+dependency (``web/dependencies.py``); tests move it by giving the app a clock of theirs."""
 
 import logging
 import threading
@@ -7,7 +8,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from litestar import Request
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -15,10 +15,6 @@ CHINA = timezone(timedelta(hours=8))
 log = logging.getLogger("service.clock")
 _DB_NOW = {"sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
            "postgresql": "SELECT extract(epoch FROM clock_timestamp())"}
-
-
-def app_now(request: Request) -> datetime:
-    return datetime.fromtimestamp(request.app.state.settings.clock(), timezone.utc)
 
 
 def local(dt: datetime | None) -> str:

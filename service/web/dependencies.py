@@ -1,7 +1,11 @@
-"""What a request is handed once: its database session, and the campaign its path names
-(loaded once per request and shared by the guard that checks it and the handler that uses it)."""
+"""What a request is handed, by name (the app's ``dependencies``): its database session, the
+campaign its path names (loaded once per request and shared by the guard that checks it and the
+handler that uses it), the settings, the scoring profile and the time on the app's one clock
+(``settings.clock``: a test moves it by handing the app a clock of its own). The signed-in
+principal is provided next to the guards (``accounts/roles.py``, ``provide_principal``)."""
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
@@ -9,7 +13,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from sqlmodel import Session
 
+from scoring.profile import Profile
 from service.db.models import Campaign
+from service.web.settings import Settings
 
 _CAMPAIGN = "renke_campaign"
 
@@ -44,3 +50,17 @@ def provide_campaign(request: ASGIConnection, db: NamedDependency[Session]) -> C
     if campaign is None:
         raise NotFoundException("no such campaign")
     return db.merge(campaign, load=False)
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_profile(state: State) -> Profile:
+    """The scoring profile loaded once with the settings."""
+    return state.settings.profile
+
+
+def provide_now(state: State) -> datetime:
+    """This request's time (UTC) on the app's clock: the one "now" of every handler."""
+    return datetime.fromtimestamp(state.settings.clock(), timezone.utc)

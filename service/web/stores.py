@@ -2,6 +2,7 @@
 counters are shared by every instance (no per-process state that matters)."""
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import anyio.to_thread
@@ -21,16 +22,20 @@ def _seconds(value: int | timedelta | None) -> float | None:
 
 
 class SQLStore(NamespacedStore):
-    def __init__(self, engine: Engine, namespace: str = "default"):
+    """``clock``: when entries expire (the sessions' store is on the app's clock, so a session's
+    idle end follows it like its absolute end)."""
+
+    def __init__(self, engine: Engine, namespace: str = "default", clock: Callable[[], float] = time.time):
         self.engine = engine
         self.namespace = namespace
+        self.clock = clock
 
     def with_namespace(self, namespace: str) -> "SQLStore":
-        return SQLStore(self.engine, f"{self.namespace}_{namespace}")
+        return SQLStore(self.engine, f"{self.namespace}_{namespace}", self.clock)
 
     # -- sync core, run in a worker thread --
     def _set(self, key: str, value: bytes, expires_in: float | None) -> None:
-        expires_at = time.time() + expires_in if expires_in is not None else None
+        expires_at = self.clock() + expires_in if expires_in is not None else None
         with Session(self.engine) as s:
             row = s.get(KeyValue, (self.namespace, key))
             if row is None:
@@ -48,7 +53,7 @@ class SQLStore(NamespacedStore):
     def replace(self, key: str, old: bytes, new: bytes, expires_in: float | None) -> bool:
         """Compare-and-set: store ``new`` (and a new expiry) only if the value is still ``old``
         (sync; a session's renewal must not undo a logout or a change made meanwhile)."""
-        expires_at = time.time() + expires_in if expires_in is not None else None
+        expires_at = self.clock() + expires_in if expires_in is not None else None
         with Session(self.engine) as s:
             done = s.exec(update(KeyValue).where(KeyValue.namespace == self.namespace, KeyValue.key == key,
                                                  KeyValue.value == old).values(value=new, expires_at=expires_at))
@@ -60,7 +65,7 @@ class SQLStore(NamespacedStore):
             row = s.get(KeyValue, (self.namespace, key))
             if row is None:
                 return None
-            now = time.time()
+            now = self.clock()
             if row.expires_at is not None and row.expires_at <= now:
                 s.delete(row)
                 s.commit()
@@ -84,12 +89,12 @@ class SQLStore(NamespacedStore):
             row = s.get(KeyValue, (self.namespace, key))
             if row is None or row.expires_at is None:
                 return None
-            return max(int(row.expires_at - time.time()), 0)
+            return max(int(row.expires_at - self.clock()), 0)
 
     def incr(self, key: str, window: float) -> int:
         """Count one more event under ``key`` in a fixed window of ``window`` seconds from its
         first event; the count so far (sync: the login handler runs in a thread)."""
-        now = time.time()
+        now = self.clock()
         with Session(self.engine) as s:
             row = s.get(KeyValue, (self.namespace, key), with_for_update=True)
             if row is None or (row.expires_at is not None and row.expires_at <= now):
@@ -117,7 +122,7 @@ class SQLStore(NamespacedStore):
 
     def purge_expired(self) -> None:
         with Session(self.engine) as s:
-            s.exec(delete(KeyValue).where(KeyValue.expires_at.is_not(None), KeyValue.expires_at <= time.time()))
+            s.exec(delete(KeyValue).where(KeyValue.expires_at.is_not(None), KeyValue.expires_at <= self.clock()))
             s.commit()
 
     # -- the Store interface --

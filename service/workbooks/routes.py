@@ -1,7 +1,7 @@
 """A county's workbook files under ``/inspector``: a version's stored bytes and the blank template.
 (The county page with the upload is ``verdicts/county_routes.py``: it reads campaigns too.)"""
 
-from litestar import Request, get
+from litestar import get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
@@ -21,12 +21,12 @@ def template_xlsx() -> Response:
 
 
 @get("/counties/{county:str}/workbooks/{version:int}", sync_to_thread=True, guards=[R.logged_in, R.county_reader])
-def version_download(request: Request, db: NamedDependency[Session], county: FromPath[str],
+def version_download(db: NamedDependency[Session], principal: NamedDependency[R.Principal], county: FromPath[str],
                      version: FromPath[int]) -> Response:
     v = W.version_of(db, county, version, withdrawn=True)
     if v is None:
         raise NotFoundException("no such version")
-    audit.record(db, R.principal_of(request), "workbook_download", f"county/{county}/v{version}",
+    audit.record(db, principal, "workbook_download", f"county/{county}/v{version}",
                  {"file": v.filename}, v.sha256)
     name = v.filename if v.filename.lower().endswith((".xlsx", ".zip")) else f"v{v.version}.zip"
     return Response(bytes(v.data), media_type="application/octet-stream", headers=attachment(name))

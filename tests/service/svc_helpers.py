@@ -173,7 +173,7 @@ def make_app(database_url: str, clock=None, profile_file=None, admin: bool = Tru
     already has it, a copy of the session's template)."""
     from service.app import create_app
     from service.accounts.roles import create_account
-    from service.settings import Settings
+    from service.web.settings import Settings
     from service.campaigns.states import clear_caches
     clear_caches()        # a new database under this process: nothing kept from the last test's
     extra = {"clock": clock} if clock is not None else {}

@@ -23,7 +23,7 @@ import svc_helpers as H  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.accounts.roles import create_account  # noqa: E402
 from service.db.models import Campaign, Answer  # noqa: E402
-from service.settings import Settings  # noqa: E402
+from service.web.settings import Settings  # noqa: E402
 
 ITEMS = tuple(H.ALL_A)
 

@@ -25,7 +25,7 @@ INSPECTOR = {"username": "inspector", "password": "inspector-renke"}   # service
 SEED = """
 from service.db.engine import make_engine, migrate
 from service.demo import seed
-from service.settings import Settings
+from service.web.settings import Settings
 from survey_templates import load_templates
 settings = Settings()
 engine = make_engine(settings.database_url)

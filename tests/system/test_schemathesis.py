@@ -33,7 +33,7 @@ def fuzz_app(tmp_path_factory):
         mp.setattr(obj, "include_in_schema", True, raising=False)
     try:
         from service.accounts.roles import create_account
-        from service.settings import Settings
+        from service.web.settings import Settings
         app = app_module.create_app(Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('fz') / 'r.db'}",
                                              secret="test-secret", clock=H.FakeClock(), openapi=True))
     finally:

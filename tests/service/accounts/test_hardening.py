@@ -46,7 +46,7 @@ def change_password(client: TestClient, current: str, new: str, again: str | Non
 
 def app_with(tmp_path, clock=None, **settings):
     from service.app import create_app
-    from service.settings import Settings
+    from service.web.settings import Settings
     extra = {"clock": clock} if clock is not None else {}
     application = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'h.db'}", secret="test-secret",
                                       **extra, **settings))
@@ -106,6 +106,19 @@ def test_forwarded_headers_are_believed_only_from_configured_proxies(tmp_path, m
     assert configured["proxy_headers"] is True and configured["forwarded_allow_ips"] == "10.0.0.5"
 
 
+def test_host_port_and_workers_come_from_the_environment_and_the_options_over_it(tmp_path, monkeypatch, no_server):
+    from service.__main__ import main
+    runs = no_server
+    for name, value in {"RENKE_SECRET": "s", "HOST": "0.0.0.0", "PORT": "8123", "WEB_CONCURRENCY": "3",
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    assert main([]) == 0
+    assert main(["--host", "127.0.0.2", "--port", "9000", "--workers", "1"]) == 0
+    from_environment, from_options = runs
+    assert (from_environment["host"], from_environment["port"], from_environment["workers"]) == ("0.0.0.0", 8123, 3)
+    assert (from_options["host"], from_options["port"], from_options.get("workers")) == ("127.0.0.2", 9000, None)
+
+
 def test_failed_logins_are_audited_with_the_name_tried_and_no_password_or_address(app, client):
     post_login(client, ADMIN, "secret-guess-1")
     post_login(client, "no-such-user", "secret-guess-2")
@@ -144,6 +157,17 @@ def test_a_session_ends_its_absolute_lifetime_after_login_even_in_use(tmp_path, 
             clock.advance(40 * 60)
             assert c.get("/bureau").url.path == "/bureau"
         clock.advance(40 * 60)                                # 3 h 20 min after login
+        assert c.get("/bureau").url.path == "/login"
+        assert session_rows(application) == []
+
+
+def test_a_session_ends_after_its_idle_time_unused_on_the_apps_clock(tmp_path, clock):
+    application = app_with(tmp_path, clock, session_idle_s=3600, session_max_s=3 * 3600)
+    with TestClient(application, base_url=BASE) as c:
+        login(c)
+        clock.advance(59 * 60)
+        assert c.get("/bureau").url.path == "/bureau"         # used: an hour more from now
+        clock.advance(61 * 60)
         assert c.get("/bureau").url.path == "/login"
         assert session_rows(application) == []
 
@@ -308,7 +332,7 @@ def test_production_refuses_to_start_without_a_secret_unless_told_to_keep_it_in_
 
 def test_demo_is_a_bureau_admin_when_seeded_for_several_workers(tmp_path, monkeypatch, no_server):
     from service.__main__ import _run_workers
-    from service.settings import Settings
+    from service.web.settings import Settings
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")      # _run_workers sets it for the workers
     url = f"sqlite:///{tmp_path / 'w.db'}"
     settings = Settings(database_url=url, secret="s")

@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 import openpyxl
 import pytest
@@ -24,6 +25,8 @@ from service.collection import rounds as K
 from service.collection import package as PK
 from service.collection.package import NO_EVIDENCE, safe_component
 from service.db.models import CollectionEvidence, CollectionSchool, WorkbookVersion
+
+NOW = datetime(2026, 5, 1, 8, tzinfo=timezone.utc)
 
 PACKAGE = county_url(COUNTY_A, "/desk-review.zip?version=2")
 ROOT = f"{COUNTY_A}汇审材料包（指标表第2版）"
@@ -177,7 +180,7 @@ def test_the_package_is_streamed_member_by_member_and_not_gzipped_again(app):
             version = s.exec(select(WorkbookVersion).where(WorkbookVersion.version == 2)).one()
             contents = PK.contents(s, version, [("S01", "S01学校"), ("S02", "S02学校")])
         members = [("指标表.zip", bytes(version.data))]
-        chunks = list(PK.stream(app.state.engine, contents, members, lambda c, rows: b"%PDF-index"))
+        chunks = list(PK.stream(app.state.engine, contents, members, lambda c, rows: b"%PDF-index", NOW))
     # one chunk per member (the workbook, 4 evidence files, the index), then the checksums and the directory
     assert len(chunks) == 1 + 4 + 1 + 1 and len(chunks[0]) < len(version.data) + 200
 
@@ -185,7 +188,7 @@ def test_the_package_is_streamed_member_by_member_and_not_gzipped_again(app):
         raise ValueError("index")
     # Litestar ends a sync stream quietly on a ValueError: a failure must abort it, never look whole.
     with pytest.raises(RuntimeError):
-        list(PK.stream(app.state.engine, contents, members, broken_index))
+        list(PK.stream(app.state.engine, contents, members, broken_index, NOW))
 
 
 def test_names_in_the_package_are_safe(app):

@@ -1,4 +1,7 @@
-"""Settings from options and the environment (DATABASE_URL, RENKE_SECRET, PORT, RENKE_*)."""
+"""The settings: every environment variable the service reads (DATABASE_URL, RENKE_SECRET, HOST,
+PORT, WEB_CONCURRENCY, RENKE_*), read once into one object that command-line options override.
+The app hands it, its profile and its clock to the handlers as dependencies
+(``web/dependencies.py``); a test builds one with its own values (a clock it moves)."""
 
 import os
 import time
@@ -32,8 +35,10 @@ class Settings:
     # backup then lets its reader forge form and CSRF tokens); production refuses to start
     # without one of the two (``python -m service``).
     secret_in_db: bool = field(default_factory=lambda: os.environ.get("RENKE_SECRET_IN_DB", "") == "1")
-    host: str = "127.0.0.1"
+    host: str = field(default_factory=lambda: os.environ.get("HOST") or "127.0.0.1")
     port: int = field(default_factory=lambda: int(os.environ.get("PORT", "8000")))
+    # Worker processes of ``python -m service`` (WEB_CONCURRENCY, uvicorn's name for it).
+    workers: int = field(default_factory=lambda: int(os.environ.get("WEB_CONCURRENCY", "1")))
     # Absolute base for QR links (e.g. https://renke.example.cn); default: the request's.
     public_url: str | None = field(default_factory=lambda: os.environ.get("RENKE_PUBLIC_URL") or None)
     # The scoring profile, a value loaded once here (RENKE_PROFILE: a bundled name or a file) and
@@ -60,6 +65,8 @@ class Settings:
     cache_seconds: float = field(default_factory=lambda: float(os.environ.get("RENKE_CACHE_SECONDS", "2")))
     device_limit: int = field(default_factory=lambda: int(os.environ.get("RENKE_DEVICE_LIMIT", "30")))
     new_device_limit: int = field(default_factory=lambda: int(os.environ.get("RENKE_NEW_DEVICE_LIMIT", "120")))
+    # The app's one clock (seconds since the epoch): every handler's "now" (``now``), the
+    # sessions' ages and, with the database's offset, the phone form's stamps (``DatabaseClock``).
     clock: Callable[[], float] = time.time
 
     def __post_init__(self) -> None:
