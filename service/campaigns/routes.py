@@ -163,6 +163,7 @@ def campaign_create(request: Request, db: NamedDependency[Session], principal: N
 
 
 def _overview_context(request: Request, db: Session, campaign: Campaign, profile: Profile, now: datetime,
+                      can_run: bool = True,
                       problems: list | None = None, errors: dict | None = None) -> dict:
     schools = schools_of(db, campaign.id)
     by_code = {s.school_code: s for s in schools}
@@ -186,7 +187,7 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, profile
         "locations": LOCATION_LABELS, "problems": problems, "errors": errors or {},
         "user": request.session.get("username"),
         # Inspectors read a campaign's page; its actions and raw exports are the bureau's.
-        "can_run": R.principal_of(request).can_run_campaigns(campaign.county_name),
+        "can_run": can_run,
         "link_label": lambda link: link_label(link, by_code), "link_url": lambda link: link_url(request, link),
         "batches": list(db.exec(select(OneTimeCode.batch, OneTimeCode.link_id).where(
             OneTimeCode.campaign_id == campaign.id).distinct().order_by(OneTimeCode.batch))),
@@ -195,8 +196,10 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, profile
 
 @get("/campaigns/{cid:int}", sync_to_thread=True)
 def campaign_view(request: Request, db: NamedDependency[Session], campaign: NamedDependency[Campaign],
-                  profile: NamedDependency[Profile], now: NamedDependency[datetime]) -> Template:
-    return Template(template_name="bureau/campaign.html", context=_overview_context(request, db, campaign, profile, now))
+                  profile: NamedDependency[Profile], now: NamedDependency[datetime],
+                  principal: NamedDependency[R.Principal]) -> Template:
+    return Template(template_name="bureau/campaign.html", context=_overview_context(
+        request, db, campaign, profile, now, principal.can_run_campaigns(campaign.county_name)))
 
 
 @get("/campaigns/{cid:int}/reminders", sync_to_thread=True)
@@ -237,7 +240,7 @@ def workbook_upload(request: Request, db: NamedDependency[Session], campaign: Na
     if problems:
         db.rollback()
         return Template(template_name="bureau/campaign.html", status_code=422,
-                        context=_overview_context(request, db, campaign, profile, now, problems))
+                        context=_overview_context(request, db, campaign, profile, now, problems=problems))
     page_cache.clear(request.app.state.engine)
     audit.record(db, request, "school_import", f"campaign/{campaign.id}",
                  {"file": upload.filename, "schools": len(school_list.schools)}, audit.sha256(payload))
