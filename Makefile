@@ -21,6 +21,7 @@ run: install
 	@echo "==> starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	$(PY) -m service --demo --port $(PORT)
 
-# Every core (pytest-xdist); each worker has its own databases (tests/conftest.py).
+# Every core (pytest-xdist, an idle worker taking tests from a busy one); each worker has its own
+# databases (tests/conftest.py).
 test: install
-	$(PY) -m pytest -q -n auto
+	$(PY) -m pytest -q -n auto --dist worksteal

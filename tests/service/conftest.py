@@ -10,6 +10,19 @@ from litestar.testing import TestClient
 from svc_helpers import BACKENDS, FakeClock, PostgresTemplate, make_app
 
 
+def pytest_collection_modifyitems(config, items):
+    """A module marked ``one_database`` (pages, words, guards, files: nothing there depends on
+    which database holds the rows, and the rows' reads and writes are tested on both by the
+    others) runs on SQLite only, which keeps the suite within its time on two cores."""
+    keep, drop = [], []
+    for item in items:
+        on_pg = getattr(item, "callspec", None) and item.callspec.params.get("database_url") == "postgresql"
+        (drop if on_pg and item.get_closest_marker("one_database") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def postgres_template():
     template = PostgresTemplate(os.environ["TEST_DATABASE_URL"])

@@ -1,6 +1,7 @@
 """Issue 20: the public address is a setting the province sets on a page (stored, audited); the
 environment variable stays as the deployment's default and no page tells staff about it."""
 
+import pytest
 from sqlmodel import Session, select
 from svc_helpers import csrf_token, login
 
@@ -48,3 +49,6 @@ def test_print_warning_names_the_settings_page_not_the_environment(app):
         cid = open_campaign(c)
         page = c.get(f"/bureau/campaigns/{cid}/sheets").text
     assert "系统设置" in page and "RENKE_PUBLIC_URL" not in page
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -1,5 +1,6 @@
 """Issue 20: each role has a home and a way around; one login page for every role."""
 
+import pytest
 import re
 from urllib.parse import quote
 
@@ -64,3 +65,6 @@ def test_audit_details_name_campaigns_and_versions_in_words():
     from service.accounts.audit import detail_text
     assert detail_text({"campaign": 1, "before": 2}, {1: "2026 年满意度调查"}) == "调查：“2026 年满意度调查”；原调查：编号 2 的调查"
     assert detail_text({"version": None}) == "版本：最新版" and detail_text({"version": 3}) == "版本：第 3 版"
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -1,5 +1,6 @@
 """Issue 20: the phone chooser names the school of the scanned code, so a parent can check it."""
 
+import pytest
 from sqlmodel import Session, select
 
 from service.db.models import Link, School
@@ -20,3 +21,6 @@ def test_chooser_of_a_school_link_names_the_school(app, client, campaign, anon):
 def test_chooser_of_the_county_link_names_no_school(app, client, campaign, anon):
     page = anon.get(f"/s/{link_token(app, campaign)}")
     assert "请选择适合您的问卷" in page.text and "学校：<b>" not in page.text
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -26,3 +26,6 @@ def test_a_host_header_never_reaches_the_next_respondents_form(app, client, publ
         page = phone.get(path)
     assert "evil.example" not in page.text
     assert og_image(page.text) == f"{public_url or 'http://testserver.local'}/s/_/icon.png"
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

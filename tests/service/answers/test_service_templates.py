@@ -53,3 +53,6 @@ def test_unreadable_yaml_is_located(tmp_path):
     with pytest.raises(st.TemplateError) as err:
         st.load_templates(tmp_path)
     assert err.value.problems[0].startswith("student.yaml: (file): cannot be read")
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

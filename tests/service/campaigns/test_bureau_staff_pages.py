@@ -156,3 +156,6 @@ def test_no_printout_warning_once_the_public_address_is_set(app, client, campaig
         assert "家长的手机打不开" not in client.get(f"/bureau/campaigns/{campaign}/sheets").text
     finally:
         app.state.settings.public_url = None
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -2,6 +2,7 @@
 is asked for more than 3 principals, the shortfall is said once at county level with what it
 means for S3, every in-scope school is in the progress tables and an out-of-scope one says why."""
 
+import pytest
 import re
 
 from inspector_helpers import browser, make_users
@@ -56,3 +57,6 @@ def test_total_progress_is_not_100_while_a_school_or_location_target_is_short(ap
         done, target, percent = map(int, re.search(r"<b>总进度：(\d+)%</b>（计入目标的有效答卷 (\d+) / (\d+)", page)
                                     .group(2, 3, 1))
         assert target == 600 and done < target and percent < 100
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -1,5 +1,6 @@
 """Issue 20: the empty new-campaign form names every field to fill, in words (no “”不是数字)."""
 
+import pytest
 from svc_helpers import csrf_token, login
 
 
@@ -14,3 +15,6 @@ def test_empty_new_campaign_form_names_each_missing_field(app, client):
                     "请填写开始时间", "请填写结束时间"):
         assert message in r.text, message
     assert "“”" not in r.text
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -171,3 +171,6 @@ def test_the_campaign_page_links_the_statistical_exports(client, campaign):
     page = client.get(f"/bureau/campaigns/{campaign}").text
     for suffix in ("export.sav", "export.dta", "export.codebook.xlsx"):
         assert f'href="/bureau/campaigns/{campaign}/{suffix}"' in page
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -2,6 +2,7 @@
 method, refused); and every collection page, as the bureau and as a school, is Chinese only
 (the leak finder of tests/service/chinese_text.py)."""
 
+import pytest
 import re
 from urllib.parse import quote
 
@@ -55,3 +56,6 @@ def test_every_collection_page_is_chinese_only(app):
     for name, page in pages:
         text = visible_text(page).replace("bureau_a", "")        # the signed-in user's name: data
         assert leaks(text) == [], (name, leaks(text))
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

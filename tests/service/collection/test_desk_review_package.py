@@ -204,3 +204,6 @@ def test_names_in_the_package_are_safe(app):
     with Session(app.state.engine) as s:
         assert s.exec(select(CollectionSchool).where(CollectionSchool.school_code == "S01")).one().school_name \
             == "../..\\第一/小学\x07"
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -1,6 +1,7 @@
 """Issue 21, findings 4 and 7 in the roadmap's files: the task lists and timelines go to other
 departments; no cell of them runs as a formula, and a control character breaks none of them."""
 
+import pytest
 import io
 from urllib.parse import quote
 
@@ -51,3 +52,6 @@ def test_a_control_character_breaks_no_roadmap_file():
                                                  "note": "\x00备注"}
     texts = assert_inert(X.tasks_xlsx("示范县", "教育\x02局", [row]))
     assert "一小" in texts and "备注" in texts and "示范县 教育局 任务清单" in texts
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

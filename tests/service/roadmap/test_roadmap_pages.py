@@ -263,3 +263,6 @@ def test_an_uploaded_plan_is_kept_as_a_new_version_and_the_same_file_again_is_th
     assert second.filename == "规划.xlsx"                                        # a CSV is kept as the plan .xlsx
     [row] = read_plan_bytes(second.filename, bytes(second.data), FAIL_WB, profile=PROFILE).rows
     assert (row.year, row.school_code, row.column, row.value) == (2027, "S03", "sports_area_m2", 1152.8)
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

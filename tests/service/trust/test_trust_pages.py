@@ -2,6 +2,7 @@
 signals page on a campaign with a coached school, and the minimum cell size rule of the
 pages that break results down."""
 
+import pytest
 import hashlib
 import re
 import sys
@@ -157,3 +158,6 @@ def test_progress_page_shows_exact_counts_below_k(app, client, campaign):
     by_group = page.split("<h4>按群体")[1].split("<h4>按城乡")[0]
     assert re.search(r">3 / \d+", by_group) and re.search(r">6 / \d+", by_group)
     assert "有效 9 份" in page
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -106,3 +106,6 @@ def test_mock_acceptance_reads_the_forecast_and_the_missing_group(app, world):
     assert "政协委员" in b and "无法预测正式调查的结果" in b
     text = flat("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
     assert flat(forecast_sentence(verdict.recognition.official_forecast)) in text
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

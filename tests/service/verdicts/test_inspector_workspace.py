@@ -479,3 +479,6 @@ def test_every_campaign_route_of_the_bureau_is_scoped_to_the_county(app, world):
                 elif user in ("bureau_b", "inspector_a"):
                     status = c.request(method, url, data={"_csrf_token": token}, follow_redirects=False).status_code
                     assert status == 403, (user, method, path, status)
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

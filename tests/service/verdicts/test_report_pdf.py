@@ -57,3 +57,6 @@ def test_report_pdf_pages_are_a4_and_nothing_runs_past_the_right_edge(app, world
         page.extract_text(visitor_text=lambda text, cm, tm, *_: starts.append(tm[4] * cm[0] + cm[4])
                           if text.strip() else None)
         assert starts and max(starts) < width - 20          # inside the 12 mm right margin's edge
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -3,6 +3,7 @@
 round the version was assembled from, else the round of the version's data year; "无佐证材料"
 where there is none; one query of the files' metadata, no file's bytes read."""
 
+import pytest
 import re
 from contextlib import contextmanager
 
@@ -136,3 +137,6 @@ def test_the_evidence_of_a_verdict_is_one_query_of_metadata_without_the_files_by
         assert len(statements) == 1 and "evidence_blob.data" not in statements[0]
         assert [f.filename for f in index.of("S01", "R6")] == ["资产台账.pdf", "设备清单.pdf"]
         assert index.of("S02", "R6") == [] and [f.filename for f in index.of_item("G1")] == ["学校布局规划.pdf"]
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -76,3 +76,6 @@ def test_staff_page_shows_no_english_or_raw_data(demo, role, path):
 ])
 def test_the_leak_finder_finds_english_words_and_raw_structures(text, leaked):
     assert bool(leaks(text)) is leaked, leaks(text)
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

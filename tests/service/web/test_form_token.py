@@ -1,6 +1,7 @@
 """The form token: signed without compression, and a token signed compressed (a page loaded
 before the change) still accepted; a tampered one is stale."""
 
+import pytest
 from itsdangerous import URLSafeSerializer
 
 from service.web.security import FormSigner
@@ -24,3 +25,6 @@ def test_a_tampered_token_is_stale():
     token = FormSigner("secret").sign(DATA)
     assert FormSigner("other").check(token, SID, DATA["t"] + 60, 3600) == (None, "stale")
     assert FormSigner("secret").check(token[:-2] + "xx", SID, DATA["t"] + 60, 3600) == (None, "stale")
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -51,3 +51,6 @@ def test_the_pdf_renderer_fetches_only_data_urls_and_the_apps_own_assets(tmp_pat
             f'<p>报告</p><img src="{base}/a.png"><img src="{elsewhere.as_uri()}"><img src="file:///etc/passwd">')
     assert images(html_to_pdf(html)) == 0 and asked == []
     assert images(html_to_pdf(f'<img src="{inline}"><img src="{ICON.as_uri()}">')) == 2
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -2,6 +2,7 @@
 the time (``now``) and the signed-in principal by name, and every "now" of a page is the app's
 one clock (``settings.clock``), which a test sets by giving the app its clock."""
 
+import pytest
 import re
 from datetime import datetime
 from pathlib import Path
@@ -43,3 +44,6 @@ def test_no_handler_reads_profile_settings_or_principal_from_the_app_state():
         if path.name.endswith("routes.py") or path.name == "comments.py":     # the handlers' modules
             found += [f"{name}: {m}" for m in re.findall(r"principal_of\(request\)", text)]
     assert found == []
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

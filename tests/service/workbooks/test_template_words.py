@@ -1,6 +1,7 @@
 """Issue 20: the blank template names every 县域 key in Chinese with its unit and meaning beside
 it, and a template filled in reads back without a warning about those columns."""
 
+import pytest
 import csv
 import io
 
@@ -39,3 +40,6 @@ def test_filled_template_reads_back_without_warnings_and_equal_to_the_csv_workbo
     book = read_workbook_bytes("模板.xlsx", out.getvalue())
     assert [str(w) for w in book.warnings] == []
     assert book.county == read_workbook(EXAMPLE).county
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only

@@ -1,6 +1,7 @@
 """What an upload says (issue 20): a size refusal says the limit and the file's size (never a
 bare 出错了), a file of the wrong kind is named as what it is, a success says what was stored."""
 
+import pytest
 from inspector_helpers import COUNTY_A, browser, county_url, example_zip, make_users, upload
 from svc_helpers import create_campaign, csrf_token, upload_workbook
 
@@ -46,3 +47,6 @@ def test_a_successful_upload_says_the_version_schools_and_data_year(app):
         cid = create_campaign(bureau)
         r = upload_workbook(bureau, cid, example_zip("example-pass"), "学校名录.zip")
         assert "已导入学校名录：学校名录.zip，25 所学校。本县指标表未改变。" in r.text
+
+
+pytestmark = pytest.mark.one_database   # pages, words, guards, files: SQLite only
