@@ -21,8 +21,7 @@ import anyio.to_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from service.campaigns.schools import schools_of as campaign_schools
-from service.db.models import Campaign, Link
+from service.db.models import Campaign, Link, School
 
 MAX_ENTRIES = 4096
 _MISSING = object()
@@ -94,8 +93,8 @@ def _schools_key(campaign: Campaign) -> tuple:
 
 
 def schools_of(session: Session, campaign: Campaign) -> list:
-    return cache_of(session.get_bind()).get(_schools_key(campaign),
-                                            lambda: campaign_schools(session, campaign.id))
+    return cache_of(session.get_bind()).get(_schools_key(campaign), lambda: list(session.exec(
+        select(School).where(School.campaign_id == campaign.id).order_by(School.position))))
 
 
 def link_of(session: Session, token: str) -> tuple[Link | None, Campaign | None]:

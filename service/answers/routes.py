@@ -37,7 +37,6 @@ from service.answers.form import allowed_groups, form_context, validate
 from service.answers.group_writer import snapshot
 from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
 from service.answers.record import answer_row
-from service.campaigns.lifecycle import state_of
 from service.db.models import Campaign, Link, OneTimeCode
 from service.db.models import Answer
 from service.web.clock import local
@@ -195,7 +194,7 @@ class RespondentController(Controller):
             return refusal("unknown_link")
         if not request.app.state.device_limits.allow(campaign.id, request.cookies.get(DEVICE_COOKIE)):  # not IP
             return refusal("too_many", campaign)
-        state = state_of(campaign, _now(request))
+        state = campaign.state_at(_now(request))
         if state != "open":
             return refusal(state, campaign)
         code, problem = (None, None) if not c else await anyio.to_thread.run_sync(_code, engine, link, c)
@@ -286,7 +285,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
     if (problem == "stale" or signed.get("l") != link.id or signed.get("c") != campaign.id
             or not _SID.match(sid)):
         return refusal("stale_form", campaign)
-    state = state_of(campaign, at)
+    state = campaign.state_at(at)
     if state != "open" or problem == "expired":   # a retry of an answer already stored is still thanked
         stored = await anyio.to_thread.run_sync(_stored_answer, engine, sid)
         if stored is not None:

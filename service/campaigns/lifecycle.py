@@ -18,15 +18,6 @@ from service.campaigns.links import LOCATED_GROUPS, new_link
 from service.db.models import Campaign, Link, OneTimeCode, School
 
 
-def state_of(campaign: Campaign, at: datetime) -> str:
-    """``open``, ``not_open`` or ``closed`` at time ``at``."""
-    if at < campaign.opens_at:
-        return "not_open"
-    if at >= campaign.closes_at:
-        return "closed"
-    return "open"
-
-
 def create_campaign(session: Session, *, name: str, county_name: str, resident_population: int,
                     shares: dict[str, float], opens_at: datetime, closes_at: datetime,
                     templates: dict[str, dict], account_id: int | None = None, is_test: bool = False) -> Campaign:

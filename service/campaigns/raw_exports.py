@@ -22,7 +22,6 @@ from sqlmodel import Session
 
 from service.accounts import audit
 from service.accounts import roles as R
-from service.campaigns.lifecycle import state_of
 from service.db.models import Campaign
 from service.web.dependencies import path_campaign
 
@@ -40,7 +39,7 @@ def csv_count(data: bytes) -> int:
 
 
 def is_closed(campaign: Campaign, now: datetime) -> bool:
-    return state_of(campaign, now) == "closed"
+    return campaign.state_at(now) == "closed"
 
 
 def export_headers(p: R.Principal, db: Session, campaign: Campaign, now: datetime, data: bytes | None,

@@ -33,7 +33,7 @@ from service.campaigns import qr
 from service.campaigns.codes import MAX_CODES_PER_BATCH, create_codes
 from service.campaigns.counted import counted_campaign, designate, is_designated
 from service.campaigns.errors import CampaignInputError
-from service.campaigns.lifecycle import create_campaign, delete_test_campaign, set_closes_at, state_of
+from service.campaigns.lifecycle import create_campaign, delete_test_campaign, set_closes_at
 from service.campaigns.links import link_audience, link_label, links_of
 from service.campaigns.progress import lagging_schools, overall, plan_for, progress
 from service.campaigns.raw_exports import csv_count, export_headers, raw_export
@@ -61,7 +61,7 @@ def link_url(request: Request, link: Link, code: str | None = None) -> str:
 def campaign_list(request: Request, db: NamedDependency[Session], now: NamedDependency[datetime]) -> Template:
     rows = list(db.exec(select(Campaign).order_by(Campaign.id.desc())))
     return Template(template_name="bureau/campaigns.html", context={
-        "campaigns": [(c, state_of(c, now)) for c in rows], "local": local, "user": request.session.get("username")})
+        "campaigns": [(c, c.state_at(now)) for c in rows], "local": local, "user": request.session.get("username")})
 
 
 def _own_counties(p: R.Principal) -> list[str]:
@@ -170,7 +170,7 @@ def _overview_context(request: Request, db: Session, campaign: Campaign, profile
     links = links_of(db, campaign.id)
     prog = progress(db, campaign, profile)
     plan = plan_for(db, campaign, profile)
-    state = state_of(campaign, now)
+    state = campaign.state_at(now)
     return {
         "campaign": campaign, "state": state, "local": local,
         "schools": schools, "by_code": by_code, "links": links, "progress": prog, "plan": plan,
@@ -452,7 +452,7 @@ def campaign_dates(request: Request, db: NamedDependency[Session], campaign: Nam
     try:
         if closes_at is None:
             raise CampaignInputError({"closes_at": "请填写新的结束时间"})
-        reopened = state_of(campaign, now) == "closed"
+        reopened = campaign.state_at(now) == "closed"
         set_closes_at(db, campaign, closes_at, now)
     except CampaignInputError as exc:
         return _form_error(request, db, campaign, profile, now, exc)

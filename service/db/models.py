@@ -63,6 +63,15 @@ class Campaign(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, foreign_key="account.id")
 
+    def state_at(self, at: datetime) -> str:
+        """``open``, ``not_open`` or ``closed`` at time ``at`` (its dates are the campaign's own
+        fact, read by the phone form below the campaigns folder as much as by the bureau)."""
+        if at < self.opens_at:
+            return "not_open"
+        if at >= self.closes_at:
+            return "closed"
+        return "open"
+
 
 class SchoolIdentity(SQLModel):
     """A school as a school list names it: shared by a campaign's schools and a round's."""
