@@ -34,7 +34,7 @@ PY_SPY = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
 # (stage, markers of the owner frame), first match wins.
 STAGES = [
     ("batch writer: SQLAlchemy + sqlite3", ["<writer-sql>"]),
-    ("batch writer: own Python", ["group_writer.py"]),
+    ("batch writer: own Python", ["batch_writer.py"]),
     ("form token check (itsdangerous)", ["web/security.py"]),
     ("validation (the page context only on errors)", ["answers/form.py"]),
     ("answer row (scores, mask, device hash)", ["answers/record.py", "scoring/"]),
@@ -63,7 +63,7 @@ _OWNERS = ("service/", "scoring/", "litestar/middleware/", "litestar/routes/", "
 def classify(stack: str) -> str:
     frames = stack.split(";")
     owner = next((f for f in reversed(frames) if any(o in f for o in _OWNERS)), "")
-    if "group_writer.py" in owner and any("sqlalchemy/" in f or "sqlite3" in f
+    if "batch_writer.py" in owner and any("sqlalchemy/" in f or "sqlite3" in f
                                           for f in frames[frames.index(owner):]):
         owner = "<writer-sql>"
     return next(name for name, markers in STAGES if any(m in owner for m in markers))

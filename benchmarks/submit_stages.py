@@ -9,7 +9,7 @@ forms through the app (ASGI calls, no sockets), then:
 1. each stage of a submission on its own, timed with ``time.process_time`` over all the
    prepared forms (body parse, form-token check, validation, answer row, the writer's batch
    per answer in batches of ``--concurrency``);
-2. the whole app (Litestar's middleware, routing, handler, the group writer's batch, the
+2. the whole app (Litestar's middleware, routing, handler, the batch writer's batch, the
    response) for ``GET /healthz`` and for the submissions, ``--concurrency`` requests in
    flight on one event loop; process CPU (all threads) per request.
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RENKE_SECRET", "stage-test-secret")
 
     from sqlalchemy import text
-    from service.answers import group_writer, routes
+    from service.answers import batch_writer, routes
     from service.answers.form import validate
     from service.answers.page_cache import form_inputs
     from service.answers.record import answer_row
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             loaded_at=float(x[1]["t"]), at=at, device=x[2], settings=settings, profile=app.state.profile),
             list(zip(answers, signed, [c.split("=", 1)[1] for *_, c in jobs])))
         loop = asyncio.get_running_loop()
-        items = [group_writer._Item(r, None, at, group_writer.snapshot(campaign), app.state.device_limits,
+        items = [batch_writer._Item(r, None, at, batch_writer.snapshot(campaign), app.state.device_limits,
                                     loop.create_future()) for r in rows]
         if os.environ.get("STAGES_CPROFILE"):
             import cProfile
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.process_time()
             for k in range(0, len(items), args.concurrency):
                 with conn.begin() as tx:
-                    group_writer._write_batch(conn, items[k:k + args.concurrency], sqlite=True)
+                    batch_writer._write_batch(conn, items[k:k + args.concurrency], sqlite=True)
                     tx.rollback()
             timed["writer batch (per answer)"] = (time.process_time() - t0) / len(items)
         if os.environ.get("STAGES_CPROFILE"):
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, ms in (await stages(jobs)).items():
             print(f"  {name:<34} {ms * 1000:.3f} ms")
         bare_cpu, _ = await run_all(app, [("GET", "/healthz")] * args.submissions, args.concurrency)
-        writer = group_writer.writer_for(engine)
+        writer = batch_writer.writer_for(engine)
         batches, rows, wcpu = writer.batches, writer.rows, thread_cpu(writer.thread.native_id)
         if os.environ.get("STAGES_CPROFILE"):
             import cProfile

@@ -6,7 +6,7 @@ each submission re-reads the link, the campaign (with its pinned templates) and 
 list through the ORM, which costs more CPU than storing the answer. Entries live
 ``RENKE_CACHE_SECONDS`` (default 2 s; 0 turns the cache off): a form load may show a
 campaign closed or re-imported that long ago, but a submission is stored only if its batch
-finds the campaign as the request saw it (``group_writer``), so a close or a re-import is
+finds the campaign as the request saw it (``batch_writer``), so a close or a re-import is
 obeyed at once by every instance where it counts. Cached rows are detached ORM objects,
 only read; the respondent pages also keep rendered pages here.
 """
@@ -117,7 +117,7 @@ async def form_inputs(engine: Engine, token: str, expired_ok: bool = True
     """Link, campaign and schools for a form load or a submission without leaving the event
     loop when they are cached (the common case under load); a miss is read in a worker thread.
 
-    A submission uses expired entries too: the group writer stores the answer only if the
+    A submission uses expired entries too: the batch writer stores the answer only if the
     campaign row still matches what the request checked (else the caller invalidates and
     asks again), links never change, and so a burst of submissions never stampedes the
     database together each time an entry expires. A form load (``expired_ok=False``) sees

@@ -20,7 +20,7 @@ New devices are watched per link too: a link that takes answers from more than
 a class chat's parents arriving together stay well below it, a script that drops its
 cookie does not) has the answers beyond it flagged ``new_device_burst``: kept, never
 refused (an honest parent in a burst must not be lost), counted by the integrity signals.
-Counted per process by the group writer, like the device limit above.
+Counted per process by the batch writer, like the device limit above.
 """
 
 import hashlib

@@ -32,9 +32,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from scoring.names import GROUPS as GROUP_LABELS, QUESTIONNAIRES as QUESTIONNAIRE_LABELS
-from service.answers import group_writer
+from service.answers import batch_writer
 from service.answers.form import allowed_groups, form_context, validate
-from service.answers.group_writer import snapshot
+from service.answers.batch_writer import snapshot
 from service.answers.page_cache import bound_pairs, cache_of, form_inputs, invalidate   # short per-process cache (the hot path)
 from service.answers.record import answer_row
 from service.db.models import Campaign, Link, OneTimeCode
@@ -241,7 +241,7 @@ class RespondentController(Controller):
     @post("/{token:str}", status_code=200, request_max_body_size=FORM_BODY_LIMIT)
     async def submit(self, request: Request, token: FromPath[str]) -> Template | Response:
         """Async and, when the link is cached, free of queries: the answer's one database
-        visit is its batch in the group writer, which also confirms the campaign is still as
+        visit is its batch in the batch writer, which also confirms the campaign is still as
         checked here (else CampaignChanged: check again on fresh data)."""
         data = form_fields(await request.body())
         engine = request.app.state.engine
@@ -253,7 +253,7 @@ class RespondentController(Controller):
         for _ in range(3):
             try:
                 return await _store(request, link, campaign, schools, data)
-            except group_writer.CampaignChanged:
+            except batch_writer.CampaignChanged:
                 invalidate(engine, ("link", token))
                 link, campaign, schools = await form_inputs(engine, token)
                 if link is None:          # a school link dropped by a re-import
@@ -310,8 +310,8 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
                      loaded_at=float(signed["t"]), at=at, device=device, settings=settings,
                      profile=request.app.state.profile)
     try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
-        await group_writer.submit_async(engine, row, code_id, at, snapshot(campaign), request.app.state.device_limits)
-    except group_writer.CodeAlreadyUsed:
+        await batch_writer.submit_async(engine, row, code_id, at, snapshot(campaign), request.app.state.device_limits)
+    except batch_writer.CodeAlreadyUsed:
         return refusal("used_code", campaign)
     return _thanked(request, campaign, link, q, row["group"], row["duplicate_of"])
 

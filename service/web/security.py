@@ -50,7 +50,7 @@ def device_hash(secret: str, campaign_id: int, campaign_salt: str, device_key: s
 class _Uncompressed(URLSafeSerializer):
     """itsdangerous' URL-safe serializer, its payload never zlib-compressed: a form token is a
     few dozen bytes, and ``zlib.decompress`` lets go of the GIL, so checking one in the middle of
-    a submission waited for the group writer's thread. Tokens signed compressed still load."""
+    a submission waited for the batch writer's thread. Tokens signed compressed still load."""
 
     def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))

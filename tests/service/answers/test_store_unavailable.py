@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from svc_helpers import ALL_A, hidden, link_token
 
-from service.answers import group_writer
+from service.answers import batch_writer
 from service.db.models import Answer
 
 
@@ -21,16 +21,16 @@ def test_finding_12_an_answer_the_database_cannot_take_is_a_503_with_retry_after
     page = anon.get(path)
     form = {"_t": hidden(page.text, "_t"), "_sid": hidden(page.text, "_sid"), "grade": "5", **ALL_A}
     clock.advance(60)
-    stored = group_writer.submit_async
+    stored = batch_writer.submit_async
 
     async def disk_full(*args, **kwargs):
         raise OperationalError("INSERT INTO response", {}, sqlite3.OperationalError("database or disk is full"))
-    monkeypatch.setattr(group_writer, "submit_async", disk_full)
+    monkeypatch.setattr(batch_writer, "submit_async", disk_full)
     r = anon.post(path, data=form)
     assert r.status_code == 503 and r.headers["retry-after"] == "10"
     assert "服务器暂时繁忙" in r.text and "请稍后再试" in r.text
 
-    monkeypatch.setattr(group_writer, "submit_async", stored)     # the disk has room again
+    monkeypatch.setattr(batch_writer, "submit_async", stored)     # the disk has room again
     for _ in range(2):
         assert "提交成功" in anon.post(path, data=form).text
     with Session(app.state.engine) as s:

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, select
 
-from service.answers import group_writer
+from service.answers import batch_writer
 from service.__main__ import main as service_main
 from service.demo import DEMO_PASSWORD, DEMO_USER, seed
 from service.db.models import Account, Campaign, Answer
@@ -71,7 +71,7 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
                            group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
             data = {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
             barrier.wait()
-            results.append(asyncio.run(group_writer.submit_async(app.state.engine, data, None,
+            results.append(asyncio.run(batch_writer.submit_async(app.state.engine, data, None,
                                                                  datetime.now(timezone.utc), None)))
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
@@ -95,7 +95,7 @@ def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign
     path = "/s/" + link_token(app, campaign, "S02", "teacher")
     assert answer(anon, clock, path, ALL_A)[0].status_code == 200
     engine = app.state.engine
-    writer = group_writer.writer_for(engine)
+    writer = batch_writer.writer_for(engine)
     with Session(engine) as s:
         row = s.exec(select(Answer)).one()
     data = {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
@@ -103,7 +103,7 @@ def test_a_request_that_gives_up_waiting_leaves_the_writer_working(app, campaign
     with open(writer.lock_path, "a+b") as stall:
         fcntl.flock(stall, fcntl.LOCK_EX)
         with pytest.raises(asyncio.TimeoutError):
-            asyncio.run(group_writer.submit_async(engine, data, None, row.created_at, None, timeout=0.3))
+            asyncio.run(batch_writer.submit_async(engine, data, None, row.created_at, None, timeout=0.3))
         fcntl.flock(stall, fcntl.LOCK_UN)
     later = answer(anon, clock, "/s/" + link_token(app, campaign, "S03", "teacher"), ALL_A)[0]
     assert later.status_code == 200 and writer.thread.is_alive()

@@ -1,4 +1,4 @@
-"""The group writer takes the answers of one event-loop iteration as one batch (one transaction),
+"""The batch writer takes the answers of one event-loop iteration as one batch (one transaction),
 and acknowledges each only once that batch committed."""
 
 import asyncio
@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from sqlmodel import Session, func, select
 
-from service.answers import group_writer
+from service.answers import batch_writer
 from service.db.models import Answer
 
 from svc_helpers import ALL_A
@@ -24,13 +24,13 @@ def _row(campaign: int) -> dict:
 
 def test_the_answers_of_one_loop_iteration_are_stored_in_one_batch(app, campaign):
     engine = app.state.engine
-    writer = group_writer.writer_for(engine)
+    writer = batch_writer.writer_for(engine)
     batches, rows = writer.batches, writer.rows
     at = datetime.now(timezone.utc)
 
     async def request() -> tuple[str, bool]:
         time.sleep(0.002)     # lets go of the GIL, as a request's socket write does: the writer thread runs
-        return await group_writer.submit_async(engine, _row(campaign), None, at, None)
+        return await batch_writer.submit_async(engine, _row(campaign), None, at, None)
 
     async def together() -> list:
         return await asyncio.gather(*(request() for _ in range(ANSWERS)))

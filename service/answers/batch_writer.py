@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 from service.answers.rate_limit import DeviceLimits
 from service.db.models import Campaign, OneTimeCode, Answer
 
-log = logging.getLogger("service.group_writer")
+log = logging.getLogger("service.batch_writer")
 MAX_BATCH = 128
 IDLE_CLOSE_S = 2.0
 _TABLE = Answer.__table__
@@ -83,7 +83,7 @@ def _lock_key(campaign_id: int, device: str, group: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class GroupWriter:
+class BatchWriter:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sqlite = engine.dialect.name == "sqlite"
@@ -137,7 +137,7 @@ class GroupWriter:
             try:
                 self._store(batch)
             except BaseException:  # noqa: BLE001 - the thread must outlive any one batch
-                log.exception("group writer: batch of %d not resolved", len(batch))
+                log.exception("batch writer: batch of %d not resolved", len(batch))
                 _resolve(batch, [RuntimeError("answer not stored")] * len(batch))
 
     def _store(self, batch: list[_Item]) -> None:
@@ -306,17 +306,17 @@ def _write_batch(conn: Connection, batch: list[_Item], sqlite: bool) -> list[Any
     return results
 
 
-_writers: dict[int, GroupWriter] = {}
+_writers: dict[int, BatchWriter] = {}
 _lock = threading.Lock()
 
 
-def writer_for(engine: Engine) -> GroupWriter:
+def writer_for(engine: Engine) -> BatchWriter:
     w = _writers.get(id(engine))
     if w is None or w.engine is not engine or not w.thread.is_alive():
         with _lock:
             w = _writers.get(id(engine))
             if w is None or w.engine is not engine or not w.thread.is_alive():
-                w = _writers[id(engine)] = GroupWriter(engine)
+                w = _writers[id(engine)] = BatchWriter(engine)
     return w
 
 
