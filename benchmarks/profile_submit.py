@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -114,12 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     assert args.phones <= 50000 and args.seconds <= 30, "bounded runs only"
 
-    tmp = tempfile.mkdtemp(prefix="renke-prof-")
-    db_url = f"sqlite:///{os.path.join(tmp, 'renke.db')}"
-    port = L.free_port()
-    env = {**os.environ, "RENKE_SECRET": "load-test-secret", "PYTHONUNBUFFERED": "1"}
-    log = open(os.path.join(tmp, "server.log"), "w")
-    server = L.start(argparse.Namespace(workers=args.workers), db_url, port, env, log)
+    tmp, db_url, port, server, log = W.start_server(args.workers)
     engine = None
     try:
         time.sleep(1.0)

@@ -70,6 +70,17 @@ def run_wrk(args, url: str, script: str | None = None) -> dict:
             "errors": int(non2xx.group(1)) if non2xx else 0, "p50": latency("50"), "p99": latency("99")}
 
 
+def start_server(workers: int):
+    """The production command on a fresh SQLite file and a free port: (folder, database URL,
+    port, server process, its log file)."""
+    tmp = tempfile.mkdtemp(prefix="renke-wrk-")
+    db_url = f"sqlite:///{os.path.join(tmp, 'renke.db')}"
+    port = L.free_port()
+    env = {**os.environ, "RENKE_SECRET": "load-test-secret", "PYTHONUNBUFFERED": "1"}
+    log = open(os.path.join(tmp, "server.log"), "w")
+    return tmp, db_url, port, L.start(argparse.Namespace(workers=workers), db_url, port, env, log), log
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workers", type=int, default=2)
@@ -82,12 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     assert shutil.which("wrk"), "wrk is not installed (apt-get install wrk)"
     assert args.phones <= 50000 and args.seconds <= 30 and args.rounds <= 3, "bounded runs only"
 
-    tmp = tempfile.mkdtemp(prefix="renke-wrk-")
-    db_url = f"sqlite:///{os.path.join(tmp, 'renke.db')}"
-    port = L.free_port()
-    env = {**os.environ, "RENKE_SECRET": "load-test-secret", "PYTHONUNBUFFERED": "1"}
-    log = open(os.path.join(tmp, "server.log"), "w")
-    server = L.start(argparse.Namespace(workers=args.workers), db_url, port, env, log)
+    tmp, db_url, port, server, log = start_server(args.workers)
     engine = None
     try:
         time.sleep(1.0)
