@@ -213,6 +213,20 @@ def start(args, url: str, port: int, env: dict, log) -> subprocess.Popen:
     return proc
 
 
+def stop(procs, engine, log) -> None:
+    """Stop the servers (killed after 20 s), dispose of the benchmark's engine, close the log."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if engine is not None:
+        engine.dispose()
+    log.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--workers", type=int, default=2)
@@ -252,16 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(after.values()) - sum(before.values())
         dups = sum(1 for n in after.values() if n > 1)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if engine is not None:
-            engine.dispose()
-        log.close()
+        stop(procs, engine, log)
 
     backend = "SQLite (WAL)" if url.startswith("sqlite") else engine.dialect.name
     print(f"server: {args.instances} x python -m service --workers {args.workers} on {backend}; client concurrency "

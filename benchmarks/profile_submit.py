@@ -12,7 +12,6 @@ helpers it calls count for it), see ``STAGES``. ``--top N`` also prints the N le
 with the most samples. Traffic only to 127.0.0.1; bounded like ``wrk_submit.py``.
 """
 
-import argparse
 import asyncio
 import os
 import shutil
@@ -100,12 +99,7 @@ def measured(args, pids: list[int], url: str, script: str | None = None) -> tupl
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--connections", type=int, default=64)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seconds", type=int, default=10)
-    p.add_argument("--phones", type=int, default=20000)
+    p = W.wrk_options(__doc__, phones=20000)
     p.add_argument("--rate", type=int, default=200)
     p.add_argument("--top", type=int, default=0)
     p.add_argument("--gil", action="store_true", help="only samples holding the GIL (py-spy --gil)")
@@ -141,14 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         for spy in spies:
             spy.wait(60)
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        if engine is not None:
-            engine.dispose()
-        log.close()
+        L.stop([server], engine, log)
 
     print(f"bare /healthz: {bare['rps']:.0f} req/s; {bare_use}")
     print(f"submit: {result['rps']:.0f} req/s ({result['rps'] / bare['rps']:.1%} of bare); {use}")

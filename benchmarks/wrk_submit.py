@@ -70,6 +70,17 @@ def run_wrk(args, url: str, script: str | None = None) -> dict:
             "errors": int(non2xx.group(1)) if non2xx else 0, "p50": latency("50"), "p99": latency("99")}
 
 
+def wrk_options(doc: str, phones: int) -> argparse.ArgumentParser:
+    """The options of a wrk run: server workers, wrk's connections, threads and seconds, phones."""
+    p = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--phones", type=int, default=phones)
+    return p
+
+
 def start_server(workers: int):
     """The production command on a fresh SQLite file and a free port: (folder, database URL,
     port, server process, its log file)."""
@@ -82,12 +93,7 @@ def start_server(workers: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--connections", type=int, default=64)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seconds", type=int, default=10)
-    p.add_argument("--phones", type=int, default=45000)
+    p = wrk_options(__doc__, phones=45000)
     p.add_argument("--rounds", type=int, default=1)
     args = p.parse_args(argv)
     assert shutil.which("wrk"), "wrk is not installed (apt-get install wrk)"
@@ -123,14 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"ratio {submit['rps'] / bare['rps']:.1%} · 200s {ok}, stored {stored}, errors {submit['errors']}"
                   + ("  (more requests than phones: replays counted)" if submit["requests"] > len(phones) else ""))
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        if engine is not None:
-            engine.dispose()
-        log.close()
+        L.stop([server], engine, log)
     return 0
 
 
