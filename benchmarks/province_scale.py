@@ -49,7 +49,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from scoring.profile import load_profile
-from scoring.recognition import respondent_scores
 from service.accounts.roles import INSPECTOR, PROVINCE_ADMIN, ensure_account
 from service.campaigns.lifecycle import create_campaign
 from service.campaigns.schools import import_schools
@@ -102,13 +101,12 @@ def answer_rows(rng: random.Random, campaign: Campaign, schools: list[tuple[str,
         if rng.random() < 0.01:
             items[rng.choice(ITEMS)] = None
         q = QUESTIONNAIRE_OF_GROUP[group]
-        y, m = respondent_scores(items, profile)
         rows.append({
             "submission_id": str(uuid.uuid4()), "campaign_id": campaign.id, "questionnaire": q,
             "template_version": int(campaign.templates[q]["version"]), "group": group, "school_code": code,
             "location": location, "grade": rng.randint(3, 9) if group == "student" else None,
             "duration_s": round(rng.uniform(20, 900) if rng.random() > 0.02 else rng.uniform(1, 20), 1),
-            "duplicate_of": str(uuid.uuid4()) if rng.random() < 0.01 else None, "y": y, "m": m,
+            "duplicate_of": str(uuid.uuid4()) if rng.random() < 0.01 else None,
             "created_at": at, **items})
     return rows
 

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         at = datetime.now(timezone.utc)
         rows = clock("answer row", lambda x: answer_row(
             x[0], campaign=campaign, link=link, questionnaire="student", sid=x[1]["s"], code_id=None,
-            loaded_at=float(x[1]["t"]), at=at, device=x[2], settings=settings, profile=app.state.profile),
+            loaded_at=float(x[1]["t"]), at=at, device=x[2], settings=settings),
             list(zip(answers, signed, [c.split("=", 1)[1] for *_, c in jobs])))
         loop = asyncio.get_running_loop()
         items = [batch_writer._Item(r, None, at, batch_writer.snapshot(campaign), app.state.device_limits,

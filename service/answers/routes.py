@@ -307,8 +307,7 @@ async def _store(request: Request, link: Link, campaign: Campaign, schools: list
         return refusal("code_required", campaign)     # a combined or county-wide link reaching a slip's pair
     device = request.cookies.get(DEVICE_COOKIE)
     row = answer_row(answer, campaign=campaign, link=link, questionnaire=q, sid=sid, code_id=code_id,
-                     loaded_at=float(signed["t"]), at=at, device=device, settings=settings,
-                     profile=request.app.state.profile)
+                     loaded_at=float(signed["t"]), at=at, device=device, settings=settings)
     try:   # acknowledged once its batch committed; a retry or double tap is answered "stored"
         await batch_writer.submit_async(engine, row, code_id, at, snapshot(campaign), request.app.state.device_limits)
     except batch_writer.CodeAlreadyUsed:

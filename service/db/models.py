@@ -145,8 +145,6 @@ class Answer(SQLModel, table=True):
     quality: str | None = Field(default=None, max_length=1)
     burden: str | None = Field(default=None, max_length=1)
     overall: str | None = Field(default=None, max_length=1)
-    y: float = 0
-    m: float = 0
     comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     # How the form was answered, as its script recorded it (issue 23; timings and a count, nothing

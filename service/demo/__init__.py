@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from scoring.recognition import respondent_scores
 from service.accounts.roles import BUREAU_ADMIN, INSPECTOR, PROVINCE_ADMIN, ensure_account
 from service.campaigns.lifecycle import create_campaign
 from service.campaigns.schools import import_schools
@@ -53,7 +52,7 @@ def seed(engine: Engine, templates: dict, profile) -> dict:
                 _, problems = import_schools(s, campaign, "example-pass.zip", demo_workbook_zip(), profile)
             if problems:
                 raise RuntimeError("demo workbook rejected: " + "; ".join(map(str, problems)))
-            seed_responses(s, campaign, templates, profile)
+            seed_responses(s, campaign, templates)
         link = s.exec(select(Link).where(Link.campaign_id == campaign.id, Link.school_code.is_(None),
                                          Link.group.is_(None))).first()
         return {"campaign_id": campaign.id, "username": DEMO_USER, "password": DEMO_PASSWORD,
@@ -61,7 +60,7 @@ def seed(engine: Engine, templates: dict, profile) -> dict:
                 "logins": {u: p for u, (_, p) in DEMO_ACCOUNTS.items()}}
 
 
-def seed_responses(session: Session, campaign: Campaign, templates: dict, profile) -> int:
+def seed_responses(session: Session, campaign: Campaign, templates: dict) -> int:
     """The example's answers as if collected (response ids and duplicate links kept)."""
     when = campaign.opens_at
     count = 0
@@ -73,8 +72,7 @@ def seed_responses(session: Session, campaign: Campaign, templates: dict, profil
                 template_version=int(templates[rec["questionnaire"]]["version"]), group=rec["group"],
                 school_code=rec["school_code"] or None, location=rec["location"],
                 grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
-                duplicate_of=rec["duplicate_of"] or None, created_at=when,
-                **dict(zip(("y", "m"), respondent_scores(items, profile))), **items))
+                duplicate_of=rec["duplicate_of"] or None, created_at=when, **items))
             count += 1
     session.commit()
     return count

@@ -34,7 +34,7 @@ def example_records(example: str) -> list[dict]:
 
 def campaign_of(app, county: str, records: list[dict]) -> None:
     """A campaign of ``county`` holding ``records`` (rows of the responses file) as collected answers."""
-    templates, weights = app.state.templates, app.state.profile.recognition["item_weights"]
+    templates = app.state.templates
     now = datetime.now(UTC)
     with Session(app.state.engine, expire_on_commit=False) as s:
         campaign = create_campaign(s, name=f"{county}满意度调查", county_name=county, resident_population=380000,
@@ -48,7 +48,5 @@ def campaign_of(app, county: str, records: list[dict]) -> None:
                 questionnaire=rec["questionnaire"], template_version=int(templates[rec["questionnaire"]]["version"]),
                 group=rec["group"], school_code=rec["school_code"] or None, location=rec["location"],
                 grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
-                duplicate_of=f"{county}-{rec['duplicate_of']}" if rec["duplicate_of"] else None,
-                y=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C")),
-                m=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C", "D")), **items))
+                duplicate_of=f"{county}-{rec['duplicate_of']}" if rec["duplicate_of"] else None, **items))
         s.commit()

@@ -74,8 +74,7 @@ def upload(client: TestClient, county: str, files: list[tuple[str, bytes]]):
 
 def campaign_with_responses(app, county: str, example: str) -> int:
     """A campaign of ``county`` holding the example's responses.csv as collected answers."""
-    templates, profile = app.state.templates, app.state.profile
-    weights = profile.recognition["item_weights"]
+    templates = app.state.templates
     prefix = f"{example}-"                     # submission ids are unique across campaigns
     now = datetime.now(UTC)
     with Session(app.state.engine, expire_on_commit=False) as s:
@@ -91,9 +90,7 @@ def campaign_with_responses(app, county: str, example: str) -> int:
                     template_version=int(templates[rec["questionnaire"]]["version"]), group=rec["group"],
                     school_code=rec["school_code"] or None, location=rec["location"],
                     grade=int(rec["grade"]) if rec["grade"] else None, duration_s=float(rec["duration_s"] or 0),
-                    duplicate_of=f"{prefix}{rec['duplicate_of']}" if rec["duplicate_of"] else None,
-                    y=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C")),
-                    m=sum(float(weights[i]) for i, v in items.items() if v in ("A", "B", "C", "D")), **items))
+                    duplicate_of=f"{prefix}{rec['duplicate_of']}" if rec["duplicate_of"] else None, **items))
         s.commit()
         return campaign.id
 

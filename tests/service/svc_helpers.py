@@ -219,5 +219,5 @@ def add_answers(app, cid: int, school: str | None, group: str, n: int, comment: 
             s.add(Answer(submission_id=f"{cid}-{school}-{group}-{i}-{secrets.token_hex(6)}", campaign_id=cid,
                            questionnaire=q, template_version=int(templates[q]["version"]), group=group,
                            school_code=school, location=location, grade=5 if group == "student" else None,
-                           duration_s=90.0, y=9, m=9, comment=comment, **ALL_A))
+                           duration_s=90.0, comment=comment, **ALL_A))
         s.commit()

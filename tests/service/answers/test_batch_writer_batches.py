@@ -18,7 +18,7 @@ ANSWERS = 24
 
 def _row(campaign: int) -> dict:
     row = Answer(submission_id=str(uuid.uuid4()), campaign_id=campaign, questionnaire="public", template_version=1,
-                 group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
+                 group="public", location="urban", duration_s=60, **ALL_A)
     return {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
 
 

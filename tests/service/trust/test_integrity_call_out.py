@@ -32,7 +32,7 @@ def store(app, cid: int, syn) -> None:
             questionnaire=rec["questionnaire"], template_version=int(templates[rec["questionnaire"]]["version"]),
             group=rec["group"], school_code=code_of.get(rec["school_code"]) if rec["school_code"] else None,
             location=rec["location"], grade=None if pd.isna(rec["grade"]) else int(rec["grade"]),
-            duration_s=float(rec["duration_s"]), comment=rec["free_text"] or None, y=0.0, m=0.0,
+            duration_s=float(rec["duration_s"]), comment=rec["free_text"] or None,
             duplicate_of=f"syn-{rec['duplicate_of']}" if isinstance(rec["duplicate_of"], str) and rec["duplicate_of"]
             else None, form_trace=rec["form_trace"] or None,
             created_at=pd.Timestamp(rec["submitted_at"]).to_pydatetime().replace(tzinfo=CHINA),

@@ -98,7 +98,7 @@ def insert_synthetic(app, cid: int, seed: int = 3, n_coached: int = 1) -> tuple[
                 duration_s=float(rec["duration_s"]),
                 duplicate_of=f"syn-{rec['duplicate_of']}" if isinstance(rec["duplicate_of"], str)
                 and rec["duplicate_of"] else None,
-                comment=rec["free_text"] or None, y=0.0, m=0.0,
+                comment=rec["free_text"] or None,
                 created_at=pd.Timestamp(rec["submitted_at"]).to_pydatetime().replace(tzinfo=CHINA), **items))
         s.execute(Answer.__table__.insert(), rows)
         s.commit()

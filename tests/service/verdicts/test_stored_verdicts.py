@@ -71,15 +71,13 @@ def stored(session: Session, county: str, profile) -> dict:
 
 
 def add_answers(session: Session, campaign_id: int, rows: list[dict], profile) -> None:
-    from scoring.recognition import respondent_scores
     for row in rows:
         items = {i: row.get(i) for i in ITEMS}
-        y, m = respondent_scores(items, profile)
         session.add(Answer(submission_id=str(uuid.uuid4()), campaign_id=campaign_id,
                              questionnaire="student" if row["group"] == "student" else "public",
                              template_version=1, group=row["group"], school_code=row.get("school_code"),
                              location=row["location"], grade=row.get("grade"), duration_s=row["duration_s"],
-                             duplicate_of=row.get("duplicate_of"), y=y, m=m, **items))
+                             duplicate_of=row.get("duplicate_of"), **items))
     session.commit()
 
 

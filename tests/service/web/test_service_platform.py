@@ -68,7 +68,7 @@ def test_concurrent_double_submit_is_stored_once(app, campaign):
     def tap():
         try:
             row = Answer(submission_id=sid, campaign_id=campaign, questionnaire="public", template_version=1,
-                           group="public", location="urban", duration_s=60, y=9, m=9, **ALL_A)
+                           group="public", location="urban", duration_s=60, **ALL_A)
             data = {c.name: getattr(row, c.name) for c in Answer.__table__.columns if c.name != "id"}
             barrier.wait()
             results.append(asyncio.run(batch_writer.submit_async(app.state.engine, data, None,
